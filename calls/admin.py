@@ -1,0 +1,129 @@
+"""Admin for calls and their field records, scoped to the supervisor's provider.
+
+A call's page shows its timeline, notes, outcomes and backup requests; those records are
+append-only and read-only here (a correction is an addendum from the phone, never an edit).
+"""
+
+from django.contrib import admin
+from django.db.models import Exists, OuterRef, QuerySet
+
+from umcr.admin import ReadOnlyInline, ScopedAdmin
+
+from .models import BackupRequest, Call, Note, Outcome, Person, StatusEvent
+
+CALL_SCOPE = "call__routed_provider"
+
+
+class StatusEventInline(ReadOnlyInline):
+    model = StatusEvent
+    provider_path = CALL_SCOPE
+    fields = ["kind", "occurred_at", "created_at", "responder", "device"]
+
+
+class NoteInline(ReadOnlyInline):
+    model = Note
+    provider_path = CALL_SCOPE
+    fields = ["occurred_at", "responder", "body", "amends"]
+
+
+class OutcomeInline(ReadOnlyInline):
+    model = Outcome
+    provider_path = CALL_SCOPE
+    fields = ["disposition", "police_involved", "people_served", "summary", "supersedes"]
+
+
+class BackupRequestInline(ReadOnlyInline):
+    model = BackupRequest
+    provider_path = CALL_SCOPE
+    fields = ["reason", "details", "status", "occurred_at", "responder"]
+
+
+@admin.register(Call)
+class CallAdmin(ScopedAdmin):
+    provider_path = "routed_provider"
+    list_display = [
+        "cad_incident_number",
+        "call_type",
+        "priority",
+        "status",
+        "division",
+        "team",
+        "received_at",
+        "address",
+    ]
+    list_filter = ["status", "call_type", "priority", "division", "team", "source"]
+    search_fields = ["cad_incident_number", "address", "narrative"]
+    date_hierarchy = "received_at"
+    list_select_related = ["division", "team"]
+    raw_id_fields = ["person"]
+    inlines = [StatusEventInline, NoteInline, OutcomeInline, BackupRequestInline]
+    readonly_fields = [
+        "source",
+        "cad_incident_number",
+        "received_at",
+        "call_type",
+        "priority",
+        "division",
+        "address",
+        "latitude",
+        "longitude",
+        "narrative",
+        "caller_account",
+        "caller_phone",
+        "safety_flags",
+        "routed_provider",
+        "status",
+        "dispatched_at",
+        "acknowledged_at",
+        "en_route_at",
+        "on_scene_at",
+        "transporting_at",
+        "cleared_at",
+        "cancelled_at",
+    ]
+    add_roles = ()  # calls come from the desk's intake
+
+    def get_readonly_fields(self, request, obj=None):
+        if request.user.is_superuser and obj is None:
+            return ["status"]
+        return self.readonly_fields
+
+
+@admin.register(Person)
+class PersonAdmin(ScopedAdmin):
+    list_display = ["__str__", "preferred_name", "birth_date", "approximate_age", "provider"]
+    search_fields = ["given_name", "family_name", "preferred_name", "phone"]
+    list_filter = ["provider"]
+    list_select_related = ["provider"]
+    change_roles = ()
+    add_roles = ()
+
+    def scope_queryset(self, qs: QuerySet, provider_id: int) -> QuerySet:
+        # The provider that first met someone, and every provider whose calls served them.
+        served = Call.objects.filter(person=OuterRef("pk"), routed_provider_id=provider_id)
+        return qs.filter(provider_id=provider_id) | qs.filter(Exists(served))
+
+
+@admin.register(BackupRequest)
+class BackupRequestAdmin(ScopedAdmin):
+    provider_path = CALL_SCOPE
+    list_display = ["call", "reason", "status", "occurred_at", "responder"]
+    list_filter = ["status", "reason"]
+    search_fields = ["call__cad_incident_number", "details"]
+    date_hierarchy = "occurred_at"
+    list_select_related = ["call", "responder__user"]
+    readonly_fields = [
+        "id",
+        "call",
+        "reason",
+        "details",
+        "status",
+        "status_changed_at",
+        "status_changed_by",
+        "occurred_at",
+        "responder",
+        "device",
+        "created_at",
+    ]
+    change_roles = ()
+    add_roles = ()

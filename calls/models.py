@@ -1,0 +1,299 @@
+"""Calls and the field records teams write on them: status events, notes, outcomes,
+police-backup requests; and the people served.
+
+Field records are append-only: a correction is a new row that points at what it corrects,
+never an edit. The call's status and timestamps are derived from its events (services.py).
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from responders.models import Device, Division, Provider, Responder, Team
+from umcr.models import ClientRecord, TimeStampedModel
+
+from .choices import (
+    BackupReason,
+    BackupStatus,
+    CallSource,
+    CallStatus,
+    CallType,
+    Disposition,
+    EventKind,
+    Priority,
+)
+
+
+class Person(ClientRecord):
+    """Someone a team served. Minimal identifying data: only what finds them again."""
+
+    given_name = models.CharField(max_length=80, blank=True)
+    family_name = models.CharField(max_length=80, blank=True)
+    preferred_name = models.CharField(max_length=80, blank=True)
+    birth_date = models.DateField(null=True, blank=True)
+    approximate_age = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="When the birth date is unknown."
+    )
+    phone = models.CharField(max_length=32, blank=True)
+    language = models.CharField(max_length=40, blank=True, help_text="Preferred language.")
+    provider = models.ForeignKey(
+        Provider,
+        on_delete=models.PROTECT,
+        related_name="people",
+        help_text="The provider whose team first recorded this person.",
+    )
+    created_by = models.ForeignKey(
+        Responder, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["family_name", "given_name"]
+        verbose_name_plural = "people"
+        indexes = [models.Index(fields=["family_name", "given_name"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(approximate_age__isnull=True) | Q(approximate_age__lte=120),
+                name="person_age_plausible",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        name = " ".join(p for p in (self.given_name, self.family_name) if p)
+        return name or self.preferred_name or f"Unnamed person {str(self.id)[:8]}"
+
+
+class Call(TimeStampedModel):
+    """A call for an unarmed response: what the desk knows, where it was routed, and the
+    status derived from the team's events."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    source = models.CharField(max_length=16, choices=CallSource.choices)
+    cad_incident_number = models.CharField(
+        max_length=40, help_text="The incident number in the source's dispatch system."
+    )
+    received_at = models.DateTimeField(db_index=True)
+    call_type = models.CharField(max_length=32, choices=CallType.choices)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.PROMPT)
+    division = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="calls")
+    address = models.CharField(max_length=200)
+    address_key = models.CharField(
+        max_length=200,
+        db_index=True,
+        editable=False,
+        help_text="The address normalised, to find prior contacts at the same place.",
+    )
+    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    narrative = models.TextField(blank=True, help_text="The dispatcher's account of the call.")
+    caller_account = models.TextField(blank=True, help_text="What the caller said, in brief.")
+    caller_phone = models.CharField(max_length=32, blank=True)
+    safety_flags = models.JSONField(
+        default=list, blank=True, help_text="SafetyFlag values the desk reported."
+    )
+    person = models.ForeignKey(
+        Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="calls"
+    )
+    routed_provider = models.ForeignKey(
+        Provider, on_delete=models.PROTECT, null=True, blank=True, related_name="calls"
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, null=True, blank=True, related_name="calls"
+    )
+
+    # Derived from the status events (calls.services.derive_call_state); never set by hand.
+    status = models.CharField(
+        max_length=16, choices=CallStatus.choices, default=CallStatus.PENDING, editable=False
+    )
+    dispatched_at = models.DateTimeField(null=True, blank=True, editable=False)
+    acknowledged_at = models.DateTimeField(null=True, blank=True, editable=False)
+    en_route_at = models.DateTimeField(null=True, blank=True, editable=False)
+    on_scene_at = models.DateTimeField(null=True, blank=True, editable=False)
+    transporting_at = models.DateTimeField(null=True, blank=True, editable=False)
+    cleared_at = models.DateTimeField(null=True, blank=True, editable=False)
+    cancelled_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-received_at"]
+        indexes = [
+            models.Index(fields=["team", "status", "priority", "received_at"]),
+            models.Index(fields=["routed_provider", "received_at"]),
+            models.Index(fields=["person", "received_at"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "cad_incident_number"], name="call_unique_cad_incident"
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
+                name="call_latitude_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180),
+                name="call_longitude_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(team__isnull=True) | Q(routed_provider__isnull=False),
+                name="call_team_needs_provider",
+            ),
+            models.CheckConstraint(
+                condition=Q(priority__in=Priority.values), name="call_priority_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=CallStatus.values), name="call_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cad_incident_number} {self.get_call_type_display()}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.address_key = normalise_address(self.address)
+        super().save(*args, **kwargs)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in (CallStatus.CLEARED, CallStatus.CANCELLED)
+
+
+def normalise_address(address: str) -> str:
+    """Lower-case, single-spaced, without punctuation: '123 Main St.' == '123  main st'."""
+    kept = "".join(ch if ch.isalnum() else " " for ch in address.lower())
+    return " ".join(kept.split())
+
+
+class FieldRecord(ClientRecord):
+    """A record a responder writes on a call from the phone: when the phone says it happened
+    (`occurred_at`) and when the server learned of it (`created_at`), by whom, from where."""
+
+    occurred_at = models.DateTimeField(help_text="When it happened, by the phone's clock.")
+    responder = models.ForeignKey(
+        Responder, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    device = models.ForeignKey(
+        Device, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        abstract = True
+
+
+class StatusEvent(FieldRecord):
+    """A step in a call's timeline (acknowledged, on scene, cleared...), append-only."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=16, choices=EventKind.choices)
+
+    class Meta:
+        ordering = ["occurred_at", "created_at"]
+        indexes = [models.Index(fields=["call", "occurred_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=EventKind.values), name="status_event_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class Note(FieldRecord):
+    """An on-scene note. Append-only: a correction is an addendum that `amends` the note."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="notes")
+    body = models.TextField()
+    amends = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="addenda"
+    )
+
+    class Meta:
+        ordering = ["occurred_at", "created_at"]
+        indexes = [models.Index(fields=["call", "occurred_at"])]
+        constraints = [
+            models.CheckConstraint(condition=~Q(body=""), name="note_body_not_empty"),
+            models.CheckConstraint(
+                condition=Q(amends__isnull=True) | ~Q(amends=F("id")),
+                name="note_does_not_amend_itself",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Note {str(self.id)[:8]} on {self.call_id}"
+
+
+class Outcome(FieldRecord):
+    """How a call ended. A correction is a new outcome that `supersedes` the previous one;
+    the call's outcome is the one nothing supersedes."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="outcomes")
+    disposition = models.CharField(max_length=32, choices=Disposition.choices)
+    police_involved = models.BooleanField(default=False)
+    people_served = models.PositiveSmallIntegerField(default=1)
+    summary = models.TextField(blank=True)
+    supersedes = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="superseded_by",
+    )
+
+    class Meta:
+        ordering = ["occurred_at", "created_at"]
+        constraints = [
+            # One original outcome per call; corrections chain from it one at a time.
+            models.UniqueConstraint(
+                fields=["call"],
+                condition=Q(supersedes__isnull=True),
+                name="outcome_one_original_per_call",
+            ),
+            models.CheckConstraint(
+                condition=Q(disposition__in=Disposition.values), name="outcome_disposition_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(people_served__lte=100), name="outcome_people_served_plausible"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_disposition_display()} ({self.call_id})"
+
+
+class BackupRequest(FieldRecord):
+    """A team's request for police. Urgent: accepted online at once and alerts the desk.
+    The request itself is append-only; only its desk-managed status moves."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="backup_requests")
+    reason = models.CharField(max_length=32, choices=BackupReason.choices)
+    details = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=16, choices=BackupStatus.choices, default=BackupStatus.REQUESTED
+    )
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    status_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-occurred_at"]
+        indexes = [models.Index(fields=["status", "occurred_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(reason__in=BackupReason.values), name="backup_reason_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=BackupStatus.values), name="backup_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(reason=BackupReason.OTHER) | ~Q(details=""),
+                name="backup_other_needs_details",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Backup: {self.get_reason_display()} ({self.get_status_display()})"

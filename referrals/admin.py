@@ -1,0 +1,73 @@
+"""Admin for the services directory (shared by all providers) and referrals (scoped)."""
+
+from django.contrib import admin
+
+from umcr.admin import STAFF_ROLES, ScopedAdmin, staff_role
+
+from .models import Referral, ReferralStatusChange, Service
+
+
+@admin.register(Service)
+class ServiceAdmin(admin.ModelAdmin):
+    """The directory is city-wide: every provider's staff may read it, supervisors keep it."""
+
+    list_display = [
+        "name",
+        "organization",
+        "category",
+        "phone",
+        "is_accepting_clients",
+        "is_active",
+    ]
+    list_filter = ["category", "is_accepting_clients", "is_active", "divisions_served"]
+    search_fields = ["name", "organization", "description", "address", "eligibility"]
+    filter_horizontal = ["divisions_served"]
+
+    def has_module_permission(self, request) -> bool:
+        return request.user.is_superuser or staff_role(request) is not None
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return self.has_module_permission(request)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser or staff_role(request) == "supervisor"
+
+    has_add_permission = has_change_permission
+
+
+class ReferralHistoryInline(admin.TabularInline):
+    model = ReferralStatusChange
+    fields = ["changed_at", "from_status", "to_status", "changed_by", "note"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return True
+
+
+@admin.register(Referral)
+class ReferralAdmin(ScopedAdmin):
+    list_display = ["__str__", "person", "service", "status", "status_changed_at", "assigned_to"]
+    list_filter = ["status", "service__category"]
+    search_fields = ["service__name", "person__given_name", "person__family_name", "notes"]
+    date_hierarchy = "status_changed_at"
+    list_select_related = ["person", "service", "assigned_to__user"]
+    raw_id_fields = ["person", "call"]
+    readonly_fields = [
+        "status",
+        "status_changed_at",
+        "consent_given",
+        "consent_method",
+        "consent_recorded_at",
+        "referred_by",
+    ]
+    change_roles = STAFF_ROLES
+    add_roles = ()
+    inlines = [ReferralHistoryInline]

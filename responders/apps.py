@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class RespondersConfig(AppConfig):
+    name = "responders"
+    verbose_name = "Responders"

@@ -1,0 +1,25 @@
+"""Code lists of the responders app; every value says what it means."""
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    """What a responder does in the program; it decides what they see and may change."""
+
+    #: One of a pair of unarmed clinicians on a team; works from the phone app.
+    CLINICIAN = "clinician", "Clinician"
+    #: Runs one provider's teams, shifts and devices from the admin; sees only that provider.
+    SUPERVISOR = "supervisor", "Provider supervisor"
+    #: Works one provider's follow-up visits and referrals until each closes.
+    CASE_MANAGER = "case_manager", "Case manager"
+    #: The city's UMCR desk: creates calls and watches backup requests for every provider.
+    DISPATCHER = "dispatcher", "Dispatch desk"
+
+
+class DevicePlatform(models.TextChoices):
+    """The phone's operating system, as the app reports it at sign-in."""
+
+    IOS = "ios", "iOS"
+    ANDROID = "android", "Android"
+    #: Anything else: a browser, a desk integration, a test client.
+    OTHER = "other", "Other"

@@ -1,0 +1,234 @@
+"""Who responds: providers and the divisions they cover, responders, teams, shifts, devices.
+
+Workflows (signing in, revoking a phone) live in services.py; this module holds data and
+the constraints the database itself enforces.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from knox.models import AbstractAuthToken
+
+from umcr.models import TimeStampedModel
+
+from .choices import DevicePlatform, Role
+
+
+class Provider(TimeStampedModel):
+    """A nonprofit that sends clinician pairs to the calls of the divisions it covers."""
+
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=40, unique=True, help_text="Short handle, e.g. 'alcott'.")
+    phone = models.CharField(max_length=32, blank=True)
+    alert_email = models.EmailField(
+        blank=True, help_text="Where urgent alerts (police backup, no team on shift) go."
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Division(TimeStampedModel):
+    """A police division (an LAPD 'area'); calls are routed by the division they come from."""
+
+    name = models.CharField(max_length=80, unique=True)
+    code = models.CharField(max_length=8, unique=True, help_text="Short code, e.g. 'WIL'.")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Coverage(TimeStampedModel):
+    """A provider covers a division from `starts_on` until `ends_on` (open-ended if empty)."""
+
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="coverages")
+    division = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="coverages")
+    starts_on = models.DateField()
+    ends_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["division__name", "-starts_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
+                name="coverage_ends_after_start",
+            ),
+            models.UniqueConstraint(
+                fields=["division", "starts_on"], name="coverage_one_start_per_division"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} covers {self.division} from {self.starts_on}"
+
+    def clean(self) -> None:
+        # One provider per division at any time, so routing is never ambiguous.
+        if self.division_id is None or self.starts_on is None:
+            return
+        overlapping = Coverage.objects.filter(division_id=self.division_id).exclude(pk=self.pk)
+        overlapping = overlapping.filter(Q(ends_on__isnull=True) | Q(ends_on__gte=self.starts_on))
+        if self.ends_on is not None:
+            overlapping = overlapping.filter(starts_on__lte=self.ends_on)
+        if overlapping.exists():
+            raise ValidationError(
+                {"starts_on": "Another provider already covers this division in that period."}
+            )
+
+
+class Team(TimeStampedModel):
+    """A pair of clinicians who go out together, known to the desk by a call sign."""
+
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="teams")
+    call_sign = models.CharField(max_length=20, unique=True, help_text="e.g. 'ALCOTT-1'.")
+    divisions = models.ManyToManyField(Division, related_name="teams", blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["call_sign"]
+
+    def __str__(self) -> str:
+        return self.call_sign
+
+
+class Responder(TimeStampedModel):
+    """A person who signs in: the profile of a Django user, with their provider and role."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="responder"
+    )
+    provider = models.ForeignKey(
+        Provider,
+        on_delete=models.PROTECT,
+        related_name="responders",
+        null=True,
+        blank=True,
+        help_text="Empty only for the dispatch desk, which serves every provider.",
+    )
+    role = models.CharField(max_length=16, choices=Role.choices)
+    team = models.ForeignKey(
+        Team,
+        on_delete=models.SET_NULL,
+        related_name="members",
+        null=True,
+        blank=True,
+        help_text="Clinicians only: the pair they work in.",
+    )
+    display_name = models.CharField(max_length=120, blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        ordering = ["user__username"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(role=Role.DISPATCHER) | Q(provider__isnull=False),
+                name="responder_provider_unless_dispatcher",
+            ),
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="responder_role_valid"),
+            models.CheckConstraint(
+                condition=Q(team__isnull=True) | Q(role=Role.CLINICIAN),
+                name="responder_team_only_for_clinicians",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name or self.user.get_username()
+
+    def clean(self) -> None:
+        if self.team_id is not None and self.provider_id != self.team.provider_id:
+            raise ValidationError({"team": "The team belongs to another provider."})
+        if self.team_id is not None:
+            others = Responder.objects.filter(team_id=self.team_id).exclude(pk=self.pk)
+            if others.count() >= 2:
+                raise ValidationError({"team": "A team is a pair: it already has two members."})
+
+    @property
+    def is_clinician(self) -> bool:
+        return self.role == Role.CLINICIAN
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role == Role.SUPERVISOR
+
+    @property
+    def is_dispatcher(self) -> bool:
+        return self.role == Role.DISPATCHER
+
+
+class Shift(TimeStampedModel):
+    """A team on duty from `starts_at` to `ends_at` (teams cover the clock in shifts)."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="shifts")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["starts_at"]
+        indexes = [models.Index(fields=["team", "starts_at", "ends_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="shift_ends_after_start"
+            ),
+            models.UniqueConstraint(fields=["team", "starts_at"], name="shift_one_start_per_team"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team} {self.starts_at:%Y-%m-%d %H:%M}–{self.ends_at:%H:%M}"
+
+    def clean(self) -> None:
+        if self.team_id is None or self.starts_at is None or self.ends_at is None:
+            return
+        overlaps = Shift.objects.filter(
+            team_id=self.team_id, starts_at__lt=self.ends_at, ends_at__gt=self.starts_at
+        ).exclude(pk=self.pk)
+        if overlaps.exists():
+            raise ValidationError({"starts_at": "The team already has a shift in that period."})
+
+
+class Device(TimeStampedModel):
+    """A phone (or other client) a responder signed in on; revoking it ends its tokens."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    responder = models.ForeignKey(Responder, on_delete=models.CASCADE, related_name="devices")
+    name = models.CharField(max_length=120, help_text="What the phone calls itself.")
+    platform = models.CharField(
+        max_length=16, choices=DevicePlatform.choices, default=DevicePlatform.OTHER
+    )
+    app_version = models.CharField(max_length=32, blank=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-last_seen_at", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.responder})"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+class DeviceToken(AbstractAuthToken):
+    """knox's hashed token, tied to the device it was issued to (KNOX_TOKEN_MODEL)."""
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="tokens")
+
+    class Meta:
+        verbose_name = "device token"

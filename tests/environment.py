@@ -1,0 +1,7 @@
+"""Loaded by pytest before Django starts (`-p tests.environment`): the suite runs on
+PostgreSQL unless DATABASE_URL says otherwise, and needs no other configuration."""
+
+import os
+
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/umcr")
+os.environ.setdefault("SECRET_KEY", "test-only-not-a-secret")

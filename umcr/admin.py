@@ -1,0 +1,157 @@
+"""Admin scoping shared by every app: a supervisor or case manager works inside their own
+provider, and cannot widen that scope.
+
+Staff who are not superusers get no Django model permissions at all; what they may do is
+decided here by their responder role, so no group or permission a supervisor could edit
+grants them more. Each ModelAdmin names the path from its model to the provider.
+"""
+
+from django.contrib import admin
+from django.db.models import Model, Q, QuerySet
+from django.http import HttpRequest
+
+from responders.choices import Role
+from responders.models import Provider, Responder, Team
+
+STAFF_ROLES = (Role.SUPERVISOR, Role.CASE_MANAGER)
+
+
+def staff_responder(request: HttpRequest) -> Responder | None:
+    """The signed-in admin user's responder profile, cached on the request."""
+    if not hasattr(request, "_umcr_responder"):
+        responder = None
+        if request.user.is_authenticated:
+            responder = (
+                Responder.objects.select_related("provider").filter(user=request.user).first()
+            )
+        request._umcr_responder = responder  # type: ignore[attr-defined]
+    return request._umcr_responder  # type: ignore[attr-defined]
+
+
+def staff_role(request: HttpRequest) -> str | None:
+    responder = staff_responder(request)
+    if responder is None or responder.provider_id is None or not request.user.is_staff:
+        return None
+    return responder.role if responder.role in STAFF_ROLES else None
+
+
+def provider_scope_q(model: type[Model], provider_id: int) -> Q | None:
+    """Which rows of a related model a provider's staff may pick in a form, or None if all."""
+    paths = {
+        Provider: "pk",
+        Team: "provider",
+        Responder: "provider",
+    }
+    path = paths.get(model)
+    if path is None:
+        path = getattr(model, "admin_provider_path", None)
+    if path is None:
+        return None
+    return Q(**{path: provider_id})
+
+
+class ProviderScopedMixin:
+    """Scope an admin page (or inline) to the provider of the signed-in staff member.
+
+    - `provider_path`: lookup from the model to its provider (e.g. "team__provider").
+    - `view_roles`, `change_roles`, `add_roles`, `delete_roles`: which staff roles may do what.
+      Superusers may do everything; deleting clinical records is left to them alone.
+    """
+
+    provider_path: str = "provider"
+    view_roles: tuple = STAFF_ROLES
+    change_roles: tuple = (Role.SUPERVISOR,)
+    add_roles: tuple | None = None  # defaults to change_roles
+    delete_roles: tuple = ()
+
+    def scope_queryset(self, qs: QuerySet, provider_id: int) -> QuerySet:
+        return qs.filter(**{self.provider_path: provider_id})
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)  # type: ignore[misc]
+        if request.user.is_superuser:
+            return qs
+        role = staff_role(request)
+        if role is None or role not in self.view_roles:
+            return qs.none()
+        return self.scope_queryset(qs, staff_responder(request).provider_id)
+
+    def _allowed(self, request, roles) -> bool:
+        if request.user.is_superuser:
+            return True
+        return staff_role(request) in roles
+
+    def has_module_permission(self, request) -> bool:
+        return self._allowed(request, self.view_roles)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return self._allowed(request, self.view_roles + self.change_roles)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return self._allowed(request, self.change_roles)
+
+    def has_add_permission(self, request, *args) -> bool:
+        roles = self.change_roles if self.add_roles is None else self.add_roles
+        return self._allowed(request, roles)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return self._allowed(request, self.delete_roles)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
+        return _limit_choices(field, db_field, request)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)  # type: ignore[misc]
+        return _limit_choices(field, db_field, request)
+
+
+def _limit_choices(field, db_field, request):
+    if field is None or request.user.is_superuser:
+        return field
+    responder = staff_responder(request)
+    provider_id = responder.provider_id if responder else None
+    if provider_id is None:
+        field.queryset = field.queryset.none()
+        return field
+    scope = provider_scope_q(db_field.related_model, provider_id)
+    if scope is not None:
+        field.queryset = field.queryset.filter(scope)
+    return field
+
+
+class ScopedAdmin(ProviderScopedMixin, admin.ModelAdmin):
+    """A ModelAdmin scoped to the staff member's provider. When the model has a direct
+    `provider` field, new and edited rows are pinned to that provider."""
+
+    list_per_page = 50
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser and self.provider_path == "provider":
+            fields.append("provider")
+        return fields
+
+    def save_model(self, request, obj, form, change):
+        if not request.user.is_superuser and self.provider_path == "provider":
+            obj.provider_id = staff_responder(request).provider_id
+        super().save_model(request, obj, form, change)
+
+
+class ReadOnlyInline(ProviderScopedMixin, admin.TabularInline):
+    """An inline of append-only field records: shown, never edited from the admin."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = False
+    change_roles: tuple = ()
+    add_roles: tuple | None = ()
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return list(self.fields or [])
