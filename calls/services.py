@@ -1,14 +1,29 @@
-"""Writes of the calls app. The call's status and timestamps are derived from its events
-here, one way, for the REST API, the sync push, the desk and the demo data alike."""
+"""Writes of the calls app: status events, notes, outcomes, police-backup requests.
 
+The REST API, the sync push and the desk all come through here, so the rules hold whichever
+way a record arrives: field records are append-only and keyed by the phone's UUID (posting
+the same id again returns the stored row), a call's status and timestamps are derived from
+its events, and a timeline that cannot have happened is refused with a Conflict.
+"""
+
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.db import transaction
 from django.utils import timezone
+from django_q.tasks import async_task
 
-from .choices import CallStatus, EventKind
-from .models import Call, StatusEvent
+from responders.models import Device, Responder
+from umcr.errors import Conflict, Invalid
+
+from . import permissions
+from .choices import BackupStatus, CallStatus, Disposition, EventKind
+from .models import BackupRequest, Call, Note, Outcome, StatusEvent
+
+# How far ahead of the server's clock a phone's clock may run before its times are refused.
+CLOCK_SKEW_ALLOWED = timedelta(minutes=10)
 
 # Which call field each event kind stamps (the first time it happens).
 EVENT_TIMESTAMP_FIELDS = {
@@ -61,3 +76,285 @@ def refresh_call_state(*, call: Call, events: Iterable[StatusEvent] | None = Non
         status=state.status, updated_at=call.updated_at, **state.timestamps
     )
     return call
+
+
+@dataclass(frozen=True)
+class Written:
+    """A field record and whether this request created it (False: a replay of its id)."""
+
+    record: object
+    created: bool
+
+
+def _check_occurred_at(occurred_at: datetime, field: str = "occurred_at") -> None:
+    if occurred_at > timezone.now() + CLOCK_SKEW_ALLOWED:
+        raise Invalid({field: ["Is in the future; check the phone's clock."]})
+
+
+def _replay(model, record_id: uuid.UUID, call: Call, **same):
+    """The stored row if this id was already written for this call with the same content;
+    None if the id is new; a Conflict if the id names something else."""
+    existing = model.objects.filter(pk=record_id).first()
+    if existing is None:
+        return None
+    differs = existing.call_id != call.pk or any(
+        getattr(existing, field) != value for field, value in same.items()
+    )
+    if differs:
+        raise Conflict(
+            f"The id {record_id} is already used by a different record.", code="id_reused"
+        )
+    return existing
+
+
+def _locked_call(call: Call) -> Call:
+    # Events on one call are applied one at a time, so two clinicians posting at once
+    # both see each other's events when the timeline is checked.
+    return Call.objects.select_for_update().get(pk=call.pk)
+
+
+def check_timeline(*, events: list[StatusEvent], outcome: Outcome | None) -> None:
+    """Refuse a timeline that cannot have happened, with a sentence saying why."""
+    ordered = sorted(events, key=lambda e: e.occurred_at)
+    closed_at = None
+    closing_kind = None
+    seen_on_scene = False
+    for event in ordered:
+        if closed_at is not None and event.occurred_at > closed_at:
+            raise Conflict(
+                f"'{event.kind}' at {event.occurred_at.isoformat()} comes after the call "
+                f"was {closing_kind} at {closed_at.isoformat()}; nothing can follow that.",
+                code="after_closed",
+            )
+        if event.kind == EventKind.ON_SCENE:
+            seen_on_scene = True
+        if event.kind == EventKind.CLEARED:
+            gone = outcome is not None and outcome.disposition == Disposition.GONE_ON_ARRIVAL
+            if not seen_on_scene and not gone:
+                raise Conflict(
+                    "A call can be cleared only after the team was on scene, unless its "
+                    "outcome is gone-on-arrival.",
+                    code="cleared_before_on_scene",
+                )
+        if event.kind in (EventKind.CLEARED, EventKind.CANCELLED) and closed_at is None:
+            closed_at, closing_kind = event.occurred_at, event.kind
+    kinds = {e.kind for e in events}
+    if EventKind.CLEARED in kinds and outcome is None:
+        raise Conflict(
+            "A call can be cleared only with an outcome: record the outcome first.",
+            code="cleared_without_outcome",
+        )
+    if EventKind.CLEARED in kinds and EventKind.CANCELLED in kinds:
+        raise Conflict("A call is either cleared or cancelled, not both.", code="after_closed")
+
+
+def current_outcome(call: Call) -> Outcome | None:
+    """The outcome nothing supersedes (corrections chain from the original)."""
+    return call.outcomes.filter(superseded_by__isnull=True).first()
+
+
+@transaction.atomic
+def record_status_event(
+    *,
+    call: Call,
+    responder: Responder,
+    device: Device | None,
+    kind: str,
+    occurred_at: datetime,
+    event_id: uuid.UUID,
+) -> Written:
+    """Append a status event and re-derive the call's status and timestamps."""
+    permissions.check_can_post_event(responder, call, kind)
+    _check_occurred_at(occurred_at)
+    call = _locked_call(call)
+    stored = _replay(StatusEvent, event_id, call, kind=kind, occurred_at=occurred_at)
+    if stored is not None:
+        return Written(stored, created=False)
+    if call.team_id is None and kind != EventKind.CANCELLED:
+        raise Conflict("The call is not assigned to a team yet.", code="not_assigned")
+    event = StatusEvent(
+        id=event_id,
+        call=call,
+        kind=kind,
+        occurred_at=occurred_at,
+        responder=responder,
+        device=device,
+    )
+    events = [*call.events.all(), event]
+    check_timeline(events=events, outcome=current_outcome(call))
+    event.save(force_insert=True)
+    refresh_call_state(call=call, events=events)
+    return Written(event, created=True)
+
+
+@transaction.atomic
+def add_note(
+    *,
+    call: Call,
+    responder: Responder,
+    device: Device | None,
+    body: str,
+    written_at: datetime,
+    note_id: uuid.UUID,
+    amends: uuid.UUID | None = None,
+) -> Written:
+    """Append an on-scene note; a correction is an addendum that `amends` an earlier note."""
+    permissions.check_can_write_field_record(responder, call, "notes")
+    _check_occurred_at(written_at, "written_at")
+    if not body.strip():
+        raise Invalid({"body": ["A note needs some text."]})
+    stored = _replay(Note, note_id, call, body=body, amends_id=amends)
+    if stored is not None:
+        return Written(stored, created=False)
+    if amends is not None and not Note.objects.filter(pk=amends, call=call).exists():
+        raise Invalid({"amends": ["No note with this id on this call."]})
+    note = Note.objects.create(
+        id=note_id,
+        call=call,
+        body=body,
+        occurred_at=written_at,
+        amends_id=amends,
+        responder=responder,
+        device=device,
+    )
+    Call.objects.filter(pk=call.pk).update(updated_at=timezone.now())
+    return Written(note, created=True)
+
+
+@transaction.atomic
+def record_outcome(
+    *,
+    call: Call,
+    responder: Responder,
+    device: Device | None,
+    outcome_id: uuid.UUID,
+    disposition: str,
+    police_involved: bool,
+    people_served: int,
+    summary: str,
+    occurred_at: datetime,
+    supersedes: uuid.UUID | None = None,
+) -> Written:
+    """Record how the call ended, or correct it: a correction `supersedes` the current
+    outcome (a new row; the old one stays)."""
+    permissions.check_can_write_field_record(responder, call, "outcomes")
+    _check_occurred_at(occurred_at)
+    if disposition == Disposition.HANDED_TO_POLICE and not police_involved:
+        raise Invalid({"police_involved": ["A call handed to police had police involved."]})
+    call = _locked_call(call)
+    stored = _replay(Outcome, outcome_id, call, disposition=disposition, supersedes_id=supersedes)
+    if stored is not None:
+        return Written(stored, created=False)
+    if call.status == CallStatus.CANCELLED and disposition != Disposition.CANCELLED:
+        raise Conflict("The call was cancelled; its only outcome can be 'cancelled'.")
+    current = current_outcome(call)
+    if supersedes is None and current is not None:
+        raise Conflict(
+            "The call already has an outcome; send a correction that supersedes it "
+            f"({current.pk}).",
+            code="outcome_exists",
+        )
+    if supersedes is not None and (current is None or current.pk != supersedes):
+        raise Conflict(
+            "A correction must supersede the call's current outcome"
+            + (f" ({current.pk})." if current else "; the call has none yet."),
+            code="stale_outcome",
+        )
+    if current is not None and disposition != Disposition.GONE_ON_ARRIVAL:
+        # Correcting away from gone-on-arrival must keep the timeline possible.
+        check_timeline(
+            events=list(call.events.all()),
+            outcome=Outcome(call=call, disposition=disposition),
+        )
+    outcome = Outcome.objects.create(
+        id=outcome_id,
+        call=call,
+        disposition=disposition,
+        police_involved=police_involved,
+        people_served=people_served,
+        summary=summary,
+        occurred_at=occurred_at,
+        supersedes=current,
+        responder=responder,
+        device=device,
+    )
+    Call.objects.filter(pk=call.pk).update(updated_at=timezone.now())
+    return Written(outcome, created=True)
+
+
+@transaction.atomic
+def request_backup(
+    *,
+    call: Call,
+    responder: Responder,
+    device: Device | None,
+    request_id: uuid.UUID,
+    reason: str,
+    details: str,
+    occurred_at: datetime,
+) -> Written:
+    """Accept a police-backup request at once and alert the desk and the supervisor
+    (a django-q2 task, queued when this transaction commits)."""
+    permissions.check_can_write_field_record(responder, call, "backup requests")
+    _check_occurred_at(occurred_at)
+    if reason == "other" and not details.strip():
+        raise Invalid({"details": ["Say what is happening when the reason is 'other'."]})
+    stored = _replay(BackupRequest, request_id, call, reason=reason)
+    if stored is not None:
+        return Written(stored, created=False)
+    if not call.is_open:
+        raise Conflict(
+            f"The call is {call.status}; call the desk directly for police.", code="call_closed"
+        )
+    backup = BackupRequest.objects.create(
+        id=request_id,
+        call=call,
+        reason=reason,
+        details=details,
+        occurred_at=occurred_at,
+        responder=responder,
+        device=device,
+    )
+    Call.objects.filter(pk=call.pk).update(updated_at=timezone.now())
+    transaction.on_commit(lambda: async_task("calls.tasks.alert_backup_requested", str(backup.pk)))
+    return Written(backup, created=True)
+
+
+# Forward moves the desk may make; resolved and cancelled are final.
+BACKUP_ORDER = [
+    BackupStatus.REQUESTED,
+    BackupStatus.ACKNOWLEDGED,
+    BackupStatus.POLICE_EN_ROUTE,
+    BackupStatus.POLICE_ON_SCENE,
+    BackupStatus.RESOLVED,
+]
+
+
+@transaction.atomic
+def move_backup_request(
+    *, backup: BackupRequest, responder: Responder, to_status: str
+) -> BackupRequest:
+    """Move a backup request forward (the desk), or call it off."""
+    backup = BackupRequest.objects.select_for_update().select_related("call").get(pk=backup.pk)
+    permissions.check_can_move_backup(responder, backup.call, to_status)
+    current = backup.status
+    if current == to_status:
+        return backup
+    if current in (BackupStatus.RESOLVED, BackupStatus.CANCELLED):
+        raise Conflict(f"The backup request is already {current}.", code="backup_closed")
+    if to_status != BackupStatus.CANCELLED and BACKUP_ORDER.index(to_status) < BACKUP_ORDER.index(
+        current
+    ):
+        raise Conflict(
+            f"A backup request cannot go back from {current} to {to_status}.",
+            code="backup_backwards",
+        )
+    backup.status = to_status
+    backup.status_changed_at = timezone.now()
+    backup.status_changed_by = responder.user
+    backup.save(update_fields=["status", "status_changed_at", "status_changed_by", "updated_at"])
+    Call.objects.filter(pk=backup.call_id).update(updated_at=timezone.now())
+    transaction.on_commit(
+        lambda: async_task("calls.tasks.alert_backup_moved", str(backup.pk), to_status)
+    )
+    return backup

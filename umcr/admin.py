@@ -13,6 +13,8 @@ from django.http import HttpRequest
 from responders.choices import Role
 from responders.models import Provider, Responder, Team
 
+from .models import AccessLog, Notification
+
 STAFF_ROLES = (Role.SUPERVISOR, Role.CASE_MANAGER)
 
 
@@ -155,3 +157,28 @@ class ReadOnlyInline(ProviderScopedMixin, admin.TabularInline):
 
     def get_readonly_fields(self, request, obj=None):
         return list(self.fields or [])
+
+
+@admin.register(AccessLog)
+class AccessLogAdmin(ScopedAdmin):
+    """The audit trail of reads of health records; supervisors see their provider's."""
+
+    list_display = ["accessed_at", "user", "record_type", "record_id", "device", "ip_address"]
+    list_filter = ["record_type", "action"]
+    search_fields = ["user__username", "record_id"]
+    date_hierarchy = "accessed_at"
+    list_select_related = ["user", "device"]
+    view_roles = (Role.SUPERVISOR,)
+    change_roles = ()
+    add_roles = ()
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return self._allowed(request, self.view_roles)
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "recipient", "kind", "title", "read_at"]
+    list_filter = ["kind"]
+    search_fields = ["recipient__username", "title"]
+    list_select_related = ["recipient"]

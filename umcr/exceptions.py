@@ -10,8 +10,12 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from .errors import DomainError
+
 
 def json_exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        return Response(exc.as_body(), status=exc.status_code)
     response = exception_handler(exc, context)
     if response is not None:
         if isinstance(response.data, dict) and "detail" in response.data:

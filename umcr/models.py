@@ -1,7 +1,9 @@
-"""Abstract bases shared by the apps' models; no concrete tables of its own yet."""
+"""Cross-cutting tables and abstract bases: timestamps, client-generated ids, stored
+notifications and the access log. Nothing here knows any one app's rules."""
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 
 
@@ -23,3 +25,78 @@ class ClientRecord(TimeStampedModel):
 
     class Meta:
         abstract = True
+
+
+class NotificationKind(models.TextChoices):
+    """What a notification is about."""
+
+    #: A team asked for police backup on a call.
+    BACKUP_REQUESTED = "backup_requested", "Police backup requested"
+    #: A backup request moved (acknowledged, police en route, ...).
+    BACKUP_STATUS = "backup_status", "Backup request updated"
+    #: A call was assigned to the recipient's team.
+    CALL_ASSIGNED = "call_assigned", "Call assigned"
+    #: A call is waiting with no team on shift.
+    CALL_UNASSIGNED = "call_unassigned", "Call waiting for a team"
+    #: A follow-up's window opens soon.
+    FOLLOWUP_REMINDER = "followup_reminder", "Follow-up reminder"
+    #: A follow-up is past its window.
+    FOLLOWUP_OVERDUE = "followup_overdue", "Follow-up overdue"
+    #: The day's queue, for a case manager.
+    DAILY_DIGEST = "daily_digest", "Daily digest"
+
+
+class Notification(models.Model):
+    """A message to one user, stored so they can list it; `dedupe_key` makes every sender
+    idempotent (a task run twice notifies once)."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=32, choices=NotificationKind.choices)
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    call = models.ForeignKey(
+        "calls.Call", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class AccessLog(models.Model):
+    """Who read which health record, when, from which device: the audit trail that
+    health-records law expects. Written by the API on every read of a call or a person."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    device = models.ForeignKey(
+        "responders.Device", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    provider = models.ForeignKey(
+        "responders.Provider",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The provider whose record was read (scopes the log for supervisors).",
+    )
+    record_type = models.CharField(max_length=32, help_text="e.g. 'call', 'person'.")
+    record_id = models.CharField(max_length=64)
+    action = models.CharField(max_length=16, default="read")
+    accessed_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-accessed_at", "-id"]
+        indexes = [models.Index(fields=["record_type", "record_id", "-accessed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.action} {self.record_type} {self.record_id}"

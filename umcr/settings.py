@@ -53,6 +53,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.gzip.GZipMiddleware",
+    # ETag on every GET and 304 for a matching If-None-Match: phones on weak signal
+    # re-download nothing that has not changed.
+    "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -155,6 +158,16 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "CallStatusEnum": "calls.choices.CallStatus",
+        "EventKindEnum": "calls.choices.EventKind",
+        "BackupStatusEnum": "calls.choices.BackupStatus",
+        "BackupReasonEnum": "calls.choices.BackupReason",
+        "DispositionEnum": "calls.choices.Disposition",
+        "NotificationKindEnum": "umcr.models.NotificationKind",
+        "FollowUpStatusEnum": "followups.choices.FollowUpStatus",
+        "ReferralStatusEnum": "referrals.choices.ReferralStatus",
+    },
 }
 
 # --- Background work (django-q2) -------------------------------------------------------------
@@ -168,6 +181,8 @@ Q_CLUSTER: dict = {
     "max_attempts": 5,
     "ack_failures": True,
     "catch_up": False,
+    # Tests run tasks in-process (Q_SYNC=1); a deployment never does.
+    "sync": env.bool("Q_SYNC", default=False),
     "save_limit": 1000,
 }
 if REDIS_URL:
@@ -211,5 +226,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }

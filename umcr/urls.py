@@ -4,8 +4,17 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from . import views
+
 api_v1 = [
     path("", include("responders.api.urls")),
+    path("", include("calls.api.urls")),
+    path("notifications/", views.NotificationListView.as_view(), name="notification-list"),
+    path(
+        "notifications/<int:notification_id>/read/",
+        views.NotificationReadView.as_view(),
+        name="notification-read",
+    ),
 ]
 
 urlpatterns = [

@@ -1,0 +1,374 @@
+"""Shapes of the field API. Input serializers only parse; the rules live in services.py.
+
+Field names are stable: phones store them. Times are ISO 8601 with an offset; `written_at`
+and `occurred_at` are the phone's clock, `recorded_at` the server's.
+"""
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from ..choices import (
+    EIDO_CODES,
+    BackupReason,
+    BackupStatus,
+    Disposition,
+    EventKind,
+)
+from ..models import BackupRequest, Call, Note, Outcome, Person, StatusEvent
+
+AUTHOR = {"source": "responder.user.username", "read_only": True, "allow_null": True}
+
+
+# --- output ------------------------------------------------------------------------------------
+
+
+class CallListItemSerializer(serializers.ModelSerializer):
+    division = serializers.CharField(source="division.code", read_only=True)
+    division_name = serializers.CharField(source="division.name", read_only=True)
+    team = serializers.CharField(source="team.call_sign", read_only=True, allow_null=True)
+    note_count = serializers.IntegerField(read_only=True, default=0)
+
+    class Meta:
+        model = Call
+        fields = [
+            "id",
+            "cad_incident_number",
+            "call_type",
+            "priority",
+            "status",
+            "address",
+            "latitude",
+            "longitude",
+            "division",
+            "division_name",
+            "team",
+            "safety_flags",
+            "received_at",
+            "dispatched_at",
+            "note_count",
+            "updated_at",
+        ]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["note_count"] = data["note_count"] or 0
+        return data
+
+
+class PersonSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Person
+        fields = [
+            "id",
+            "given_name",
+            "family_name",
+            "preferred_name",
+            "birth_date",
+            "approximate_age",
+            "phone",
+            "language",
+        ]
+
+
+class StatusEventSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(**AUTHOR)
+    recorded_at = serializers.DateTimeField(source="created_at", read_only=True)
+
+    class Meta:
+        model = StatusEvent
+        fields = ["id", "kind", "occurred_at", "recorded_at", "author"]
+
+
+class AddendumSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(**AUTHOR)
+    written_at = serializers.DateTimeField(source="occurred_at", read_only=True)
+    recorded_at = serializers.DateTimeField(source="created_at", read_only=True)
+
+    class Meta:
+        model = Note
+        fields = ["id", "body", "written_at", "recorded_at", "author", "amends"]
+
+
+class NoteSerializer(AddendumSerializer):
+    addenda = serializers.SerializerMethodField()
+
+    class Meta(AddendumSerializer.Meta):
+        fields = [*AddendumSerializer.Meta.fields, "addenda"]
+
+    @extend_schema_field(AddendumSerializer(many=True))
+    def get_addenda(self, note) -> list:
+        return AddendumSerializer(getattr(note, "thread", []), many=True).data
+
+
+class OutcomeSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(**AUTHOR)
+    eido_code = serializers.SerializerMethodField()
+    recorded_at = serializers.DateTimeField(source="created_at", read_only=True)
+
+    class Meta:
+        model = Outcome
+        fields = [
+            "id",
+            "disposition",
+            "eido_code",
+            "police_involved",
+            "people_served",
+            "summary",
+            "occurred_at",
+            "recorded_at",
+            "author",
+            "supersedes",
+        ]
+
+    def get_eido_code(self, outcome) -> str:
+        return EIDO_CODES[Disposition(outcome.disposition)]
+
+
+class BackupRequestSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(**AUTHOR)
+    recorded_at = serializers.DateTimeField(source="created_at", read_only=True)
+
+    class Meta:
+        model = BackupRequest
+        fields = [
+            "id",
+            "call",
+            "reason",
+            "details",
+            "status",
+            "occurred_at",
+            "recorded_at",
+            "status_changed_at",
+            "author",
+        ]
+
+
+class DeskBackupRequestSerializer(BackupRequestSerializer):
+    """A backup request as the desk watches it: with where and who."""
+
+    cad_incident_number = serializers.CharField(source="call.cad_incident_number")
+    address = serializers.CharField(source="call.address")
+    division = serializers.CharField(source="call.division.code")
+    team = serializers.CharField(source="call.team.call_sign", allow_null=True)
+
+    class Meta(BackupRequestSerializer.Meta):
+        fields = [
+            *BackupRequestSerializer.Meta.fields,
+            "cad_incident_number",
+            "address",
+            "division",
+            "team",
+        ]
+
+
+class PriorContactSerializer(serializers.ModelSerializer):
+    """An earlier call at the same address or with the same person."""
+
+    matched_on = serializers.SerializerMethodField()
+    disposition = serializers.SerializerMethodField()
+    police_involved = serializers.SerializerMethodField()
+    backup_reasons = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Call
+        fields = [
+            "id",
+            "received_at",
+            "call_type",
+            "address",
+            "safety_flags",
+            "matched_on",
+            "disposition",
+            "police_involved",
+            "backup_reasons",
+        ]
+
+    @extend_schema_field(
+        serializers.ListField(child=serializers.ChoiceField(["address", "person"]))
+    )
+    def get_matched_on(self, call) -> list[str]:
+        current = self.context["call"]
+        matched = []
+        if call.address_key == current.address_key:
+            matched.append("address")
+        if current.person_id is not None and call.person_id == current.person_id:
+            matched.append("person")
+        return matched
+
+    @extend_schema_field(serializers.ChoiceField(Disposition.choices, allow_null=True))
+    def get_disposition(self, call):
+        return call.current_outcomes[0].disposition if call.current_outcomes else None
+
+    def get_police_involved(self, call) -> bool:
+        return any(o.police_involved for o in call.current_outcomes) or bool(
+            call.backup_requests.all()
+        )
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(BackupReason.choices)))
+    def get_backup_reasons(self, call) -> list[str]:
+        return [b.reason for b in call.backup_requests.all()]
+
+
+class FollowUpSummarySerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    kind = serializers.CharField()
+    status = serializers.CharField()
+    not_before = serializers.DateTimeField()
+    due_by = serializers.DateTimeField()
+    purpose = serializers.CharField()
+    assigned_team = serializers.CharField(source="assigned_team.call_sign", allow_null=True)
+    assigned_to = serializers.CharField(source="assigned_to.user.username", allow_null=True)
+
+
+class ReferralSummarySerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.CharField()
+    status_changed_at = serializers.DateTimeField()
+    service = serializers.CharField(source="service.name")
+    service_category = serializers.CharField(source="service.category")
+    organization = serializers.CharField(source="service.organization")
+
+
+class TeamBriefSerializer(serializers.Serializer):
+    call_sign = serializers.CharField()
+    members = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_members(self, team) -> list[str]:
+        return [m.user.username for m in team.members.all()]
+
+
+class CallDetailSerializer(CallListItemSerializer):
+    team = TeamBriefSerializer(read_only=True, allow_null=True)
+    person = PersonSerializer(read_only=True, allow_null=True)
+    prior_contacts = serializers.SerializerMethodField()
+    events = StatusEventSerializer(many=True, read_only=True)
+    notes = serializers.SerializerMethodField()
+    outcome = serializers.SerializerMethodField()
+    outcome_history = OutcomeSerializer(source="outcomes", many=True, read_only=True)
+    backup_requests = BackupRequestSerializer(many=True, read_only=True)
+    followups = FollowUpSummarySerializer(many=True, read_only=True)
+    referrals = ReferralSummarySerializer(many=True, read_only=True)
+
+    class Meta(CallListItemSerializer.Meta):
+        fields = [f for f in CallListItemSerializer.Meta.fields if f != "note_count"] + [
+            "source",
+            "narrative",
+            "caller_account",
+            "caller_phone",
+            "acknowledged_at",
+            "en_route_at",
+            "on_scene_at",
+            "transporting_at",
+            "cleared_at",
+            "cancelled_at",
+            "person",
+            "prior_contacts",
+            "events",
+            "notes",
+            "outcome",
+            "outcome_history",
+            "backup_requests",
+            "followups",
+            "referrals",
+        ]
+
+    def to_representation(self, instance):
+        return serializers.ModelSerializer.to_representation(self, instance)
+
+    @extend_schema_field(PriorContactSerializer(many=True))
+    def get_prior_contacts(self, call) -> list:
+        return PriorContactSerializer(
+            self.context.get("prior_contacts", []), many=True, context={"call": call}
+        ).data
+
+    @extend_schema_field(NoteSerializer(many=True))
+    def get_notes(self, call) -> list:
+        """Notes in the order written, each with its addenda (however deep) beneath it."""
+        notes = list(call.notes.all())
+        by_id = {n.pk: n for n in notes}
+        roots = []
+        for note in notes:
+            note.thread = []
+        for note in notes:
+            root = note
+            while root.amends_id is not None and root.amends_id in by_id:
+                root = by_id[root.amends_id]
+            if root is note:
+                roots.append(note)
+            else:
+                root.thread.append(note)
+        return NoteSerializer(roots, many=True).data
+
+    @extend_schema_field(OutcomeSerializer(allow_null=True))
+    def get_outcome(self, call):
+        outcomes = list(call.outcomes.all())
+        superseded = {o.supersedes_id for o in outcomes}
+        current = [o for o in outcomes if o.pk not in superseded]
+        return OutcomeSerializer(current[0]).data if current else None
+
+
+# --- input ---------------------------------------------------------------------------------------
+
+
+class EventInputSerializer(serializers.Serializer):
+    id = serializers.UUIDField(help_text="Generated on the phone; a retry sends the same id.")
+    kind = serializers.ChoiceField(choices=EventKind.choices)
+    occurred_at = serializers.DateTimeField(help_text="When it happened, by the phone's clock.")
+
+
+class NoteInputSerializer(serializers.Serializer):
+    id = serializers.UUIDField(help_text="Generated on the phone; a retry sends the same id.")
+    body = serializers.CharField(max_length=20000)
+    written_at = serializers.DateTimeField()
+    amends = serializers.UUIDField(
+        required=False, allow_null=True, help_text="The note this addendum corrects."
+    )
+
+
+class OutcomeInputSerializer(serializers.Serializer):
+    id = serializers.UUIDField(help_text="Generated on the phone; a retry sends the same id.")
+    disposition = serializers.ChoiceField(choices=Disposition.choices)
+    police_involved = serializers.BooleanField()
+    people_served = serializers.IntegerField(min_value=0, max_value=100, default=1)
+    summary = serializers.CharField(max_length=20000, allow_blank=True, default="")
+    occurred_at = serializers.DateTimeField()
+    supersedes = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        help_text="To correct the outcome: the id of the current outcome this replaces.",
+    )
+
+
+class BackupInputSerializer(serializers.Serializer):
+    id = serializers.UUIDField(help_text="Generated on the phone; a retry sends the same id.")
+    reason = serializers.ChoiceField(choices=BackupReason.choices)
+    details = serializers.CharField(max_length=5000, allow_blank=True, default="")
+    occurred_at = serializers.DateTimeField()
+
+
+class BackupStatusInputSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=BackupStatus.choices)
+
+
+class CallStateSerializer(serializers.ModelSerializer):
+    """The call's derived state after a write."""
+
+    class Meta:
+        model = Call
+        fields = [
+            "id",
+            "status",
+            "dispatched_at",
+            "acknowledged_at",
+            "en_route_at",
+            "on_scene_at",
+            "transporting_at",
+            "cleared_at",
+            "cancelled_at",
+        ]
+
+
+class EventWrittenSerializer(serializers.Serializer):
+    event = StatusEventSerializer()
+    call = CallStateSerializer()

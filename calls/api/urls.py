@@ -1,0 +1,22 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("calls/", views.CallListView.as_view(), name="call-list"),
+    path("calls/<uuid:call_id>/", views.CallDetailView.as_view(), name="call-detail"),
+    path("calls/<uuid:call_id>/events/", views.CallEventsView.as_view(), name="call-events"),
+    path("calls/<uuid:call_id>/notes/", views.CallNotesView.as_view(), name="call-notes"),
+    path("calls/<uuid:call_id>/outcome/", views.CallOutcomeView.as_view(), name="call-outcome"),
+    path(
+        "calls/<uuid:call_id>/backup-requests/",
+        views.CallBackupRequestsView.as_view(),
+        name="call-backup-requests",
+    ),
+    path("backup-requests/", views.BackupRequestListView.as_view(), name="backup-request-list"),
+    path(
+        "backup-requests/<uuid:backup_id>/status/",
+        views.BackupRequestStatusView.as_view(),
+        name="backup-request-status",
+    ),
+]

@@ -1,0 +1,396 @@
+"""The field API: a team's calls, one call in full, and the records a pair writes on it.
+
+Views are thin: parse with a serializer, call one selector or service, serialize. Scope
+comes from the selectors (outside it: 404); the rules (409, 403) from the services.
+"""
+
+import django_filters
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from umcr.access_log import log_reads
+from umcr.api import IsResponder, request_responder
+from umcr.api_docs import ERROR_RESPONSES
+
+from .. import selectors, services
+from ..choices import BackupStatus, CallStatus
+from ..models import BackupRequest, Call
+from .pagination import CallQueuePagination
+from .serializers import (
+    BackupInputSerializer,
+    BackupRequestSerializer,
+    BackupStatusInputSerializer,
+    CallDetailSerializer,
+    CallListItemSerializer,
+    CallStateSerializer,
+    DeskBackupRequestSerializer,
+    EventInputSerializer,
+    EventWrittenSerializer,
+    NoteInputSerializer,
+    NoteSerializer,
+    OutcomeInputSerializer,
+    OutcomeSerializer,
+    StatusEventSerializer,
+)
+
+READ_ERRORS = {401: ERROR_RESPONSES[401], 403: ERROR_RESPONSES[403]}
+WRITE_ERRORS = {
+    400: ERROR_RESPONSES[400],
+    401: ERROR_RESPONSES[401],
+    403: ERROR_RESPONSES[403],
+    404: ERROR_RESPONSES[404],
+    409: ERROR_RESPONSES[409],
+}
+EXAMPLE_ID = "6f1c2a9e-3b7d-4c1e-9a52-0f8e7d6c5b4a"
+
+
+class CallFilter(django_filters.FilterSet):
+    state = django_filters.ChoiceFilter(
+        choices=[("open", "open"), ("closed", "closed")],
+        method="filter_state",
+        help_text="open: not yet cleared or cancelled; closed: cleared or cancelled.",
+    )
+    status = django_filters.MultipleChoiceFilter(choices=CallStatus.choices)
+    received_after = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
+    received_before = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
+
+    class Meta:
+        model = Call
+        fields = ["state", "status", "received_after", "received_before"]
+
+    def filter_state(self, queryset, name, value):
+        return queryset.filter(selectors.open_filter(value == "open"))
+
+
+class CallListView(generics.ListAPIView):
+    permission_classes = [IsResponder]
+    serializer_class = CallListItemSerializer
+    pagination_class = CallQueuePagination
+    filterset_class = CallFilter
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Call.objects.none()
+        return selectors.call_list(responder=request_responder(self.request))
+
+    @extend_schema(
+        operation_id="calls_list",
+        summary="List my calls",
+        description=(
+            "Clinicians see their team's calls; supervisors and case managers their "
+            "provider's; the desk all. Open calls come first, by priority then oldest; then "
+            "closed calls, newest first. Supports `ETag`/`If-None-Match` (304)."
+        ),
+        responses={
+            200: CallListItemSerializer(many=True),
+            400: ERROR_RESPONSES[400],
+            **READ_ERRORS,
+        },
+        tags=["calls"],
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class CallDetailView(generics.RetrieveAPIView):
+    permission_classes = [IsResponder]
+    serializer_class = CallDetailSerializer
+    lookup_url_kwarg = "call_id"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Call.objects.none()
+        return selectors.call_detail(responder=request_responder(self.request))
+
+    @extend_schema(
+        operation_id="calls_retrieve",
+        summary="One call, in full",
+        description=(
+            "The narrative, caller's account, location, the person served and prior contacts "
+            "(earlier calls at the address or with the person, their outcomes and backup "
+            "requests), the timeline, notes with addenda, outcome, backup requests, follow-ups "
+            "and referrals. Each read is written to the access log."
+        ),
+        responses={200: CallDetailSerializer, 404: ERROR_RESPONSES[404], **READ_ERRORS},
+        tags=["calls"],
+    )
+    def get(self, request, *args, **kwargs):
+        call = self.get_object()
+        body = CallDetailSerializer(
+            call, context={"prior_contacts": selectors.prior_contacts(call=call)}
+        ).data
+        reads = [("call", call.pk, call.routed_provider_id)]
+        if call.person_id is not None:
+            reads.append(("person", call.person_id, call.person.provider_id))
+        log_reads(request, reads)
+        return Response(body)
+
+
+class CallWriteView(APIView):
+    """Base of the endpoints that write on one call: finds it within the caller's scope."""
+
+    permission_classes = [IsResponder]
+
+    def get_call(self) -> Call:
+        scoped = selectors.calls_for_responder(responder=request_responder(self.request))
+        return get_object_or_404(scoped, pk=self.kwargs["call_id"])
+
+    def parse(self, serializer_class):
+        serializer = serializer_class(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    @staticmethod
+    def written_status(written) -> int:
+        return status.HTTP_201_CREATED if written.created else status.HTTP_200_OK
+
+
+class CallEventsView(CallWriteView):
+    @extend_schema(
+        operation_id="calls_events_create",
+        summary="Report a status change",
+        description=(
+            "Appends a status event (acknowledged, en_route, on_scene, transporting, cleared; "
+            "the desk's dispatched and cancelled). The call's status and timestamps are "
+            "derived from its events ordered by `occurred_at`. A timeline that cannot have "
+            "happened is a 409 saying why (cleared before on scene unless gone on arrival, "
+            "cleared without an outcome, anything after cleared). The same `id` again "
+            "returns the stored event with 200."
+        ),
+        request=EventInputSerializer,
+        responses={
+            201: EventWrittenSerializer,
+            200: OpenApiResponse(EventWrittenSerializer, description="Already recorded."),
+            **WRITE_ERRORS,
+        },
+        examples=[
+            OpenApiExample(
+                "On scene",
+                request_only=True,
+                value={"id": EXAMPLE_ID, "kind": "on_scene", "occurred_at": "2026-11-23T09:41:00Z"},
+            )
+        ],
+        tags=["calls"],
+    )
+    def post(self, request, call_id):
+        call = self.get_call()
+        data = self.parse(EventInputSerializer)
+        written = services.record_status_event(
+            call=call,
+            responder=request_responder(request),
+            device=getattr(request.auth, "device", None),
+            kind=data["kind"],
+            occurred_at=data["occurred_at"],
+            event_id=data["id"],
+        )
+        call.refresh_from_db()
+        body = {
+            "event": StatusEventSerializer(written.record).data,
+            "call": CallStateSerializer(call).data,
+        }
+        return Response(body, status=self.written_status(written))
+
+
+class CallNotesView(CallWriteView):
+    @extend_schema(
+        operation_id="calls_notes_create",
+        summary="Write an on-scene note",
+        description=(
+            "Append-only. To correct a note, write an addendum with `amends` set to it. "
+            "The same `id` again returns the stored note with 200."
+        ),
+        request=NoteInputSerializer,
+        responses={201: NoteSerializer, 200: NoteSerializer, **WRITE_ERRORS},
+        examples=[
+            OpenApiExample(
+                "Note",
+                request_only=True,
+                value={
+                    "id": EXAMPLE_ID,
+                    "body": "Person calm, accepted water, talking about a shelter bed.",
+                    "written_at": "2026-11-23T09:45:00Z",
+                },
+            )
+        ],
+        tags=["calls"],
+    )
+    def post(self, request, call_id):
+        call = self.get_call()
+        data = self.parse(NoteInputSerializer)
+        written = services.add_note(
+            call=call,
+            responder=request_responder(request),
+            device=getattr(request.auth, "device", None),
+            body=data["body"],
+            written_at=data["written_at"],
+            note_id=data["id"],
+            amends=data.get("amends"),
+        )
+        return Response(NoteSerializer(written.record).data, status=self.written_status(written))
+
+
+class CallOutcomeView(CallWriteView):
+    @extend_schema(
+        operation_id="calls_outcome_create",
+        summary="Record (or correct) the outcome",
+        description=(
+            "How the call ended: a disposition (each maps to an APCO/EIDO code, returned as "
+            "`eido_code`), whether police took part, people served, a summary. A call is "
+            "cleared only with an outcome. To correct it, send a new outcome whose "
+            "`supersedes` is the current one's id; a second outcome without it is a 409."
+        ),
+        request=OutcomeInputSerializer,
+        responses={201: OutcomeSerializer, 200: OutcomeSerializer, **WRITE_ERRORS},
+        examples=[
+            OpenApiExample(
+                "Referred",
+                request_only=True,
+                value={
+                    "id": EXAMPLE_ID,
+                    "disposition": "referred_to_services",
+                    "police_involved": False,
+                    "people_served": 1,
+                    "summary": "Agreed to a shelter bed; referral made.",
+                    "occurred_at": "2026-11-23T10:20:00Z",
+                },
+            )
+        ],
+        tags=["calls"],
+    )
+    def post(self, request, call_id):
+        call = self.get_call()
+        data = self.parse(OutcomeInputSerializer)
+        written = services.record_outcome(
+            call=call,
+            responder=request_responder(request),
+            device=getattr(request.auth, "device", None),
+            outcome_id=data["id"],
+            disposition=data["disposition"],
+            police_involved=data["police_involved"],
+            people_served=data["people_served"],
+            summary=data["summary"],
+            occurred_at=data["occurred_at"],
+            supersedes=data.get("supersedes"),
+        )
+        return Response(OutcomeSerializer(written.record).data, status=self.written_status(written))
+
+
+class CallBackupRequestsView(CallWriteView):
+    @extend_schema(
+        operation_id="calls_backup_requests_create",
+        summary="Ask for police backup",
+        description=(
+            "Urgent: accepted at once, and the desk and the provider's supervisors are "
+            "alerted (stored notifications and email, by a background task). The same `id` "
+            "again returns the stored request with 200 and alerts no one twice."
+        ),
+        request=BackupInputSerializer,
+        responses={201: BackupRequestSerializer, 200: BackupRequestSerializer, **WRITE_ERRORS},
+        examples=[
+            OpenApiExample(
+                "Weapon seen",
+                request_only=True,
+                value={
+                    "id": EXAMPLE_ID,
+                    "reason": "weapon_seen",
+                    "details": "Knife in waistband; we stepped back to the van.",
+                    "occurred_at": "2026-11-23T09:50:00Z",
+                },
+            )
+        ],
+        tags=["calls"],
+    )
+    def post(self, request, call_id):
+        call = self.get_call()
+        data = self.parse(BackupInputSerializer)
+        written = services.request_backup(
+            call=call,
+            responder=request_responder(request),
+            device=getattr(request.auth, "device", None),
+            request_id=data["id"],
+            reason=data["reason"],
+            details=data["details"],
+            occurred_at=data["occurred_at"],
+        )
+        return Response(
+            BackupRequestSerializer(written.record).data, status=self.written_status(written)
+        )
+
+
+class BackupRequestFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=BackupStatus.choices)
+    open = django_filters.BooleanFilter(method="filter_open", help_text="Not resolved/cancelled.")
+
+    class Meta:
+        model = BackupRequest
+        fields = ["status", "open"]
+
+    def filter_open(self, queryset, name, value):
+        closed = [BackupStatus.RESOLVED, BackupStatus.CANCELLED]
+        return queryset.exclude(status__in=closed) if value else queryset.filter(status__in=closed)
+
+
+class BackupRequestListView(generics.ListAPIView):
+    permission_classes = [IsResponder]
+    serializer_class = DeskBackupRequestSerializer
+    filterset_class = BackupRequestFilter
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return BackupRequest.objects.none()
+        responder = request_responder(self.request)
+        return selectors.backup_requests_for_responder(responder=responder).order_by("-occurred_at")
+
+    def filter_queryset(self, queryset):
+        # Slice after filtering: the newest 200 that match.
+        return super().filter_queryset(queryset)[:200]
+
+    @extend_schema(
+        operation_id="backup_requests_list",
+        summary="Watch backup requests",
+        description="The newest 200 backup requests in your scope (the desk: all).",
+        responses={
+            200: DeskBackupRequestSerializer(many=True),
+            400: ERROR_RESPONSES[400],
+            **READ_ERRORS,
+        },
+        tags=["backup requests"],
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class BackupRequestStatusView(APIView):
+    permission_classes = [IsResponder]
+
+    @extend_schema(
+        operation_id="backup_requests_status_create",
+        summary="Move a backup request (desk)",
+        description=(
+            "The desk moves a request forward: acknowledged, police_en_route, "
+            "police_on_scene, resolved; or cancelled. The team may only cancel. Going "
+            "backwards or moving a closed request is a 409."
+        ),
+        request=BackupStatusInputSerializer,
+        responses={200: BackupRequestSerializer, **WRITE_ERRORS},
+        examples=[
+            OpenApiExample(
+                "Police en route", request_only=True, value={"status": "police_en_route"}
+            )
+        ],
+        tags=["backup requests"],
+    )
+    def post(self, request, backup_id):
+        responder = request_responder(request)
+        backup = get_object_or_404(
+            selectors.backup_requests_for_responder(responder=responder), pk=backup_id
+        )
+        serializer = BackupStatusInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        backup = services.move_backup_request(
+            backup=backup, responder=responder, to_status=serializer.validated_data["status"]
+        )
+        return Response(BackupRequestSerializer(backup).data)

@@ -1,0 +1,64 @@
+"""Who may see and do what on calls: one place, shared by the REST API and the sync push.
+
+Scope: a clinician reaches their own team's calls; supervisors and case managers their own
+provider's; the dispatch desk every call. Outside scope a call does not exist (404). Inside
+scope, roles decide what may be written (403): clinicians write their team's field records,
+the desk writes desk events and backup statuses, supervisors and case managers only read.
+"""
+
+from django.db.models import Q
+
+from responders.choices import Role
+from responders.models import Responder
+from umcr.errors import NotAllowed
+
+from .choices import DESK_EVENT_KINDS, TEAM_EVENT_KINDS, BackupStatus
+from .models import Call
+
+
+def call_scope(responder: Responder) -> Q:
+    """The calls `responder` may see, as a filter on Call."""
+    if responder.role == Role.DISPATCHER:
+        return Q()
+    if responder.role == Role.CLINICIAN:
+        if responder.team_id is None:
+            return Q(pk__in=[])
+        return Q(team_id=responder.team_id)
+    if responder.provider_id is None:
+        return Q(pk__in=[])
+    return Q(routed_provider_id=responder.provider_id)
+
+
+def can_see_call(responder: Responder, call: Call) -> bool:
+    if responder.role == Role.DISPATCHER:
+        return True
+    if responder.role == Role.CLINICIAN:
+        return responder.team_id is not None and call.team_id == responder.team_id
+    return responder.provider_id is not None and call.routed_provider_id == responder.provider_id
+
+
+def check_can_write_field_record(responder: Responder, call: Call, what: str) -> None:
+    """Notes, outcomes and backup requests are written by the assigned team's clinicians."""
+    if responder.role != Role.CLINICIAN or call.team_id != responder.team_id:
+        raise NotAllowed(f"Only the clinicians of the assigned team may add {what}.")
+
+
+def check_can_post_event(responder: Responder, call: Call, kind: str) -> None:
+    if kind in DESK_EVENT_KINDS:
+        if responder.role != Role.DISPATCHER:
+            raise NotAllowed(f"Only the dispatch desk may post '{kind}' events.")
+        return
+    if kind in TEAM_EVENT_KINDS:
+        check_can_write_field_record(responder, call, f"'{kind}' events")
+        return
+    raise NotAllowed(f"Unknown event kind '{kind}'.")
+
+
+def check_can_move_backup(responder: Responder, call: Call, to_status: str) -> None:
+    """The desk moves a backup request; the team may only call it off."""
+    if responder.role == Role.DISPATCHER:
+        return
+    if to_status == BackupStatus.CANCELLED and responder.role == Role.CLINICIAN:
+        check_can_write_field_record(responder, call, "backup cancellations")
+        return
+    raise NotAllowed("Only the dispatch desk moves a backup request (the team may cancel it).")

@@ -1,0 +1,99 @@
+"""Reads of the calls app: scoped, prefetched querysets for lists and details, and the
+prior contacts that brief a team before it arrives."""
+
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+
+from responders.models import Responder
+
+from .choices import OPEN_STATUSES, CallStatus
+from .models import BackupRequest, Call, Note, Outcome, StatusEvent
+from .permissions import call_scope
+
+PRIOR_CONTACTS_LIMIT = 10
+
+
+def calls_for_responder(*, responder: Responder) -> QuerySet[Call]:
+    """Every call the responder may see, nothing more."""
+    return Call.objects.filter(call_scope(responder))
+
+
+def call_list(*, responder: Responder) -> QuerySet[Call]:
+    """The calls list: what a phone shows per row, in one query."""
+    note_count = (
+        Note.objects.filter(call=OuterRef("pk"))
+        .order_by()
+        .values("call")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return (
+        calls_for_responder(responder=responder)
+        .select_related("division", "team")
+        .annotate(note_count=Subquery(note_count))
+    )
+
+
+def open_filter(is_open: bool) -> Q:
+    return Q(status__in=OPEN_STATUSES) if is_open else ~Q(status__in=OPEN_STATUSES)
+
+
+def current_outcome_prefetch(to_attr: str = "current_outcomes") -> Prefetch:
+    return Prefetch(
+        "outcomes",
+        queryset=Outcome.objects.filter(superseded_by__isnull=True),
+        to_attr=to_attr,
+    )
+
+
+def call_detail(*, responder: Responder) -> QuerySet[Call]:
+    """Everything about one call in a fixed number of queries, whatever its size."""
+    from followups.models import FollowUp
+    from referrals.models import Referral
+
+    return (
+        calls_for_responder(responder=responder)
+        .select_related("division", "team", "person", "routed_provider")
+        .prefetch_related(
+            Prefetch("events", queryset=_with_author(StatusEvent.objects)),
+            Prefetch("notes", queryset=_with_author(Note.objects)),
+            Prefetch("outcomes", queryset=_with_author(Outcome.objects)),
+            Prefetch("backup_requests", queryset=_with_author(BackupRequest.objects)),
+            Prefetch(
+                "followups",
+                queryset=FollowUp.objects.select_related("assigned_team", "assigned_to__user"),
+            ),
+            Prefetch("referrals", queryset=Referral.objects.select_related("service")),
+            "team__members__user",
+        )
+    )
+
+
+def _with_author(manager) -> QuerySet:
+    return manager.select_related("responder__user")
+
+
+def prior_contacts(*, call: Call) -> list[Call]:
+    """Earlier calls at the same address or with the same person, within the provider
+    that holds this call's records, newest first: a safety briefing before arrival."""
+    same = Q(address_key=call.address_key)
+    if call.person_id is not None:
+        same |= Q(person_id=call.person_id)
+    scope = Q(routed_provider_id=call.routed_provider_id) if call.routed_provider_id else Q()
+    return list(
+        Call.objects.filter(same, scope, received_at__lt=call.received_at)
+        .exclude(pk=call.pk)
+        .exclude(status=CallStatus.CANCELLED)
+        .order_by("-received_at")
+        .prefetch_related(
+            current_outcome_prefetch(),
+            Prefetch("backup_requests", queryset=BackupRequest.objects.order_by("occurred_at")),
+        )[:PRIOR_CONTACTS_LIMIT]
+    )
+
+
+def backup_requests_for_responder(*, responder: Responder) -> QuerySet[BackupRequest]:
+    scope = call_scope(responder)
+    calls = Call.objects.filter(scope).values("pk")
+    return BackupRequest.objects.filter(call__in=calls).select_related(
+        "call__team", "call__division", "responder__user"
+    )

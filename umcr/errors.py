@@ -1,0 +1,39 @@
+"""Errors the services raise, which the REST views and the sync push both turn into answers.
+
+Services know nothing of HTTP; each error carries the status an API should answer with, a
+machine-readable code and a sentence that says why.
+"""
+
+
+class DomainError(Exception):
+    status_code = 400
+    default_code = "invalid"
+
+    def __init__(self, detail, code: str | None = None):
+        super().__init__(detail)
+        # A str for the whole record, or {"field": ["message", ...]} naming each bad field.
+        self.detail = detail
+        self.code = code or self.default_code
+
+    def as_body(self) -> dict:
+        if isinstance(self.detail, dict):
+            return self.detail
+        return {"detail": self.detail, "code": self.code}
+
+
+class Invalid(DomainError):
+    """Bad input: 400."""
+
+
+class NotAllowed(DomainError):
+    """The caller's role may not do this to a record it can see: 403."""
+
+    status_code = 403
+    default_code = "not_allowed"
+
+
+class Conflict(DomainError):
+    """A state change the record's current state does not allow: 409."""
+
+    status_code = 409
+    default_code = "conflict"

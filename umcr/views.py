@@ -1,0 +1,77 @@
+"""Cross-cutting endpoints: the signed-in user's stored notifications."""
+
+import django_filters
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .api_docs import ERROR_RESPONSES
+from .models import Notification
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "title", "body", "call", "created_at", "read_at"]
+
+
+class NotificationFilter(django_filters.FilterSet):
+    unread = django_filters.BooleanFilter(field_name="read_at", lookup_expr="isnull")
+
+    class Meta:
+        model = Notification
+        fields = ["unread", "kind"]
+
+
+class NewestFirst(CursorPagination):
+    ordering = ("-created_at", "-id")
+    page_size = 50
+
+
+class NotificationListView(generics.ListAPIView):
+    serializer_class = NotificationSerializer
+    filterset_class = NotificationFilter
+    pagination_class = NewestFirst
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Notification.objects.none()
+        return Notification.objects.filter(recipient=self.request.user)
+
+    @extend_schema(
+        operation_id="notifications_list",
+        summary="My notifications",
+        description="Alerts for the signed-in user (backup requests, assignments, reminders), newest first.",
+        responses={
+            200: NotificationSerializer(many=True),
+            400: ERROR_RESPONSES[400],
+            401: ERROR_RESPONSES[401],
+        },
+        tags=["notifications"],
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class NotificationReadView(APIView):
+    @extend_schema(
+        operation_id="notifications_read_create",
+        summary="Mark a notification read",
+        request=None,
+        responses={
+            200: NotificationSerializer,
+            401: ERROR_RESPONSES[401],
+            404: ERROR_RESPONSES[404],
+        },
+        tags=["notifications"],
+    )
+    def post(self, request, notification_id):
+        notification = get_object_or_404(Notification, pk=notification_id, recipient=request.user)
+        if notification.read_at is None:
+            notification.read_at = timezone.now()
+            notification.save(update_fields=["read_at"])
+        return Response(NotificationSerializer(notification).data)
