@@ -51,7 +51,14 @@ class CallAdmin(ScopedAdmin):
         "received_at",
         "address",
     ]
-    list_filter = ["status", "call_type", "priority", "division", "team", "source"]
+    list_filter = [
+        "status",
+        "call_type",
+        "priority",
+        "division",
+        ("team", admin.RelatedOnlyFieldListFilter),
+        "source",
+    ]
     search_fields = ["cad_incident_number", "address", "narrative"]
     date_hierarchy = "received_at"
     list_select_related = ["division", "team"]
@@ -93,7 +100,7 @@ class CallAdmin(ScopedAdmin):
 class PersonAdmin(ScopedAdmin):
     list_display = ["__str__", "preferred_name", "birth_date", "approximate_age", "provider"]
     search_fields = ["given_name", "family_name", "preferred_name", "phone"]
-    list_filter = ["provider"]
+    list_filter = [("provider", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["provider"]
     change_roles = ()
     add_roles = ()

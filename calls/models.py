@@ -13,6 +13,7 @@ from django.db.models import F, Q
 
 from responders.models import Device, Division, Provider, Responder, Team
 from umcr.models import ClientRecord, TimeStampedModel
+from umcr.sync.base import SyncedModel
 
 from .choices import (
     BackupReason,
@@ -26,7 +27,29 @@ from .choices import (
 )
 
 
-class Person(ClientRecord):
+class Voidable(models.Model):
+    """Clinical records are never erased: a record entered in error is voided, with a reason,
+    and phones drop it on their next pull."""
+
+    voided_at = models.DateTimeField(null=True, blank=True)
+    void_reason = models.TextField(blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_voided(self) -> bool:
+        return self.voided_at is not None
+
+
+class Person(SyncedModel, Voidable, ClientRecord):
     """Someone a team served. Minimal identifying data: only what finds them again."""
 
     given_name = models.CharField(max_length=80, blank=True)
@@ -64,7 +87,7 @@ class Person(ClientRecord):
         return name or self.preferred_name or f"Unnamed person {str(self.id)[:8]}"
 
 
-class Call(TimeStampedModel):
+class Call(SyncedModel, TimeStampedModel):
     """A call for an unarmed response: what the desk knows, where it was routed, and the
     status derived from the team's events."""
 
@@ -118,6 +141,8 @@ class Call(TimeStampedModel):
         ordering = ["-received_at"]
         indexes = [
             models.Index(fields=["team", "status", "priority", "received_at"]),
+            # The closed part of a team's queue, newest first.
+            models.Index(fields=["team", "-received_at"], name="call_team_recent_idx"),
             models.Index(fields=["routed_provider", "received_at"]),
             models.Index(fields=["person", "received_at"]),
         ]
@@ -163,7 +188,7 @@ def normalise_address(address: str) -> str:
     return " ".join(kept.split())
 
 
-class FieldRecord(ClientRecord):
+class FieldRecord(SyncedModel, Voidable, ClientRecord):
     """A record a responder writes on a call from the phone: when the phone says it happened
     (`occurred_at`) and when the server learned of it (`created_at`), by whom, from where."""
 

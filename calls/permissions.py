@@ -6,7 +6,7 @@ scope, roles decide what may be written (403): clinicians write their team's fie
 the desk writes desk events and backup statuses, supervisors and case managers only read.
 """
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from responders.choices import Role
 from responders.models import Responder
@@ -16,17 +16,38 @@ from .choices import DESK_EVENT_KINDS, TEAM_EVENT_KINDS, BackupStatus
 from .models import Call
 
 
-def call_scope(responder: Responder) -> Q:
-    """The calls `responder` may see, as a filter on Call."""
+def call_scope(responder: Responder, prefix: str = "") -> Q:
+    """The calls `responder` may see, as a filter on Call (or, with a prefix such as
+    "call__", on records that belong to a call)."""
     if responder.role == Role.DISPATCHER:
         return Q()
     if responder.role == Role.CLINICIAN:
         if responder.team_id is None:
             return Q(pk__in=[])
-        return Q(team_id=responder.team_id)
+        return Q(**{f"{prefix}team_id": responder.team_id})
     if responder.provider_id is None:
         return Q(pk__in=[])
-    return Q(routed_provider_id=responder.provider_id)
+    return Q(**{f"{prefix}routed_provider_id": responder.provider_id})
+
+
+def people_scope(responder: Responder) -> Q:
+    """The people `responder` may see: those on calls they see; for a clinician also those
+    their pair recorded or visits; for provider staff those their provider recorded."""
+    if responder.role == Role.DISPATCHER:
+        return Q()
+    from followups.models import FollowUp
+
+    on_calls = Exists(Call.objects.filter(call_scope(responder), person=OuterRef("pk")))
+    if responder.role == Role.CLINICIAN:
+        if responder.team_id is None:
+            return Q(pk__in=[])
+        visited = Exists(
+            FollowUp.objects.filter(assigned_team_id=responder.team_id, person=OuterRef("pk"))
+        )
+        return Q(on_calls) | Q(visited) | Q(created_by__team_id=responder.team_id)
+    if responder.provider_id is None:
+        return Q(pk__in=[])
+    return Q(on_calls) | Q(provider_id=responder.provider_id)
 
 
 def can_see_call(responder: Responder, call: Call) -> bool:

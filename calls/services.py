@@ -17,10 +17,12 @@ from django_q.tasks import async_task
 
 from responders.models import Device, Responder
 from umcr.errors import Conflict, Invalid
+from umcr.sync import sequence
+from umcr.sync.exits import record_exits
 
 from . import permissions
 from .choices import BackupStatus, CallStatus, Disposition, EventKind
-from .models import BackupRequest, Call, Note, Outcome, StatusEvent
+from .models import BackupRequest, Call, Note, Outcome, Person, StatusEvent
 
 # How far ahead of the server's clock a phone's clock may run before its times are refused.
 CLOCK_SKEW_ALLOWED = timedelta(minutes=10)
@@ -109,7 +111,9 @@ def _replay(model, record_id: uuid.UUID, call: Call, **same):
 
 def _locked_call(call: Call) -> Call:
     # Events on one call are applied one at a time, so two clinicians posting at once
-    # both see each other's events when the timeline is checked.
+    # both see each other's events when the timeline is checked. The sync counter is
+    # taken first: the lock order every writer follows (umcr/sync/sequence.py).
+    sequence.hold()
     return Call.objects.select_for_update().get(pk=call.pk)
 
 
@@ -335,6 +339,7 @@ def move_backup_request(
     *, backup: BackupRequest, responder: Responder, to_status: str
 ) -> BackupRequest:
     """Move a backup request forward (the desk), or call it off."""
+    sequence.hold()
     backup = BackupRequest.objects.select_for_update().select_related("call").get(pk=backup.pk)
     permissions.check_can_move_backup(responder, backup.call, to_status)
     current = backup.status
@@ -358,3 +363,139 @@ def move_backup_request(
         lambda: async_task("calls.tasks.alert_backup_moved", str(backup.pk), to_status)
     )
     return backup
+
+
+PERSON_FIELDS = {
+    "given_name": 80,
+    "family_name": 80,
+    "preferred_name": 80,
+    "phone": 32,
+    "language": 40,
+}
+
+
+def person_fields(record: dict) -> dict:
+    """The editable fields of a person from a raw record, checked; names the bad column."""
+    fields: dict = {}
+    errors: dict = {}
+    for name, max_length in PERSON_FIELDS.items():
+        if name in record:
+            value = record[name]
+            if value is None:
+                value = ""
+            if not isinstance(value, str) or len(value) > max_length:
+                errors[name] = [f"Must be text of at most {max_length} characters."]
+            else:
+                fields[name] = value
+    if "birth_date" in record:
+        raw = record["birth_date"]
+        if raw in (None, ""):
+            fields["birth_date"] = None
+        else:
+            try:
+                fields["birth_date"] = datetime.fromisoformat(str(raw)).date()
+            except ValueError:
+                errors["birth_date"] = ["Must be a date, YYYY-MM-DD."]
+            else:
+                if fields["birth_date"] > timezone.localdate():
+                    errors["birth_date"] = ["Is in the future."]
+    if "approximate_age" in record:
+        age = record["approximate_age"]
+        if age is not None and (
+            isinstance(age, bool) or not isinstance(age, int) or not 0 <= age <= 120
+        ):
+            errors["approximate_age"] = ["Must be a whole number from 0 to 120."]
+        else:
+            fields["approximate_age"] = age
+    if errors:
+        raise Invalid(errors)
+    return fields
+
+
+@transaction.atomic
+def create_person(
+    *, responder: Responder, person_id: uuid.UUID, fields: dict, call_id: uuid.UUID | None = None
+) -> Written:
+    """Record someone a team served. With `call_id`, they become that call's person (if the
+    call has none yet), so the pair's partner pulls them with the call."""
+    if responder.provider_id is None:
+        raise Invalid({"detail": "Only a provider's responders record people."})
+    stored = Person.objects.filter(pk=person_id).first()
+    if stored is not None:
+        return Written(stored, created=False)
+    call = None
+    if call_id is not None:
+        call = Call.objects.filter(permissions.call_scope(responder), pk=call_id).first()
+        if call is None:
+            raise Invalid({"call_id": ["No such call in your scope."]})
+    person = Person.objects.create(
+        id=person_id, provider_id=responder.provider_id, created_by=responder, **fields
+    )
+    if call is not None and call.person_id is None:
+        Call.objects.filter(pk=call.pk).update(person=person, updated_at=timezone.now())
+    return Written(person, created=True)
+
+
+@transaction.atomic
+def update_person(*, person: Person, fields: dict) -> Person:
+    """Change a person's identifying details (a mutable record: last write wins, stale
+    writes are refused by the sync push before they get here)."""
+    changed = [name for name, value in fields.items() if getattr(person, name) != value]
+    if not changed:
+        return person
+    for name in changed:
+        setattr(person, name, fields[name])
+    person.save(update_fields=[*changed, "updated_at"])
+    return person
+
+
+@transaction.atomic
+def assign_call(*, call: Call, team, assigned_by: Responder, occurred_at: datetime | None = None):
+    """Assign (or reassign) a call to a team of its provider and record `dispatched`.
+
+    The previous team's phones lose the call and its records on their next pull (exits);
+    the new team's phones get it whole, with its children (re-stamped)."""
+    from followups.models import FollowUp
+    from referrals.models import Referral
+
+    sequence.hold()
+    call = Call.objects.select_for_update().get(pk=call.pk)
+    if team.provider_id != call.routed_provider_id and call.routed_provider_id is not None:
+        raise Conflict("The team belongs to another provider than the call's.")
+    previous = call.team_id
+    if previous == team.pk:
+        return call
+    if call.status in (CallStatus.CLEARED, CallStatus.CANCELLED):
+        raise Conflict(f"The call is {call.status}; it can no longer be reassigned.")
+    children = {
+        "status_events": StatusEvent.objects.filter(call=call),
+        "notes": Note.objects.filter(call=call),
+        "outcomes": Outcome.objects.filter(call=call),
+        "backup_requests": BackupRequest.objects.filter(call=call),
+        "follow_ups": FollowUp.objects.filter(call=call),
+        "referrals": Referral.objects.filter(call=call),
+    }
+    if previous is not None:
+        audience = f"team:{previous}"
+        record_exits("calls", [call.pk], audience)
+        for table, qs in children.items():
+            record_exits(table, qs.values_list("pk", flat=True), audience)
+    Call.objects.filter(pk=call.pk).update(
+        team=team, routed_provider_id=team.provider_id, updated_at=timezone.now()
+    )
+    for qs in children.values():
+        qs.touch()
+    if call.person_id is not None:
+        Person.objects.filter(pk=call.person_id).touch()
+    call.refresh_from_db()
+    event = StatusEvent.objects.create(
+        call=call,
+        kind=EventKind.DISPATCHED,
+        occurred_at=occurred_at or timezone.now(),
+        responder=assigned_by,
+    )
+    refresh_call_state(call=call, events=[*call.events.all()])
+    transaction.on_commit(
+        lambda: async_task("calls.tasks.notify_team_assigned", str(call.pk), str(event.pk))
+    )
+    return call

@@ -77,3 +77,24 @@ def alert_backup_moved(backup_id: str, to_status: str) -> int:
         )
         sent += created
     return sent
+
+
+def notify_team_assigned(call_id: str, event_id: str) -> int:
+    """Tell the clinicians of the call's team that a call is theirs."""
+    from .models import Call
+
+    call = Call.objects.select_related("team", "division").get(pk=call_id)
+    if call.team_id is None:
+        return 0
+    sent = 0
+    for user in get_user_model().objects.filter(is_active=True, responder__team_id=call.team_id):
+        _, created = notify(
+            recipient=user,
+            kind=NotificationKind.CALL_ASSIGNED,
+            title=f"New call: {call.get_call_type_display()} at {call.address}",
+            body=f"Priority {call.priority}. {call.narrative}",
+            call=call,
+            dedupe_key=f"call_assigned:{event_id}:{user.pk}",
+        )
+        sent += created
+    return sent

@@ -43,7 +43,7 @@ class FollowUpAdmin(ScopedAdmin):
         "assigned_team",
         "assigned_to",
     ]
-    list_filter = ["status", "kind", "assigned_team"]
+    list_filter = ["status", "kind", ("assigned_team", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["purpose", "person__given_name", "person__family_name"]
     date_hierarchy = "due_by"
     list_select_related = ["person", "assigned_team", "assigned_to__user"]

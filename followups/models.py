@@ -9,11 +9,12 @@ from django.db.models import F, Q
 from calls.models import Call, Person
 from responders.models import Provider, Responder, Team
 from umcr.models import ClientRecord
+from umcr.sync.base import SyncedModel
 
 from .choices import FollowUpKind, FollowUpStatus
 
 
-class FollowUp(ClientRecord):
+class FollowUp(SyncedModel, ClientRecord):
     """Going back to someone: who, from which call, by whom, in which window, and how it went."""
 
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="followups")

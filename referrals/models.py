@@ -9,11 +9,12 @@ from django.db.models import Q
 from calls.models import Call, Person
 from responders.models import Division, Provider, Responder
 from umcr.models import ClientRecord, TimeStampedModel
+from umcr.sync.base import SyncedModel
 
 from .choices import ConsentMethod, ReferralStatus, ServiceCategory
 
 
-class Service(TimeStampedModel):
+class Service(SyncedModel, TimeStampedModel):
     """One entry of the directory, in the spirit of Open Referral HSDS (organization,
     service, location, contact, schedule, eligibility)."""
 
@@ -71,7 +72,7 @@ CLOSED_REFERRAL_STATUSES = (
 )
 
 
-class Referral(ClientRecord):
+class Referral(SyncedModel, ClientRecord):
     """A person referred to a service, with their consent, followed until it closes."""
 
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="referrals")

@@ -46,7 +46,7 @@ class DivisionAdmin(admin.ModelAdmin):
 @admin.register(Coverage)
 class CoverageAdmin(ScopedAdmin):
     list_display = ["division", "provider", "starts_on", "ends_on"]
-    list_filter = ["provider", "division"]
+    list_filter = [("provider", admin.RelatedOnlyFieldListFilter), "division"]
     change_roles = ()
     list_select_related = ["division", "provider"]
 
@@ -72,7 +72,7 @@ class TeamMemberInline(admin.TabularInline):
 @admin.register(Team)
 class TeamAdmin(ScopedAdmin):
     list_display = ["call_sign", "provider", "member_names", "division_names", "is_active"]
-    list_filter = ["is_active", "provider", "divisions"]
+    list_filter = ["is_active", ("provider", admin.RelatedOnlyFieldListFilter), "divisions"]
     search_fields = ["call_sign", "members__user__username", "members__display_name"]
     filter_horizontal = ["divisions"]
     inlines = [TeamMemberInline]
@@ -97,7 +97,11 @@ class TeamAdmin(ScopedAdmin):
 @admin.register(Responder)
 class ResponderAdmin(ScopedAdmin):
     list_display = ["__str__", "user", "role", "provider", "team", "device_count"]
-    list_filter = ["role", "provider", "team"]
+    list_filter = [
+        "role",
+        ("provider", admin.RelatedOnlyFieldListFilter),
+        ("team", admin.RelatedOnlyFieldListFilter),
+    ]
     search_fields = ["user__username", "display_name", "user__email", "phone"]
     list_select_related = ["user", "provider", "team"]
     add_roles = ()  # accounts are created by superusers, with the user they belong to
@@ -125,7 +129,7 @@ class ResponderAdmin(ScopedAdmin):
 class ShiftAdmin(ScopedAdmin):
     provider_path = "team__provider"
     list_display = ["team", "starts_at", "ends_at"]
-    list_filter = ["team__provider", "team"]
+    list_filter = [("team", admin.RelatedOnlyFieldListFilter)]
     date_hierarchy = "starts_at"
     search_fields = ["team__call_sign"]
     list_select_related = ["team"]

@@ -144,6 +144,8 @@ class Responder(TimeStampedModel):
         return self.display_name or self.user.get_username()
 
     def clean(self) -> None:
+        if self.team_id is not None and self.role != Role.CLINICIAN:
+            raise ValidationError({"team": "Only clinicians work in a team."})
         if self.team_id is not None and self.provider_id != self.team.provider_id:
             raise ValidationError({"team": "The team belongs to another provider."})
         if self.team_id is not None:

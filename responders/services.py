@@ -53,6 +53,8 @@ def sign_in_device(
     device.app_version = app_version or device.app_version
     device.last_seen_at = now
     device.save()
+    # One live token per device: signing in again ends the phone's previous session.
+    device.tokens.all().delete()
     # Expired tokens of this user are swept here rather than on every request.
     DeviceToken.objects.filter(user=responder.user, expiry__lt=now).delete()
     instance, token = DeviceToken.objects.create(user=responder.user, device=device)

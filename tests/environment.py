@@ -5,3 +5,4 @@ import os
 
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/umcr")
 os.environ.setdefault("SECRET_KEY", "test-only-not-a-secret")
+os.environ.setdefault("Q_SYNC", "1")

@@ -7,13 +7,13 @@ grants them more. Each ModelAdmin names the path from its model to the provider.
 """
 
 from django.contrib import admin
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from django.http import HttpRequest
 
 from responders.choices import Role
 from responders.models import Provider, Responder, Team
 
-from .models import AccessLog, Notification
+from .models import AccessLog, Notification, QuarantinedRecord
 
 STAFF_ROLES = (Role.SUPERVISOR, Role.CASE_MANAGER)
 
@@ -38,15 +38,26 @@ def staff_role(request: HttpRequest) -> str | None:
 
 
 def provider_scope_q(model: type[Model], provider_id: int) -> Q | None:
-    """Which rows of a related model a provider's staff may pick in a form, or None if all."""
+    """Which rows of a related model a provider's staff may pick in a form (raw-id fields
+    included), or None if every row (divisions, the services directory)."""
+    from calls.models import Call, Person
+    from followups.models import FollowUp
+    from referrals.models import Referral
+    from responders.models import Device
+
+    if model is Person:
+        served = Call.objects.filter(person=OuterRef("pk"), routed_provider_id=provider_id)
+        return Q(provider_id=provider_id) | Q(Exists(served))
     paths = {
         Provider: "pk",
         Team: "provider",
         Responder: "provider",
+        Device: "responder__provider",
+        Call: "routed_provider",
+        FollowUp: "provider",
+        Referral: "provider",
     }
     path = paths.get(model)
-    if path is None:
-        path = getattr(model, "admin_provider_path", None)
     if path is None:
         return None
     return Q(**{path: provider_id})
@@ -182,3 +193,44 @@ class NotificationAdmin(admin.ModelAdmin):
     list_filter = ["kind"]
     search_fields = ["recipient__username", "title"]
     list_select_related = ["recipient"]
+
+
+@admin.register(QuarantinedRecord)
+class QuarantinedRecordAdmin(ScopedAdmin):
+    """Pushed records the server refused, kept with their payload until someone resolves
+    them (re-enters the note, tells the clinician): nothing a phone sent is lost."""
+
+    list_display = [
+        "received_at",
+        "table",
+        "operation",
+        "record_id",
+        "user",
+        "short_reason",
+        "resolved_at",
+    ]
+    list_filter = ["table", "operation", ("resolved_at", admin.EmptyFieldListFilter)]
+    search_fields = ["record_id", "user__username", "batch_id"]
+    date_hierarchy = "received_at"
+    list_select_related = ["user"]
+    readonly_fields = [
+        "user",
+        "device",
+        "provider",
+        "batch_id",
+        "table",
+        "record_id",
+        "operation",
+        "payload",
+        "reason",
+        "received_at",
+    ]
+    fields = [*readonly_fields, "resolved_at", "resolution"]
+    add_roles = ()
+
+    @admin.display(description="reason")
+    def short_reason(self, record) -> str:
+        reason = record.reason
+        if isinstance(reason, dict) and "detail" in reason:
+            return str(reason["detail"])[:120]
+        return str(reason)[:120]

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.module_loading import autodiscover_modules
 
 
 class UmcrConfig(AppConfig):
@@ -7,3 +8,6 @@ class UmcrConfig(AppConfig):
 
     def ready(self) -> None:
         from . import schema  # noqa: F401  (registers the OpenAPI auth extension)
+
+        # Each app's sync.py registers its synced tables, as admin.py registers models.
+        autodiscover_modules("sync")

@@ -17,6 +17,8 @@ from rest_framework import exceptions
 
 from responders.models import DeviceToken
 
+from .sync.base import Actor, current_actor
+
 # Touch a device's last_seen_at at most this often, to keep reads write-free.
 LAST_SEEN_RESOLUTION_SECONDS = 300
 
@@ -45,7 +47,10 @@ class DeviceTokenAuthentication(TokenAuthentication):
             if knox_settings.AUTO_REFRESH and auth_token.expiry:
                 self.renew_token(auth_token)
             self._touch_device(auth_token.device)
-            return self.validate_user(auth_token)
+            user, auth_token = self.validate_user(auth_token)
+            # Every synced row this request writes records this user and device.
+            current_actor.set(Actor(user.pk, auth_token.device_id))
+            return user, auth_token
         raise exceptions.AuthenticationFailed(invalid)
 
     @staticmethod

@@ -100,3 +100,91 @@ class AccessLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.action} {self.record_type} {self.record_id}"
+
+
+# --- offline sync ------------------------------------------------------------------------------
+
+
+class SyncCounter(models.Model):
+    """The server's change sequence: one row, bumped inside every transaction that writes a
+    synced record (umcr/sync/sequence.py says why this and not a clock or xids)."""
+
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="sync_counter_single_row")
+        ]
+
+    def __str__(self) -> str:
+        return f"sync sequence at {self.value}"
+
+
+class SyncExit(models.Model):
+    """A record that left an audience's scope (a call reassigned away from a team), or was
+    deleted or voided for everyone (`audience` "*"): phones get its id in `deleted`.
+    Kept at least SYNC_TOMBSTONE_DAYS days."""
+
+    table = models.CharField(max_length=40)
+    record_id = models.CharField(max_length=64)
+    audience = models.CharField(max_length=40, help_text='"team:<id>", "responder:<id>" or "*".')
+    seq = models.BigIntegerField(db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["audience", "seq"])]
+
+    def __str__(self) -> str:
+        return f"{self.table} {self.record_id} left {self.audience} at {self.seq}"
+
+
+class SyncBatch(models.Model):
+    """A push already applied, by the batch id the phone sent: a retry after a lost response
+    gets the stored answer and changes nothing."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    device = models.ForeignKey(
+        "responders.Device", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    batch_id = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    response = models.JSONField()
+    seq = models.BigIntegerField(help_text="The sequence when the batch was applied.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "batch_id"], name="sync_batch_once_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"batch {self.batch_id} ({self.user})"
+
+
+class QuarantinedRecord(models.Model):
+    """A pushed record that could not be applied, kept with its raw payload and the reason,
+    so nothing a clinician wrote is silently dropped. Supervisors see their provider's."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    device = models.ForeignKey(
+        "responders.Device", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    provider = models.ForeignKey(
+        "responders.Provider", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    batch_id = models.CharField(max_length=64, blank=True)
+    table = models.CharField(max_length=40)
+    record_id = models.CharField(max_length=64)
+    operation = models.CharField(max_length=8, help_text="created, updated or deleted.")
+    payload = models.JSONField(help_text="The record exactly as the phone sent it.")
+    reason = models.JSONField(help_text="Why it was refused: a message or {field: [messages]}.")
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = "quarantined sync record"
+
+    def __str__(self) -> str:
+        return f"{self.table} {self.record_id} ({self.operation})"

@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "umcr.sync.middleware.SyncActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as axes asks: it turns a lockout into the response.
@@ -142,9 +143,11 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "umcr.exceptions.json_exception_handler",
     "DEFAULT_THROTTLE_RATES": {
-        "login": env.str("LOGIN_THROTTLE_RATE", default="20/min"),
+        "login": env.str("LOGIN_THROTTLE_RATE", default="120/min"),
     },
     "COMPACT_JSON": True,
+    # Trust X-Forwarded-For only from this many proxies in front (0: use REMOTE_ADDR).
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
 }
 
 SPECTACULAR_SETTINGS = {

@@ -5,10 +5,13 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import views
+from .sync import views as sync_views
 
 api_v1 = [
     path("", include("responders.api.urls")),
     path("", include("calls.api.urls")),
+    path("sync/pull/", sync_views.SyncPullView.as_view(), name="sync-pull"),
+    path("sync/push/", sync_views.SyncPushView.as_view(), name="sync-push"),
     path("notifications/", views.NotificationListView.as_view(), name="notification-list"),
     path(
         "notifications/<int:notification_id>/read/",

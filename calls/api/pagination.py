@@ -43,6 +43,12 @@ class CallQueuePagination(BasePagination):
                 return results
             results = rows
             cursor = None
+            if len(results) == size:
+                # The open calls filled the page exactly: the next page starts after the
+                # last of them, finds no more open calls and goes on to the closed ones.
+                if self._closed_page(queryset, None, 1):
+                    self.next_cursor = self._cursor_for(OPEN, results[-1])
+                return results
         remaining = size - len(results)
         rows = self._closed_page(queryset, cursor, remaining + 1)
         if len(rows) > remaining:
@@ -99,9 +105,18 @@ class CallQueuePagination(BasePagination):
             payload["t"] = datetime.fromisoformat(payload["t"])
             payload["id"] = uuid.UUID(payload["id"])
             payload["p"] = int(payload["p"])
+            if not isinstance(payload, dict) or not -(2**31) < payload["p"] < 2**31:
+                raise ValueError
             if payload["s"] not in (OPEN, CLOSED):
                 raise ValueError
-        except (ValueError, KeyError, TypeError, binascii.Error, json.JSONDecodeError):
+        except (
+            ValueError,
+            KeyError,
+            TypeError,
+            AttributeError,
+            OverflowError,
+            binascii.Error,
+        ):
             raise ValidationError({self.cursor_query_param: ["Invalid cursor."]}) from None
         return payload
 

@@ -1,6 +1,7 @@
 """Sign-in for phones (one knox token per device), sign-out, and the caller's profile."""
 
 from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_logged_in
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
@@ -94,6 +95,8 @@ class LoginView(APIView):
                 },
                 status=status.HTTP_403_FORBIDDEN,
             )
+        # Lets axes forget earlier failures and Django stamp last_login.
+        user_logged_in.send(sender=type(user), request=request._request, user=user)
         body = LoginResponseSerializer(
             {
                 "token": signed_in.token,

@@ -1,0 +1,285 @@
+"""The calls app's synced tables: calls (read-only for phones), their field records, and
+the people served. Pushed records go through calls.services, like the REST API."""
+
+from django.db.models import Q
+
+from umcr.errors import Conflict, Invalid
+from umcr.sync.parsing import record_text, record_time, record_uuid
+from umcr.sync.registry import SyncTable, register
+
+from . import services
+from .models import BackupRequest, Call, Note, Outcome, Person, StatusEvent
+from .permissions import call_scope, people_scope
+
+
+def calls_audience(responder) -> Q:
+    return call_scope(responder)
+
+
+def children_audience(responder) -> Q:
+    """Records of a call are seen by whoever sees the call."""
+    return call_scope(responder, prefix="call__")
+
+
+def people_audience(responder) -> Q:
+    return people_scope(responder)
+
+
+def call_for(ctx, record) -> Call:
+    call_id = record_uuid(record, "call_id")
+    call = Call.objects.filter(call_scope(ctx.responder), pk=call_id).first()
+    if call is None:
+        raise Invalid({"call_id": ["No such call in your scope."]})
+    return call
+
+
+def unchanged_or_refuse(existing, what: str, **values) -> None:
+    """Append-only: an update of a stored record is a replay (same values) or refused."""
+    if any(getattr(existing, name) != value for name, value in values.items()):
+        raise Conflict(
+            f"{what} are append-only; write a correction instead of editing.",
+            code="append_only",
+        )
+
+
+class StatusEventPush:
+    def create(self, ctx, record):
+        from .choices import EventKind
+
+        kind = record_text(record, "kind", 16)
+        if kind not in EventKind.values:
+            raise Invalid({"kind": [f"Not one of {', '.join(EventKind.values)}."]})
+        services.record_status_event(
+            call=call_for(ctx, record),
+            responder=ctx.responder,
+            device=ctx.device,
+            kind=kind,
+            occurred_at=record_time(record, "occurred_at"),
+            event_id=record_uuid(record),
+        )
+
+    def update(self, ctx, record, existing):
+        unchanged_or_refuse(
+            existing,
+            "Status events",
+            kind=record.get("kind"),
+            occurred_at=record_time(record, "occurred_at"),
+        )
+
+
+class NotePush:
+    def create(self, ctx, record):
+        services.add_note(
+            call=call_for(ctx, record),
+            responder=ctx.responder,
+            device=ctx.device,
+            body=record_text(record, "body"),
+            written_at=record_time(record, "written_at"),
+            note_id=record_uuid(record),
+            amends=record_uuid(record, "amends_id", required=False),
+        )
+
+    def update(self, ctx, record, existing):
+        unchanged_or_refuse(existing, "Notes", body=record_text(record, "body"))
+
+
+class OutcomePush:
+    def create(self, ctx, record):
+        police = record.get("police_involved")
+        served = record.get("people_served", 1)
+        if not isinstance(police, bool):
+            raise Invalid({"police_involved": ["Must be true or false."]})
+        if isinstance(served, bool) or not isinstance(served, int) or not 0 <= served <= 100:
+            raise Invalid({"people_served": ["Must be a whole number from 0 to 100."]})
+        disposition = record_text(record, "disposition", 32)
+        from .choices import Disposition
+
+        if disposition not in Disposition.values:
+            raise Invalid({"disposition": [f"Not one of {', '.join(Disposition.values)}."]})
+        services.record_outcome(
+            call=call_for(ctx, record),
+            responder=ctx.responder,
+            device=ctx.device,
+            outcome_id=record_uuid(record),
+            disposition=disposition,
+            police_involved=police,
+            people_served=served,
+            summary=record_text(record, "summary"),
+            occurred_at=record_time(record, "occurred_at"),
+            supersedes=record_uuid(record, "supersedes_id", required=False),
+        )
+
+    def update(self, ctx, record, existing):
+        unchanged_or_refuse(existing, "Outcomes", disposition=record.get("disposition"))
+
+
+class BackupRequestPush:
+    def create(self, ctx, record):
+        from .choices import BackupReason
+
+        reason = record_text(record, "reason", 32)
+        if reason not in BackupReason.values:
+            raise Invalid({"reason": [f"Not one of {', '.join(BackupReason.values)}."]})
+        services.request_backup(
+            call=call_for(ctx, record),
+            responder=ctx.responder,
+            device=ctx.device,
+            request_id=record_uuid(record),
+            reason=reason,
+            details=record_text(record, "details", 5000),
+            occurred_at=record_time(record, "occurred_at"),
+        )
+
+    def update(self, ctx, record, existing):
+        status = record.get("status")
+        if status and status != existing.status:
+            # The team's one move: calling its request off.
+            services.move_backup_request(backup=existing, responder=ctx.responder, to_status=status)
+            return
+        unchanged_or_refuse(existing, "Backup requests", reason=record.get("reason"))
+
+
+class PersonPush:
+    def create(self, ctx, record):
+        services.create_person(
+            responder=ctx.responder,
+            person_id=record_uuid(record),
+            fields=services.person_fields(record),
+            call_id=record_uuid(record, "call_id", required=False),
+        )
+
+    def update(self, ctx, record, existing):
+        if not Person.objects.filter(people_audience(ctx.responder), pk=existing.pk).exists():
+            raise Invalid({"id": ["No such person in your scope."]})
+        services.update_person(person=existing, fields=services.person_fields(record))
+
+
+FIELD_RECORD = {"id": "id", "call_id": "call_id", "responder_id": "responder_id"}
+
+register(
+    SyncTable(
+        name="calls",
+        model=Call,
+        columns={
+            "id": "id",
+            "cad_incident_number": "cad_incident_number",
+            "call_type": "call_type",
+            "priority": "priority",
+            "status": "status",
+            "address": "address",
+            "latitude": "latitude",
+            "longitude": "longitude",
+            "division_id": "division_id",
+            "narrative": "narrative",
+            "caller_account": "caller_account",
+            "safety_flags": "safety_flags",
+            "person_id": "person_id",
+            "team_id": "team_id",
+            "received_at": "received_at",
+            "dispatched_at": "dispatched_at",
+            "acknowledged_at": "acknowledged_at",
+            "en_route_at": "en_route_at",
+            "on_scene_at": "on_scene_at",
+            "transporting_at": "transporting_at",
+            "cleared_at": "cleared_at",
+            "cancelled_at": "cancelled_at",
+            "updated_at": "updated_at",
+        },
+        audience=calls_audience,
+        push_order=10,
+    )
+)
+register(
+    SyncTable(
+        name="people",
+        model=Person,
+        columns={
+            "id": "id",
+            "given_name": "given_name",
+            "family_name": "family_name",
+            "preferred_name": "preferred_name",
+            "birth_date": "birth_date",
+            "approximate_age": "approximate_age",
+            "phone": "phone",
+            "language": "language",
+            "updated_at": "updated_at",
+        },
+        audience=people_audience,
+        push=PersonPush(),
+        mutable=True,
+        voidable=True,
+        push_order=5,
+    )
+)
+register(
+    SyncTable(
+        name="outcomes",
+        model=Outcome,
+        columns={
+            **FIELD_RECORD,
+            "disposition": "disposition",
+            "police_involved": "police_involved",
+            "people_served": "people_served",
+            "summary": "summary",
+            "occurred_at": "occurred_at",
+            "recorded_at": "created_at",
+            "supersedes_id": "supersedes_id",
+        },
+        audience=children_audience,
+        push=OutcomePush(),
+        voidable=True,
+        # Before status events: a call is cleared only with an outcome.
+        push_order=20,
+    )
+)
+register(
+    SyncTable(
+        name="status_events",
+        model=StatusEvent,
+        columns={
+            **FIELD_RECORD,
+            "kind": "kind",
+            "occurred_at": "occurred_at",
+            "recorded_at": "created_at",
+        },
+        audience=children_audience,
+        push=StatusEventPush(),
+        voidable=True,
+        push_order=30,
+    )
+)
+register(
+    SyncTable(
+        name="notes",
+        model=Note,
+        columns={
+            **FIELD_RECORD,
+            "body": "body",
+            "written_at": "occurred_at",
+            "recorded_at": "created_at",
+            "amends_id": "amends_id",
+        },
+        audience=children_audience,
+        push=NotePush(),
+        voidable=True,
+        push_order=40,
+    )
+)
+register(
+    SyncTable(
+        name="backup_requests",
+        model=BackupRequest,
+        columns={
+            **FIELD_RECORD,
+            "reason": "reason",
+            "details": "details",
+            "status": "status",
+            "occurred_at": "occurred_at",
+            "status_changed_at": "status_changed_at",
+        },
+        audience=children_audience,
+        push=BackupRequestPush(),
+        voidable=True,
+        push_order=50,
+    )
+)

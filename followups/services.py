@@ -1,0 +1,179 @@
+"""Writes of the follow-ups app: creating a follow-up and moving it through its lifecycle.
+
+scheduled -> completed | missed | cancelled; a reschedule keeps it scheduled with a new
+window and keeps the old window in its history. Closed follow-ups do not move again (409).
+The REST API, the sync push and the admin all come through here.
+"""
+
+import uuid
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from calls.models import Call, Person
+from calls.permissions import call_scope, people_scope
+from calls.services import Written
+from responders.choices import Role
+from responders.models import Responder, Team
+from umcr.errors import Conflict, Invalid, NotAllowed
+from umcr.sync import sequence
+from umcr.sync.exits import record_exits
+
+from .choices import FollowUpKind, FollowUpStatus
+from .models import FollowUp, FollowUpChange
+
+CLOSED = (FollowUpStatus.COMPLETED, FollowUpStatus.MISSED, FollowUpStatus.CANCELLED)
+
+
+def _check_window(not_before: datetime, due_by: datetime) -> None:
+    if due_by < not_before:
+        raise Invalid({"due_by": ["Must not be before not_before."]})
+
+
+def _assignees(
+    responder: Responder, team_id, assigned_to_id
+) -> tuple[Team | None, Responder | None]:
+    if team_id is not None and assigned_to_id is not None:
+        raise Invalid({"assigned_to": ["A follow-up goes to a team or a case manager, not both."]})
+    team = person = None
+    if team_id is not None:
+        team = Team.objects.filter(pk=team_id, provider_id=responder.provider_id).first()
+        if team is None:
+            raise Invalid({"assigned_team": ["No such team in your provider."]})
+    if assigned_to_id is not None:
+        person = Responder.objects.filter(
+            pk=assigned_to_id,
+            provider_id=responder.provider_id,
+            role__in=[Role.CASE_MANAGER, Role.SUPERVISOR],
+        ).first()
+        if person is None:
+            raise Invalid({"assigned_to": ["No such case manager in your provider."]})
+    return team, person
+
+
+@transaction.atomic
+def create_followup(
+    *,
+    responder: Responder,
+    followup_id: uuid.UUID,
+    kind: str,
+    not_before: datetime,
+    due_by: datetime,
+    person_id: uuid.UUID | None = None,
+    call_id: uuid.UUID | None = None,
+    assigned_team_id: int | None = None,
+    assigned_to_id: int | None = None,
+    purpose: str = "",
+) -> Written:
+    """Schedule a follow-up from a call or a person. Clinicians schedule for their own pair
+    (the default assignee); case managers and supervisors for anyone of their provider."""
+    if responder.role not in (Role.CLINICIAN, Role.CASE_MANAGER, Role.SUPERVISOR):
+        raise NotAllowed("Only a provider's clinicians and case managers schedule follow-ups.")
+    stored = FollowUp.objects.filter(pk=followup_id).first()
+    if stored is not None:
+        return Written(stored, created=False)
+    if kind not in FollowUpKind.values:
+        raise Invalid({"kind": [f"Not one of {', '.join(FollowUpKind.values)}."]})
+    if person_id is None and call_id is None:
+        raise Invalid({"person_id": ["A follow-up needs a person or a call."]})
+    _check_window(not_before, due_by)
+    call = person = None
+    if call_id is not None:
+        call = Call.objects.filter(call_scope(responder), pk=call_id).first()
+        if call is None:
+            raise Invalid({"call_id": ["No such call in your scope."]})
+    if person_id is not None:
+        person = Person.objects.filter(people_scope(responder), pk=person_id).first()
+        if person is None:
+            raise Invalid({"person_id": ["No such person in your scope."]})
+    if responder.role == Role.CLINICIAN and assigned_to_id is None and assigned_team_id is None:
+        assigned_team_id = responder.team_id
+    team, assignee = _assignees(responder, assigned_team_id, assigned_to_id)
+    followup = FollowUp.objects.create(
+        id=followup_id,
+        provider_id=responder.provider_id,
+        person=person or (call.person if call else None),
+        call=call,
+        kind=kind,
+        purpose=purpose,
+        not_before=not_before,
+        due_by=due_by,
+        assigned_team=team,
+        assigned_to=assignee,
+        created_by=responder,
+    )
+    FollowUpChange.objects.create(
+        followup=followup, from_status="", to_status=followup.status, changed_by=responder
+    )
+    return Written(followup, created=True)
+
+
+@transaction.atomic
+def change_followup(
+    *,
+    followup: FollowUp,
+    responder: Responder,
+    status: str | None = None,
+    not_before: datetime | None = None,
+    due_by: datetime | None = None,
+    outcome: str | None = None,
+    note: str = "",
+) -> FollowUp:
+    """Complete, miss, cancel or reschedule a follow-up. Repeating the current state is a
+    no-op (a retried request); any move of a closed follow-up is a 409."""
+    sequence.hold()
+    followup = FollowUp.objects.select_for_update().get(pk=followup.pk)
+    target = status or followup.status
+    if target not in FollowUpStatus.values:
+        raise Invalid({"status": [f"Not one of {', '.join(FollowUpStatus.values)}."]})
+    window_moves = (not_before is not None and not_before != followup.not_before) or (
+        due_by is not None and due_by != followup.due_by
+    )
+    if followup.status in CLOSED:
+        if target == followup.status and not window_moves:
+            return followup
+        raise Conflict(f"The follow-up is already {followup.status}; it cannot change now.")
+    change = FollowUpChange(
+        followup=followup,
+        from_status=followup.status,
+        to_status=target,
+        changed_by=responder,
+        note=note,
+    )
+    if window_moves:
+        if target != FollowUpStatus.SCHEDULED:
+            raise Conflict("Reschedule or close a follow-up, not both at once.")
+        new_start = not_before or followup.not_before
+        new_end = due_by or followup.due_by
+        _check_window(new_start, new_end)
+        change.old_not_before, change.old_due_by = followup.not_before, followup.due_by
+        followup.not_before, followup.due_by = new_start, new_end
+    if target in CLOSED:
+        followup.closed_at = timezone.now()
+        if target == FollowUpStatus.COMPLETED and not (outcome or followup.outcome).strip():
+            raise Invalid({"outcome": ["Say what happened when completing a follow-up."]})
+    if outcome is not None:
+        followup.outcome = outcome
+    if target == followup.status and not window_moves and outcome is None:
+        return followup
+    followup.status = target
+    followup.save()
+    change.save()
+    return followup
+
+
+@transaction.atomic
+def reassign_followup(
+    *, followup: FollowUp, responder: Responder, team_id=None, assigned_to_id=None
+) -> FollowUp:
+    """Hand a follow-up to another team or case manager; the previous team's phones drop it
+    on their next pull (unless they still see it through its call)."""
+    team, assignee = _assignees(responder, team_id, assigned_to_id)
+    previous_team = followup.assigned_team_id
+    followup.assigned_team, followup.assigned_to = team, assignee
+    followup.save(update_fields=["assigned_team", "assigned_to", "updated_at"])
+    still_seen = followup.call_id is not None and followup.call.team_id == previous_team
+    if previous_team is not None and previous_team != followup.assigned_team_id and not still_seen:
+        record_exits("follow_ups", [followup.pk], f"team:{previous_team}")
+    return followup

@@ -1,0 +1,87 @@
+"""The follow-ups app's synced table (mutable: a stale write is a 409 for the phone)."""
+
+from django.db.models import Q
+
+from responders.choices import Role
+from umcr.errors import Invalid
+from umcr.sync.parsing import record_text, record_time, record_uuid
+from umcr.sync.registry import SyncTable, register
+
+from . import services
+from .models import FollowUp
+
+
+def followups_audience(responder) -> Q:
+    """A pair sees follow-ups assigned to it or tied to its calls; provider staff theirs."""
+    if responder.role == Role.CLINICIAN:
+        if responder.team_id is None:
+            return Q(pk__in=[])
+        return Q(assigned_team_id=responder.team_id) | Q(call__team_id=responder.team_id)
+    if responder.provider_id is None:
+        return Q(pk__in=[])
+    return Q(provider_id=responder.provider_id)
+
+
+def _optional_int(record, column):
+    value = record.get(column)
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise Invalid({column: ["Must be an id."]}) from None
+
+
+class FollowUpPush:
+    def create(self, ctx, record):
+        services.create_followup(
+            responder=ctx.responder,
+            followup_id=record_uuid(record),
+            kind=record_text(record, "kind", 16),
+            not_before=record_time(record, "not_before"),
+            due_by=record_time(record, "due_by"),
+            person_id=record_uuid(record, "person_id", required=False),
+            call_id=record_uuid(record, "call_id", required=False),
+            assigned_team_id=_optional_int(record, "assigned_team_id"),
+            assigned_to_id=_optional_int(record, "assigned_to_id"),
+            purpose=record_text(record, "purpose"),
+        )
+
+    def update(self, ctx, record, existing):
+        if not FollowUp.objects.filter(followups_audience(ctx.responder), pk=existing.pk).exists():
+            raise Invalid({"id": ["No such follow-up in your scope."]})
+        services.change_followup(
+            followup=existing,
+            responder=ctx.responder,
+            status=record.get("status") or None,
+            not_before=record_time(record, "not_before", required=False),
+            due_by=record_time(record, "due_by", required=False),
+            outcome=record.get("outcome") if isinstance(record.get("outcome"), str) else None,
+        )
+
+
+register(
+    SyncTable(
+        name="follow_ups",
+        model=FollowUp,
+        columns={
+            "id": "id",
+            "person_id": "person_id",
+            "call_id": "call_id",
+            "kind": "kind",
+            "purpose": "purpose",
+            "not_before": "not_before",
+            "due_by": "due_by",
+            "assigned_team_id": "assigned_team_id",
+            "assigned_to_id": "assigned_to_id",
+            "status": "status",
+            "outcome": "outcome",
+            "closed_at": "closed_at",
+            "updated_at": "updated_at",
+        },
+        audience=followups_audience,
+        push=FollowUpPush(),
+        mutable=True,
+        push_order=60,
+    )
+)

@@ -1,0 +1,146 @@
+"""Writes of the referrals app: referring someone (with their consent) and moving the
+referral along its closed loop, every change kept with who, when and a note.
+
+proposed -> sent -> accepted -> enrolled -> completed, or declined | no_show |
+unreachable | withdrawn; closed referrals do not move again and illegal moves are 409.
+"""
+
+import uuid
+
+from django.db import transaction
+from django.utils import timezone
+
+from calls.models import Call, Person
+from calls.permissions import call_scope, people_scope
+from calls.services import Written
+from responders.choices import Role
+from responders.models import Responder
+from umcr.errors import Conflict, Invalid, NotAllowed
+from umcr.sync import sequence
+
+from .choices import ConsentMethod, ReferralStatus
+from .models import CLOSED_REFERRAL_STATUSES, Referral, ReferralStatusChange, Service
+
+S = ReferralStatus
+ALLOWED_MOVES = {
+    S.PROPOSED: {S.SENT, S.WITHDRAWN},
+    S.SENT: {S.ACCEPTED, S.DECLINED, S.UNREACHABLE, S.WITHDRAWN},
+    S.ACCEPTED: {S.ENROLLED, S.NO_SHOW, S.UNREACHABLE, S.WITHDRAWN},
+    S.ENROLLED: {S.COMPLETED, S.WITHDRAWN},
+}
+
+
+@transaction.atomic
+def create_referral(
+    *,
+    responder: Responder,
+    referral_id: uuid.UUID,
+    service_id: int,
+    consent_given: bool,
+    consent_method: str,
+    person_id: uuid.UUID | None = None,
+    call_id: uuid.UUID | None = None,
+    notes: str = "",
+    assigned_to_id: int | None = None,
+) -> Written:
+    """Refer a person to a service. No consent, no referral (400)."""
+    if responder.role not in (Role.CLINICIAN, Role.CASE_MANAGER, Role.SUPERVISOR):
+        raise NotAllowed("Only a provider's clinicians and case managers make referrals.")
+    stored = Referral.objects.filter(pk=referral_id).first()
+    if stored is not None:
+        return Written(stored, created=False)
+    errors: dict = {}
+    if consent_given is not True:
+        errors["consent_given"] = ["The person's consent is required to refer them."]
+    if consent_method not in ConsentMethod.values:
+        errors["consent_method"] = [f"Not one of {', '.join(ConsentMethod.values)}."]
+    service = Service.objects.filter(pk=service_id, is_active=True).first()
+    if service is None:
+        errors["service_id"] = ["No such service in the directory."]
+    if person_id is None and call_id is None:
+        errors["person_id"] = ["A referral needs a person or a call."]
+    if errors:
+        raise Invalid(errors)
+    call = person = None
+    if call_id is not None:
+        call = Call.objects.filter(call_scope(responder), pk=call_id).first()
+        if call is None:
+            raise Invalid({"call_id": ["No such call in your scope."]})
+    if person_id is not None:
+        person = Person.objects.filter(people_scope(responder), pk=person_id).first()
+        if person is None:
+            raise Invalid({"person_id": ["No such person in your scope."]})
+    assignee = None
+    if assigned_to_id is not None:
+        assignee = Responder.objects.filter(
+            pk=assigned_to_id, provider_id=responder.provider_id, role=Role.CASE_MANAGER
+        ).first()
+        if assignee is None:
+            raise Invalid({"assigned_to": ["No such case manager in your provider."]})
+    now = timezone.now()
+    referral = Referral.objects.create(
+        id=referral_id,
+        provider_id=responder.provider_id,
+        person=person or (call.person if call else None),
+        call=call,
+        service=service,
+        status=S.PROPOSED,
+        status_changed_at=now,
+        consent_given=True,
+        consent_method=consent_method,
+        consent_recorded_at=now,
+        referred_by=responder,
+        assigned_to=assignee,
+        notes=notes,
+    )
+    ReferralStatusChange.objects.create(
+        referral=referral,
+        from_status="",
+        to_status=S.PROPOSED,
+        changed_by=responder,
+        changed_at=now,
+    )
+    return Written(referral, created=True)
+
+
+@transaction.atomic
+def move_referral(
+    *, referral: Referral, responder: Responder, to_status: str, note: str = ""
+) -> Referral:
+    """Move a referral one step along its loop; the same status again is a no-op."""
+    if to_status not in S.values:
+        raise Invalid({"status": [f"Not one of {', '.join(S.values)}."]})
+    sequence.hold()
+    referral = Referral.objects.select_for_update().get(pk=referral.pk)
+    current = referral.status
+    if to_status == current:
+        return referral
+    if current in CLOSED_REFERRAL_STATUSES:
+        raise Conflict(f"The referral is closed ({current}); it cannot move to {to_status}.")
+    if to_status not in ALLOWED_MOVES[S(current)]:
+        allowed = ", ".join(sorted(ALLOWED_MOVES[S(current)]))
+        raise Conflict(
+            f"A referral cannot go from {current} to {to_status}; from {current} it can go "
+            f"to {allowed}.",
+            code="illegal_move",
+        )
+    now = timezone.now()
+    referral.status = to_status
+    referral.status_changed_at = now
+    referral.save(update_fields=["status", "status_changed_at", "updated_at"])
+    ReferralStatusChange.objects.create(
+        referral=referral,
+        from_status=current,
+        to_status=to_status,
+        changed_by=responder,
+        changed_at=now,
+        note=note,
+    )
+    return referral
+
+
+def update_referral_notes(*, referral: Referral, notes: str) -> Referral:
+    if referral.notes != notes:
+        referral.notes = notes
+        referral.save(update_fields=["notes", "updated_at"])
+    return referral

@@ -1,0 +1,18 @@
+"""Recording that records left an audience (a team lost a call) or were removed for all."""
+
+from collections.abc import Iterable
+
+from ..models import SyncExit
+from . import sequence
+
+
+def record_exits(table: str, record_ids: Iterable, audience: str) -> int:
+    """Phones of `audience` ("team:<id>", "responder:<id>", "*") get these ids as deleted."""
+    ids = [str(pk) for pk in record_ids]
+    if not ids:
+        return 0
+    seq = sequence.claim()
+    SyncExit.objects.bulk_create(
+        [SyncExit(table=table, record_id=pk, audience=audience, seq=seq) for pk in ids]
+    )
+    return len(ids)

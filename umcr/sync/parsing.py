@@ -1,0 +1,51 @@
+"""Reading raw WatermelonDB records: times are epoch milliseconds (ISO 8601 accepted),
+ids are strings. Each failure names the column, for the quarantine and the phone."""
+
+import uuid
+from datetime import UTC, datetime
+
+from django.utils.dateparse import parse_datetime
+
+from ..errors import Invalid
+
+
+def record_uuid(record: dict, column: str = "id", required: bool = True) -> uuid.UUID | None:
+    raw = record.get(column)
+    if raw in (None, ""):
+        if required:
+            raise Invalid({column: ["This column is required."]})
+        return None
+    try:
+        return uuid.UUID(str(raw))
+    except ValueError:
+        raise Invalid({column: ["Not a valid UUID."]}) from None
+
+
+def record_time(record: dict, column: str, required: bool = True) -> datetime | None:
+    raw = record.get(column)
+    if raw in (None, ""):
+        if required:
+            raise Invalid({column: ["This column is required (epoch milliseconds)."]})
+        return None
+    if isinstance(raw, bool):
+        raise Invalid({column: ["Must be epoch milliseconds."]})
+    if isinstance(raw, int | float):
+        try:
+            return datetime.fromtimestamp(raw / 1000, tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            raise Invalid({column: ["Out of range."]}) from None
+    parsed = parse_datetime(str(raw)) if isinstance(raw, str) else None
+    if parsed is None or parsed.tzinfo is None:
+        raise Invalid({column: ["Must be epoch milliseconds or ISO 8601 with a time zone."]})
+    return parsed
+
+
+def record_text(record: dict, column: str, max_length: int = 20000) -> str:
+    raw = record.get(column)
+    if raw is None:
+        return ""
+    if not isinstance(raw, str):
+        raise Invalid({column: ["Must be text."]})
+    if len(raw) > max_length:
+        raise Invalid({column: [f"At most {max_length} characters."]})
+    return raw

@@ -1,0 +1,184 @@
+"""Pull: every change in the caller's scope since their cursor, from one consistent
+snapshot, in WatermelonDB's shape. A bounded number of queries per table, whatever the data.
+
+- Each record appears once, in its latest state (rows are read, not change logs).
+- Records that left the caller's scope or were voided/deleted come back in `deleted`.
+- `limit` pages a large first sync; pages are cut only at sequence boundaries, so each page
+  is a consistent prefix and its `timestamp` is the cursor for the next.
+"""
+
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+
+from ..models import SyncExit
+from . import sequence
+from .registry import SyncTable, tables
+
+
+@dataclass(frozen=True)
+class PullRequest:
+    last_pulled_at: int | None
+    schema_version: int
+    # WatermelonDB migration sync: tables and columns new to the client since `from`.
+    migration: dict | None = None
+    limit: int | None = None
+
+
+def audience_keys(responder) -> list[str]:
+    keys = ["*", f"responder:{responder.pk}"]
+    if responder.team_id is not None:
+        keys.append(f"team:{responder.team_id}")
+    if responder.provider_id is not None:
+        keys.append(f"provider:{responder.provider_id}")
+    return keys
+
+
+def _full_tables(request: PullRequest) -> set[str]:
+    """Tables whose every row the client needs: all on a first sync, and on a migration
+    sync the tables (or tables with columns) that are new to it."""
+    if request.last_pulled_at is None:
+        return {t.name for t in tables()}
+    if not request.migration:
+        return set()
+    names = set(request.migration.get("tables") or [])
+    for entry in request.migration.get("columns") or []:
+        names.add(entry.get("table"))
+    from_version = request.migration.get("from")
+    if isinstance(from_version, int):
+        for table in tables():
+            if table.since_version > from_version or table.columns_added_after(from_version):
+                names.add(table.name)
+    return names
+
+
+class snapshot:
+    """A read-only transaction that sees one instant of the database (REPEATABLE READ on
+    PostgreSQL), so the cursor and every table agree."""
+
+    def __enter__(self):
+        self.atomic = transaction.atomic()
+        self.atomic.__enter__()
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        return self
+
+    def __exit__(self, *exc):
+        return self.atomic.__exit__(*exc)
+
+
+def pull_changes(*, responder, request: PullRequest) -> dict:
+    first_sync = request.last_pulled_at is None
+    # On a first sync every row is new: -1 also takes rows stamped before sync existed.
+    last = -1 if first_sync else request.last_pulled_at
+    whole = _full_tables(request) if not first_sync else set()
+    with snapshot():
+        now = sequence.current()
+        fetched = {
+            table.name: _rows(table, responder, last, now, table.name in whole, request.limit)
+            for table in tables()
+        }
+        exits = [] if first_sync else _exits(responder, last, now, request.limit)
+        cut, has_more = _cut(fetched, exits, whole, request.limit, now)
+        if has_more:
+            _complete_last_sequence(fetched, responder, cut, whole, request.limit)
+
+    changes = {
+        table.name: _changes_for(
+            table, fetched[table.name], exits, last, now if table.name in whole else cut, first_sync
+        )
+        for table in tables()
+    }
+    return {"changes": changes, "timestamp": cut, "has_more": has_more}
+
+
+def _rows(table: SyncTable, responder, last, now, whole: bool, limit):
+    qs = table.model.objects.filter(table.audience(responder)).filter(sync_seq__lte=now)
+    if whole:
+        # A table or columns new to this client after a schema migration: all of it.
+        return list(qs.values_list(*table.paths()))
+    qs = qs.filter(sync_seq__gt=last)
+    if limit:
+        # Enough to decide the page; rows past the cut wait for the next page.
+        qs = qs.order_by("sync_seq")[: limit + 1]
+    return list(qs.values_list(*table.paths()))
+
+
+def _exits(responder, last, now, limit):
+    qs = SyncExit.objects.filter(
+        audience__in=audience_keys(responder), seq__gt=last, seq__lte=now
+    ).order_by("seq")
+    if limit:
+        qs = qs[: limit + 1]
+    return list(qs.values_list("table", "record_id", "seq"))
+
+
+def _cut(fetched, exits, whole, limit, now) -> tuple[int, bool]:
+    """The last sequence number this page covers, and whether more remain."""
+    if not limit:
+        return now, False
+    seqs = []
+    for table in tables():
+        if table.name not in whole:
+            width = len(table.columns)
+            seqs.extend(row[width] for row in fetched[table.name])
+    seqs.extend(seq for _, _, seq in exits)
+    if len(seqs) <= limit:
+        return now, False
+    seqs.sort()
+    cut = seqs[limit - 1]
+    if seqs[limit] == cut:
+        # A page never ends inside one sequence number: rows written together stay
+        # together (the page is shorter, or longer if one number holds more than a page).
+        below = [s for s in seqs[:limit] if s < cut]
+        cut = below[-1] if below else cut
+    return cut, cut < seqs[-1]
+
+
+def _complete_last_sequence(fetched, responder, cut, whole, limit) -> None:
+    """When one sequence number holds more rows than a page (one bulk update), fetch all of
+    that number's rows, so the page ends after it, never inside it."""
+    for table in tables():
+        rows = fetched[table.name]
+        width = len(table.columns)
+        if table.name in whole or len(rows) <= limit or rows[-1][width] < cut:
+            continue
+        if any(row[width] == cut for row in rows):
+            extra = (
+                table.model.objects.filter(table.audience(responder))
+                .filter(sync_seq=cut)
+                .values_list(*table.paths())
+            )
+            known = {row[0] for row in rows}
+            rows.extend(row for row in extra if row[0] not in known)
+
+
+def _changes_for(table: SyncTable, rows, exits, last, cut, first_sync) -> dict:
+    created, updated, deleted = [], [], []
+    names = list(table.columns)
+    converters = table.converters()
+    width = len(names)
+    seen = set()
+    for row in rows:
+        seq, created_seq = row[width], row[width + 1]
+        if seq > cut:
+            continue
+        record = {
+            name: convert(value)
+            for name, convert, value in zip(names, converters, row, strict=False)
+        }
+        seen.add(record["id"])
+        if table.voidable and row[width + 2] is not None:
+            if not first_sync:
+                deleted.append(record["id"])
+            continue
+        if first_sync or created_seq > last:
+            created.append(record)
+        else:
+            updated.append(record)
+    for exit_table, record_id, seq in exits:
+        if exit_table == table.name and seq <= cut and record_id not in seen:
+            deleted.append(record_id)
+            seen.add(record_id)
+    return {"created": created, "updated": updated, "deleted": deleted}

@@ -1,0 +1,251 @@
+"""The two sync endpoints. They parse the query, call the engine, and answer with orjson
+(the hot path: DRF's serializers are not the tool for thousands of raw rows)."""
+
+import orjson
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.exceptions import ValidationError
+from rest_framework.views import APIView
+
+from responders.models import Device
+
+from ..api import IsResponder, request_responder
+from ..api_docs import ERROR_RESPONSES, error_response
+from .pull import PullRequest, pull_changes
+from .push import PushContext, PushRejected, push_changes
+from .registry import MIN_SCHEMA_VERSION, SCHEMA_VERSION, default_json
+
+MAX_LIMIT = 50_000
+
+
+def json_response(body, status: int = 200) -> HttpResponse:
+    return HttpResponse(
+        orjson.dumps(body, default=default_json), status=status, content_type="application/json"
+    )
+
+
+def parse_cursor(raw: str | None, name: str = "last_pulled_at", required: bool = False):
+    if raw in (None, "", "null", "undefined"):
+        if required:
+            raise ValidationError({name: ["This parameter is required (a number, or null)."]})
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationError({name: ["Must be a whole number or null."]}) from None
+    if value < 0:
+        raise ValidationError({name: ["Must not be negative."]})
+    return value
+
+
+def parse_int(raw: str | None, name: str, low: int, high: int) -> int | None:
+    if raw in (None, "", "null"):
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationError({name: ["Must be a whole number."]}) from None
+    if not low <= value <= high:
+        raise ValidationError({name: [f"Must be between {low} and {high}."]})
+    return value
+
+
+def parse_migration(raw: str | None) -> dict | None:
+    if raw in (None, "", "null"):
+        return None
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise ValidationError({"migration": ["Must be JSON (or null)."]}) from None
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not isinstance(value.get("from"), int):
+        raise ValidationError(
+            {"migration": ['Must be {"from": <version>, "tables": [...], "columns": [...]}.']}
+        )
+    return value
+
+
+def version_refused(schema_version: int) -> HttpResponse | None:
+    if MIN_SCHEMA_VERSION <= schema_version <= SCHEMA_VERSION:
+        return None
+    return json_response(
+        {
+            "detail": f"Schema version {schema_version} is not supported; this server syncs "
+            f"versions {MIN_SCHEMA_VERSION} to {SCHEMA_VERSION}. Update the app.",
+            "code": "unsupported_schema_version",
+            "min_schema_version": MIN_SCHEMA_VERSION,
+            "max_schema_version": SCHEMA_VERSION,
+        },
+        status=426,
+    )
+
+
+CHANGES_EXAMPLE = {
+    "changes": {
+        "notes": {
+            "created": [
+                {
+                    "id": "6f1c2a9e-3b7d-4c1e-9a52-0f8e7d6c5b4a",
+                    "call_id": "0b7e4c1a-2d3f-4e5a-8b9c-1d2e3f4a5b6c",
+                    "body": "Person calm, accepted water.",
+                    "written_at": 1795424400000,
+                    "amends_id": None,
+                }
+            ],
+            "updated": [],
+            "deleted": [],
+        }
+    }
+}
+
+
+class SyncPullView(APIView):
+    permission_classes = [IsResponder]
+
+    @extend_schema(
+        operation_id="sync_pull",
+        summary="Pull changes (WatermelonDB)",
+        description=(
+            "Every change in your scope since `last_pulled_at` (a server sequence, not a "
+            "clock; `null` on a first sync), as `{changes: {table: {created, updated, "
+            "deleted}}, timestamp, has_more}`. Times are epoch milliseconds. Records that "
+            "left your scope, or were voided, come back in `deleted`. With `limit`, pages "
+            "end at sequence boundaries; pull again from `timestamp` while `has_more`."
+        ),
+        parameters=[
+            OpenApiParameter("last_pulled_at", OpenApiTypes.STR, description="Cursor or `null`."),
+            OpenApiParameter("schema_version", OpenApiTypes.INT, description="The app's schema."),
+            OpenApiParameter(
+                "migration", OpenApiTypes.STR, description="WatermelonDB migration JSON or null."
+            ),
+            OpenApiParameter("limit", OpenApiTypes.INT, description=f"Page size, 1–{MAX_LIMIT}."),
+        ],
+        responses={
+            200: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                examples=[
+                    OpenApiExample(
+                        "Changes",
+                        value={
+                            **CHANGES_EXAMPLE,
+                            "timestamp": 1042,
+                            "has_more": False,
+                        },
+                    )
+                ],
+            ),
+            400: ERROR_RESPONSES[400],
+            401: ERROR_RESPONSES[401],
+            403: ERROR_RESPONSES[403],
+            426: error_response("The app's schema version is not supported; update the app."),
+        },
+        tags=["sync"],
+    )
+    def get(self, request):
+        params = request.query_params
+        last = parse_cursor(params.get("last_pulled_at"))
+        version = parse_int(params.get("schema_version"), "schema_version", 0, 10_000)
+        migration = parse_migration(params.get("migration"))
+        limit = parse_int(params.get("limit"), "limit", 1, MAX_LIMIT)
+        version = SCHEMA_VERSION if version is None else version
+        refused = version_refused(version)
+        if refused is not None:
+            return refused
+        body = pull_changes(
+            responder=request_responder(request),
+            request=PullRequest(
+                last_pulled_at=last, schema_version=version, migration=migration, limit=limit
+            ),
+        )
+        return json_response(body)
+
+
+class SyncPushView(APIView):
+    permission_classes = [IsResponder]
+
+    @extend_schema(
+        operation_id="sync_push",
+        summary="Push offline changes (WatermelonDB)",
+        description=(
+            "Applies the phone's changes once, through the same rules as the REST API. "
+            "Refused records are listed in `experimentalRejectedIds` (with reasons in "
+            "`rejected`) and kept in a quarantine supervisors see. A mutable record changed "
+            "on the server since `last_pulled_at` by someone else makes the push a 409: pull, "
+            "then push again. Send `batch_id` (query or `X-Batch-Id`) to make a retry return "
+            "the first answer."
+        ),
+        parameters=[
+            OpenApiParameter("last_pulled_at", OpenApiTypes.STR, description="The cursor."),
+            OpenApiParameter("batch_id", OpenApiTypes.STR, description="Idempotency key."),
+            OpenApiParameter("device_id", OpenApiTypes.UUID, description="Without a device token."),
+            OpenApiParameter("schema_version", OpenApiTypes.INT),
+        ],
+        request=OpenApiTypes.OBJECT,
+        examples=[
+            OpenApiExample("A note written offline", value=CHANGES_EXAMPLE, request_only=True)
+        ],
+        responses={
+            200: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                examples=[
+                    OpenApiExample(
+                        "Applied, one refused",
+                        value={
+                            "ok": True,
+                            "applied": 3,
+                            "experimentalRejectedIds": {"notes": ["5d0c..."]},
+                            "rejected": {
+                                "notes": {"5d0c...": {"body": ["A note needs some text."]}}
+                            },
+                        },
+                    )
+                ],
+            ),
+            400: ERROR_RESPONSES[400],
+            401: ERROR_RESPONSES[401],
+            403: ERROR_RESPONSES[403],
+            409: error_response("Records changed on the server since your pull: pull, then push."),
+            426: error_response("The app's schema version is not supported; update the app."),
+        },
+        tags=["sync"],
+    )
+    def post(self, request):
+        params = request.query_params
+        last = parse_cursor(params.get("last_pulled_at"))
+        version = parse_int(params.get("schema_version"), "schema_version", 0, 10_000)
+        refused = version_refused(SCHEMA_VERSION if version is None else version)
+        if refused is not None:
+            return refused
+        responder = request_responder(request)
+        data = request.data
+        changes = data.get("changes", data) if isinstance(data, dict) else data
+        batch_id = params.get("batch_id") or request.headers.get("X-Batch-Id") or ""
+        if len(batch_id) > 64:
+            raise ValidationError({"batch_id": ["At most 64 characters."]})
+        ctx = PushContext(
+            user=request.user,
+            responder=responder,
+            device=self.device(request, responder),
+            last_pulled_at=last,
+            batch_id=batch_id,
+        )
+        try:
+            status, body = push_changes(ctx=ctx, changes=changes)
+        except PushRejected as exc:
+            return json_response(exc.body, status=exc.status)
+        return json_response(body, status=status)
+
+    @staticmethod
+    def device(request, responder):
+        device = getattr(request.auth, "device", None)
+        if device is not None:
+            return device
+        raw = request.query_params.get("device_id") or request.headers.get("X-Device-Id")
+        if not raw:
+            return None
+        try:
+            return Device.objects.get(pk=raw, responder=responder, revoked_at__isnull=True)
+        except (Device.DoesNotExist, ValueError, Exception):
+            raise ValidationError({"device_id": ["No such device of yours."]}) from None
