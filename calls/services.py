@@ -221,7 +221,6 @@ def add_note(
         responder=responder,
         device=device,
     )
-    Call.objects.filter(pk=call.pk).update(updated_at=timezone.now())
     return Written(note, created=True)
 
 
@@ -282,7 +281,6 @@ def record_outcome(
         responder=responder,
         device=device,
     )
-    Call.objects.filter(pk=call.pk).update(updated_at=timezone.now())
     return Written(outcome, created=True)
 
 
@@ -319,7 +317,6 @@ def request_backup(
         responder=responder,
         device=device,
     )
-    Call.objects.filter(pk=call.pk).update(updated_at=timezone.now())
     transaction.on_commit(lambda: async_task("calls.tasks.alert_backup_requested", str(backup.pk)))
     return Written(backup, created=True)
 
@@ -358,7 +355,6 @@ def move_backup_request(
     backup.status_changed_at = timezone.now()
     backup.status_changed_by = responder.user
     backup.save(update_fields=["status", "status_changed_at", "status_changed_by", "updated_at"])
-    Call.objects.filter(pk=backup.call_id).update(updated_at=timezone.now())
     transaction.on_commit(
         lambda: async_task("calls.tasks.alert_backup_moved", str(backup.pk), to_status)
     )

@@ -26,11 +26,14 @@ def people_audience(responder) -> Q:
 
 
 def call_for(ctx, record) -> Call:
+    """The record's call, within the pusher's scope (looked up once per push)."""
     call_id = record_uuid(record, "call_id")
-    call = Call.objects.filter(call_scope(ctx.responder), pk=call_id).first()
-    if call is None:
+    cache = ctx.cache.setdefault("calls", {})
+    if call_id not in cache:
+        cache[call_id] = Call.objects.filter(call_scope(ctx.responder), pk=call_id).first()
+    if cache[call_id] is None:
         raise Invalid({"call_id": ["No such call in your scope."]})
-    return call
+    return cache[call_id]
 
 
 def unchanged_or_refuse(existing, what: str, **values) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.http import Http404
 
-from ..errors import DomainError
+from ..errors import DomainError, Invalid
 from ..models import QuarantinedRecord, SyncBatch
 from . import sequence
 from .base import Actor, current_actor
@@ -43,6 +43,8 @@ class PushContext:
     last_pulled_at: int | None
     batch_id: str = ""
     rejected: dict = field(default_factory=dict)
+    # Lookups handlers repeat within one push (a call for each of its notes).
+    cache: dict = field(default_factory=dict)
 
     def is_own_write(self, row) -> bool:
         """Was the row's last change this device's (or, without a device, this user's)?"""
@@ -160,11 +162,12 @@ def _apply_table(ctx: PushContext, table, ops: dict) -> int:
     records = [("created", r) for r in ops.get("created", [])]
     records += [("updated", r) for r in ops.get("updated", [])]
     # Within a table, the phone's own order of events (e.g. a note before its addendum).
-    records.sort(
-        key=lambda item: str(item[1].get("occurred_at") or item[1].get("written_at") or "")
-    )
+    records.sort(key=_phone_time)
+    # One query for the rows these ids already name (a known id is an update or a replay).
+    wanted = _valid_ids(table, [r["id"] for _, r in records])
+    known = {str(row.pk): row for row in table.model.objects.filter(pk__in=wanted)}
     for op, record in records:
-        if _apply_one(ctx, table, op, record):
+        if _apply_one(ctx, table, op, record, known):
             applied += 1
     for record_id in ops.get("deleted", []):
         _quarantine(
@@ -182,7 +185,16 @@ def _apply_table(ctx: PushContext, table, ops: dict) -> int:
     return applied
 
 
-def _apply_one(ctx: PushContext, table, op: str, record: dict) -> bool:
+def _phone_time(item) -> float:
+    record = item[1]
+    for column in ("occurred_at", "written_at"):
+        value = record.get(column)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+    return 0.0
+
+
+def _apply_one(ctx: PushContext, table, op: str, record: dict, known: dict) -> bool:
     if table.push is None:
         _quarantine(
             ctx,
@@ -195,7 +207,10 @@ def _apply_one(ctx: PushContext, table, op: str, record: dict) -> bool:
         return False
     try:
         with transaction.atomic():
-            existing = _existing(table, record["id"])
+            key = _normalised_id(table, record["id"])
+            if key is None:
+                raise Invalid({"id": ["Not a valid id."]})
+            existing = known.get(key)
             if existing is not None and getattr(existing, "voided_at", None) is not None:
                 raise _Voided()
             if existing is None:
@@ -218,14 +233,11 @@ class _Voided(Exception):
     pass
 
 
-def _existing(table, record_id):
+def _normalised_id(table, record_id) -> str | None:
     try:
-        pk = table.model._meta.pk.to_python(record_id)
-    except Exception:  # noqa: BLE001
-        from ..errors import Invalid
-
-        raise Invalid({"id": ["Not a valid id."]}) from None
-    return table.model.objects.filter(pk=pk).first()
+        return str(table.model._meta.pk.to_python(record_id))
+    except Exception:  # noqa: BLE001 - any malformed id
+        return None
 
 
 def _quarantine(ctx, table_name, record_id, op, payload, reason) -> None:

@@ -1,0 +1,105 @@
+"""Benchmark of the offline sync on PostgreSQL, against a plain-psycopg baseline.
+
+    python bench/sync.py [--calls 100000] [--repeat 5]
+
+Seeds (idempotently) `seed_demo --calls N` into the `umcr_bench` database (override with
+DATABASE_URL) and prints, for the demo clinician alcott.clinician1's team:
+- the first pull of the team's scope: records, bytes, median ms;
+- the same rows fetched with a plain psycopg SELECT (the engine's own SQL) and
+  `json.dumps`, median ms, and the ratio of the two (goal: first pull <= 1.5x);
+- an empty incremental pull: median ms (goal: under 10 ms);
+- a push of 500 notes: median ms.
+"""
+
+import argparse
+import json
+import time
+import uuid
+
+from common import machine, setup, summarise, timed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    setup(args.calls)
+
+    from django.db import connection
+    from rest_framework.test import APIClient
+
+    from calls.models import Call
+    from responders.models import Responder
+    from umcr.sync.registry import tables
+
+    client = APIClient()
+    login = client.post(
+        "/api/v1/auth/login/",
+        {"username": "alcott.clinician1", "password": "umcr-demo", "device_name": "bench"},
+        format="json",
+    )
+    client.credentials(HTTP_AUTHORIZATION="Token " + login.json()["token"])
+    responder = Responder.objects.get(user__username="alcott.clinician1")
+
+    first_url = "/api/v1/sync/pull/?last_pulled_at=null&schema_version=1"
+    response = client.get(first_url)
+    body = json.loads(response.content)
+    records = sum(len(t["created"]) for t in body["changes"].values())
+    size = len(response.content)
+    cursor = body["timestamp"]
+    first = summarise(timed(lambda: client.get(first_url), args.repeat, warmup=1))
+
+    # The baseline: the very SQL the engine runs, through psycopg, then json.dumps.
+    statements = []
+    for table in tables():
+        qs = table.model.objects.filter(table.audience(responder)).values_list(*table.paths())
+        statements.append(qs.query.sql_with_params())
+    raw = connection.connection  # psycopg's own connection
+
+    def plain():
+        out = {}
+        with raw.cursor() as cur:
+            for (sql, params), table in zip(statements, tables(), strict=True):
+                cur.execute(sql, params)
+                names = [c.name for c in cur.description]
+                out[table.name] = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+        return json.dumps(out, default=str)
+
+    baseline_rows = sum(len(v) for v in json.loads(plain()).values())
+    baseline = summarise(timed(plain, args.repeat, warmup=1))
+
+    empty_url = f"/api/v1/sync/pull/?last_pulled_at={cursor}&schema_version=1"
+    assert client.get(empty_url).status_code == 200
+    empty = summarise(timed(lambda: client.get(empty_url), max(args.repeat, 50)))
+
+    call = Call.objects.filter(team=responder.team).order_by("-received_at").first()
+    pushes = []
+    for _ in range(args.repeat):
+        now = int(time.time() * 1000)
+        notes = [
+            {"id": str(uuid.uuid4()), "call_id": str(call.pk), "body": f"note {i}", "written_at": now}
+            for i in range(500)
+        ]
+        payload = {"changes": {"notes": {"created": notes, "updated": [], "deleted": []}}}
+        started = time.perf_counter()
+        pushed = client.post(
+            f"/api/v1/sync/push/?last_pulled_at={cursor}", payload, format="json"
+        )
+        pushes.append(time.perf_counter() - started)
+        assert pushed.status_code == 200 and pushed.json()["applied"] == 500, pushed.content[:300]
+    push = summarise(pushes)
+
+    print(f"\n{machine()}; {Call.objects.count()} calls in all")
+    print(f"first pull of ALCOTT-1's scope: {records} records, {size} bytes")
+    print(f"  first pull              median {first[0]:8.1f} ms  p95 {first[1]:8.1f} ms")
+    print(
+        f"  psycopg + json.dumps    median {baseline[0]:8.1f} ms  ({baseline_rows} rows)"
+        f"  -> ratio {first[0] / baseline[0]:.2f}x (goal <= 1.5x)"
+    )
+    print(f"empty incremental pull    median {empty[0]:8.1f} ms  p95 {empty[1]:8.1f} ms (goal < 10 ms)")
+    print(f"push of 500 notes         median {push[0]:8.1f} ms  p95 {push[1]:8.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
