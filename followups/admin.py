@@ -1,9 +1,12 @@
 """Admin for follow-ups, scoped to the staff member's provider."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 
-from umcr.admin import STAFF_ROLES, ScopedAdmin
+from umcr.admin import STAFF_ROLES, ScopedAdmin, staff_responder
+from umcr.errors import DomainError
 
+from . import selectors, services
+from .choices import FollowUpStatus
 from .models import FollowUp, FollowUpChange
 
 
@@ -32,6 +35,19 @@ class FollowUpChangeInline(admin.TabularInline):
         return True
 
 
+class QueueFilter(admin.SimpleListFilter):
+    title = "queue"
+    parameter_name = "queue"
+
+    def lookups(self, request, model_admin):
+        return [(key, key.replace("_", " ")) for key in selectors.QUEUES]
+
+    def queryset(self, request, queryset):
+        if self.value() in selectors.QUEUES:
+            return queryset.filter(selectors.queue_filter(self.value()))
+        return queryset
+
+
 @admin.register(FollowUp)
 class FollowUpAdmin(ScopedAdmin):
     list_display = [
@@ -43,7 +59,12 @@ class FollowUpAdmin(ScopedAdmin):
         "assigned_team",
         "assigned_to",
     ]
-    list_filter = ["status", "kind", ("assigned_team", admin.RelatedOnlyFieldListFilter)]
+    list_filter = [
+        QueueFilter,
+        "status",
+        "kind",
+        ("assigned_team", admin.RelatedOnlyFieldListFilter),
+    ]
     search_fields = ["purpose", "person__given_name", "person__family_name"]
     date_hierarchy = "due_by"
     list_select_related = ["person", "assigned_team", "assigned_to__user"]
@@ -51,3 +72,42 @@ class FollowUpAdmin(ScopedAdmin):
     readonly_fields = ["status", "closed_at", "created_by"]
     change_roles = STAFF_ROLES
     inlines = [FollowUpChangeInline]
+    actions = ["assign_to_me", "mark_completed", "mark_missed", "cancel"]
+
+    def _each(self, request, queryset, move, **kwargs) -> None:
+        responder = staff_responder(request)
+        done, refused = 0, []
+        for followup in queryset:
+            try:
+                move(followup=followup, responder=responder, **kwargs)
+                done += 1
+            except DomainError as exc:
+                refused.append(f"{followup}: {exc.detail}")
+        self.message_user(request, f"{done} follow-up(s) changed.", messages.SUCCESS)
+        for line in refused:
+            self.message_user(request, line, messages.WARNING)
+
+    @admin.action(description="Assign selected follow-ups to me")
+    def assign_to_me(self, request, queryset):
+        me = staff_responder(request)
+        self._each(
+            request, queryset, services.reassign_followup, assigned_to_id=me.pk if me else None
+        )
+
+    @admin.action(description="Mark selected follow-ups completed")
+    def mark_completed(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            services.change_followup,
+            status=FollowUpStatus.COMPLETED,
+            outcome="Completed (recorded in the admin).",
+        )
+
+    @admin.action(description="Mark selected follow-ups missed")
+    def mark_missed(self, request, queryset):
+        self._each(request, queryset, services.change_followup, status=FollowUpStatus.MISSED)
+
+    @admin.action(description="Cancel selected follow-ups")
+    def cancel(self, request, queryset):
+        self._each(request, queryset, services.change_followup, status=FollowUpStatus.CANCELLED)

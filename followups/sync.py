@@ -2,24 +2,17 @@
 
 from django.db.models import Q
 
-from responders.choices import Role
 from umcr.errors import Invalid
 from umcr.sync.parsing import record_text, record_time, record_uuid
 from umcr.sync.registry import SyncTable, register
 
 from . import services
 from .models import FollowUp
+from .selectors import followup_scope
 
 
 def followups_audience(responder) -> Q:
-    """A pair sees follow-ups assigned to it or tied to its calls; provider staff theirs."""
-    if responder.role == Role.CLINICIAN:
-        if responder.team_id is None:
-            return Q(pk__in=[])
-        return Q(assigned_team_id=responder.team_id) | Q(call__team_id=responder.team_id)
-    if responder.provider_id is None:
-        return Q(pk__in=[])
-    return Q(provider_id=responder.provider_id)
+    return followup_scope(responder)
 
 
 def _optional_int(record, column):

@@ -1,9 +1,12 @@
 """Admin for the services directory (shared by all providers) and referrals (scoped)."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 
-from umcr.admin import STAFF_ROLES, ScopedAdmin, staff_role
+from umcr.admin import STAFF_ROLES, ScopedAdmin, staff_responder, staff_role
+from umcr.errors import DomainError
 
+from . import selectors, services
+from .choices import ReferralStatus
 from .models import Referral, ReferralStatusChange, Service
 
 
@@ -52,10 +55,23 @@ class ReferralHistoryInline(admin.TabularInline):
         return True
 
 
+class StaleFilter(admin.SimpleListFilter):
+    title = "queue"
+    parameter_name = "queue"
+
+    def lookups(self, request, model_admin):
+        return [("stale", f"no change for {selectors.STALE_AFTER.days} days")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "stale":
+            return queryset.filter(selectors.stale_filter())
+        return queryset
+
+
 @admin.register(Referral)
 class ReferralAdmin(ScopedAdmin):
     list_display = ["__str__", "person", "service", "status", "status_changed_at", "assigned_to"]
-    list_filter = ["status", "service__category"]
+    list_filter = [StaleFilter, "status", "service__category"]
     search_fields = ["service__name", "person__given_name", "person__family_name", "notes"]
     date_hierarchy = "status_changed_at"
     list_select_related = ["person", "service", "assigned_to__user"]
@@ -71,3 +87,32 @@ class ReferralAdmin(ScopedAdmin):
     change_roles = STAFF_ROLES
     add_roles = ()
     inlines = [ReferralHistoryInline]
+    actions = ["close_completed", "close_withdrawn", "close_unreachable"]
+
+    def _move(self, request, queryset, to_status) -> None:
+        responder = staff_responder(request)
+        done = 0
+        for referral in queryset:
+            try:
+                services.move_referral(
+                    referral=referral,
+                    responder=responder,
+                    to_status=to_status,
+                    note="Closed in the admin.",
+                )
+                done += 1
+            except DomainError as exc:
+                self.message_user(request, f"{referral}: {exc.detail}", messages.WARNING)
+        self.message_user(request, f"{done} referral(s) moved to {to_status}.", messages.SUCCESS)
+
+    @admin.action(description="Close selected referrals as completed")
+    def close_completed(self, request, queryset):
+        self._move(request, queryset, ReferralStatus.COMPLETED)
+
+    @admin.action(description="Close selected referrals as withdrawn")
+    def close_withdrawn(self, request, queryset):
+        self._move(request, queryset, ReferralStatus.WITHDRAWN)
+
+    @admin.action(description="Close selected referrals as unreachable")
+    def close_unreachable(self, request, queryset):
+        self._move(request, queryset, ReferralStatus.UNREACHABLE)

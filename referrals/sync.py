@@ -3,23 +3,17 @@
 
 from django.db.models import Q
 
-from responders.choices import Role
 from umcr.errors import Invalid
 from umcr.sync.parsing import record_text, record_uuid
 from umcr.sync.registry import SyncTable, register
 
 from . import services
 from .models import Referral, Service
+from .selectors import referral_scope
 
 
 def referrals_audience(responder) -> Q:
-    if responder.role == Role.CLINICIAN:
-        if responder.team_id is None:
-            return Q(pk__in=[])
-        return Q(call__team_id=responder.team_id) | Q(referred_by__team_id=responder.team_id)
-    if responder.provider_id is None:
-        return Q(pk__in=[])
-    return Q(provider_id=responder.provider_id)
+    return referral_scope(responder)
 
 
 def directory_audience(responder) -> Q:

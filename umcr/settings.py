@@ -169,6 +169,7 @@ SPECTACULAR_SETTINGS = {
         "DispositionEnum": "calls.choices.Disposition",
         "NotificationKindEnum": "umcr.models.NotificationKind",
         "FollowUpStatusEnum": "followups.choices.FollowUpStatus",
+        "FollowUpKindEnum": "followups.choices.FollowUpKind",
         "ReferralStatusEnum": "referrals.choices.ReferralStatus",
     },
 }

@@ -10,6 +10,8 @@ from .sync import views as sync_views
 api_v1 = [
     path("", include("responders.api.urls")),
     path("", include("calls.api.urls")),
+    path("", include("followups.api.urls")),
+    path("", include("referrals.api.urls")),
     path("sync/pull/", sync_views.SyncPullView.as_view(), name="sync-pull"),
     path("sync/push/", sync_views.SyncPushView.as_view(), name="sync-push"),
     path("notifications/", views.NotificationListView.as_view(), name="notification-list"),

@@ -372,3 +372,44 @@ class CallStateSerializer(serializers.ModelSerializer):
 class EventWrittenSerializer(serializers.Serializer):
     event = StatusEventSerializer()
     call = CallStateSerializer()
+
+
+class PersonCallSerializer(serializers.ModelSerializer):
+    disposition = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Call
+        fields = [
+            "id",
+            "cad_incident_number",
+            "received_at",
+            "call_type",
+            "address",
+            "status",
+            "disposition",
+        ]
+
+    @extend_schema_field(serializers.ChoiceField(Disposition.choices, allow_null=True))
+    def get_disposition(self, call):
+        return call.current_outcomes[0].disposition if call.current_outcomes else None
+
+
+class PersonDetailSerializer(PersonSerializer):
+    calls = serializers.SerializerMethodField()
+    followups = serializers.SerializerMethodField()
+    referrals = serializers.SerializerMethodField()
+
+    class Meta(PersonSerializer.Meta):
+        fields = [*PersonSerializer.Meta.fields, "calls", "followups", "referrals"]
+
+    @extend_schema_field(PersonCallSerializer(many=True))
+    def get_calls(self, person):
+        return PersonCallSerializer(self.context["calls"], many=True).data
+
+    @extend_schema_field(FollowUpSummarySerializer(many=True))
+    def get_followups(self, person):
+        return FollowUpSummarySerializer(self.context["followups"], many=True).data
+
+    @extend_schema_field(ReferralSummarySerializer(many=True))
+    def get_referrals(self, person):
+        return ReferralSummarySerializer(self.context["referrals"], many=True).data

@@ -13,6 +13,7 @@ urlpatterns = [
         views.CallBackupRequestsView.as_view(),
         name="call-backup-requests",
     ),
+    path("people/<uuid:person_id>/", views.PersonDetailView.as_view(), name="person-detail"),
     path("backup-requests/", views.BackupRequestListView.as_view(), name="backup-request-list"),
     path(
         "backup-requests/<uuid:backup_id>/status/",

@@ -17,7 +17,8 @@ from umcr.api_docs import ERROR_RESPONSES
 
 from .. import selectors, services
 from ..choices import BackupStatus, CallStatus
-from ..models import BackupRequest, Call
+from ..models import BackupRequest, Call, Person
+from ..permissions import people_scope
 from .pagination import CallQueuePagination
 from .serializers import (
     BackupInputSerializer,
@@ -33,6 +34,7 @@ from .serializers import (
     NoteSerializer,
     OutcomeInputSerializer,
     OutcomeSerializer,
+    PersonDetailSerializer,
     StatusEventSerializer,
 )
 
@@ -394,3 +396,46 @@ class BackupRequestStatusView(APIView):
             backup=backup, responder=responder, to_status=serializer.validated_data["status"]
         )
         return Response(BackupRequestSerializer(backup).data)
+
+
+class PersonDetailView(APIView):
+    permission_classes = [IsResponder]
+
+    @extend_schema(
+        operation_id="people_retrieve",
+        summary="A person's page",
+        description=(
+            "The person served, with the calls, follow-ups and referrals you may see. "
+            "Each read is written to the access log."
+        ),
+        responses={200: PersonDetailSerializer, 404: ERROR_RESPONSES[404], **READ_ERRORS},
+        tags=["people"],
+    )
+    def get(self, request, person_id):
+        from followups.selectors import followups_for_responder
+        from referrals.selectors import referrals_for_responder
+
+        responder = request_responder(request)
+        person = get_object_or_404(Person.objects.filter(people_scope(responder)), pk=person_id)
+        calls = (
+            selectors.calls_for_responder(responder=responder)
+            .filter(person=person)
+            .order_by("-received_at")
+            .prefetch_related(selectors.current_outcome_prefetch())[:100]
+        )
+        context = {
+            "calls": list(calls),
+            "followups": list(
+                followups_for_responder(responder=responder)
+                .filter(person=person)
+                .order_by("-due_by")[:100]
+            ),
+            "referrals": list(
+                referrals_for_responder(responder=responder)
+                .filter(person=person)
+                .order_by("-status_changed_at")[:100]
+            ),
+        }
+        body = PersonDetailSerializer(person, context=context).data
+        log_reads(request, [("person", person.pk, person.provider_id)])
+        return Response(body)

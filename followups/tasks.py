@@ -1,0 +1,120 @@
+"""Scheduled work of the follow-ups app (django-q2 Schedules created by migration
+followups/0003): reminders, overdue escalations and the case managers' daily digest.
+
+Each is idempotent: notifications are keyed, so a schedule that runs twice, or a task
+retried after its worker died, notifies once. Each returns how many it newly notified.
+"""
+
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from referrals.models import Referral
+from referrals.selectors import stale_filter
+from responders.choices import Role
+from umcr.models import NotificationKind
+from umcr.notifications import notify
+
+from . import selectors
+from .choices import FollowUpStatus
+from .models import FollowUp
+
+# How long before a follow-up's window opens its assignee is reminded.
+REMINDER_LEAD = timedelta(hours=24)
+
+
+def _assignee_users(followup: FollowUp):
+    users = get_user_model().objects.filter(is_active=True)
+    if followup.assigned_to_id is not None:
+        return users.filter(responder__pk=followup.assigned_to_id)
+    if followup.assigned_team_id is not None:
+        return users.filter(responder__team_id=followup.assigned_team_id)
+    # Unassigned: the provider's case managers pick it up.
+    return users.filter(
+        responder__provider_id=followup.provider_id, responder__role=Role.CASE_MANAGER
+    )
+
+
+def _describe(followup: FollowUp) -> str:
+    who = str(followup.person) if followup.person_id else "the person"
+    where = f" at {followup.call.address}" if followup.call_id else ""
+    return f"{followup.get_kind_display()} with {who}{where}"
+
+
+def send_followup_reminders() -> int:
+    """Remind assignees of follow-ups whose window opens within REMINDER_LEAD."""
+    now = timezone.now()
+    due = FollowUp.objects.filter(
+        status=FollowUpStatus.SCHEDULED, not_before__gt=now, not_before__lte=now + REMINDER_LEAD
+    ).select_related("person", "call")
+    sent = 0
+    for followup in due:
+        opens = timezone.localtime(followup.not_before)
+        for user in _assignee_users(followup):
+            _, created = notify(
+                recipient=user,
+                kind=NotificationKind.FOLLOWUP_REMINDER,
+                title=f"Follow-up from {opens:%a %d %b %H:%M}: {_describe(followup)}",
+                body=followup.purpose or "",
+                call=followup.call,
+                # A reschedule is a new window, so it earns a new reminder.
+                dedupe_key=f"followup_reminder:{followup.pk}:{followup.not_before.isoformat()}:{user.pk}",
+            )
+            sent += created
+    return sent
+
+
+def escalate_overdue_followups() -> int:
+    """Tell the provider's supervisors about follow-ups past their window."""
+    overdue = FollowUp.objects.filter(selectors.queue_filter("overdue")).select_related(
+        "person", "call", "assigned_team", "assigned_to__user"
+    )
+    users = get_user_model().objects.filter(is_active=True, responder__role=Role.SUPERVISOR)
+    sent = 0
+    for followup in overdue:
+        owner = followup.assigned_team or followup.assigned_to or "nobody"
+        for user in users.filter(responder__provider_id=followup.provider_id):
+            _, created = notify(
+                recipient=user,
+                kind=NotificationKind.FOLLOWUP_OVERDUE,
+                title=f"Overdue follow-up: {_describe(followup)} (assigned to {owner})",
+                body=f"Due by {timezone.localtime(followup.due_by):%a %d %b %H:%M}. "
+                f"{followup.purpose}",
+                call=followup.call,
+                dedupe_key=f"followup_overdue:{followup.pk}:{followup.due_by.isoformat()}:{user.pk}",
+            )
+            sent += created
+    return sent
+
+
+def send_daily_digests() -> int:
+    """One digest a day per case manager: their provider's queues in numbers."""
+    today = timezone.localdate()
+    managers = (
+        get_user_model()
+        .objects.filter(is_active=True, responder__role=Role.CASE_MANAGER)
+        .select_related("responder")
+    )
+    sent = 0
+    for user in managers:
+        provider_id = user.responder.provider_id
+        followups = FollowUp.objects.filter(provider_id=provider_id)
+        counts = {
+            queue: followups.filter(selectors.queue_filter(queue)).count()
+            for queue in ("overdue", "due_today", "unassigned")
+        }
+        stale = Referral.objects.filter(stale_filter(), provider_id=provider_id).count()
+        body = (
+            f"Follow-ups overdue: {counts['overdue']}; due today: {counts['due_today']}; "
+            f"unassigned: {counts['unassigned']}. Referrals with no change for 14 days: {stale}."
+        )
+        _, created = notify(
+            recipient=user,
+            kind=NotificationKind.DAILY_DIGEST,
+            title=f"Your queue for {today:%A %d %B}",
+            body=body,
+            dedupe_key=f"daily_digest:{today.isoformat()}:{user.pk}",
+        )
+        sent += created
+    return sent

@@ -1,0 +1,244 @@
+"""The services directory and referrals: closed-loop, every move kept."""
+
+import uuid
+
+import django_filters
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+
+from umcr.api import IsResponder, request_responder
+from umcr.api_docs import ERROR_RESPONSES
+
+from .. import selectors, services
+from ..choices import ReferralStatus, ServiceCategory
+from ..models import CLOSED_REFERRAL_STATUSES, Referral, Service
+from .serializers import (
+    ReferralCreateSerializer,
+    ReferralDetailSerializer,
+    ReferralMoveSerializer,
+    ReferralSerializer,
+    ServiceSerializer,
+)
+
+WRITE_ERRORS = {k: ERROR_RESPONSES[k] for k in (400, 401, 403, 404, 409)}
+READ_ERRORS = {k: ERROR_RESPONSES[k] for k in (400, 401, 403)}
+
+
+def _bool_param(request, name: str) -> bool | None:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return None
+    if raw.lower() in ("true", "1", "yes"):
+        return True
+    if raw.lower() in ("false", "0", "no"):
+        return False
+    raise ValidationError({name: ["Must be true or false."]})
+
+
+@extend_schema(tags=["services directory"])
+class ServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    permission_classes = [IsResponder]
+    serializer_class = ServiceSerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Service.objects.none()
+        return Service.objects.filter(is_active=True).prefetch_related("divisions_served")
+
+    @extend_schema(
+        summary="Search the services directory",
+        description="Housing, treatment, rehab, shelter and more, by text, category, division, "
+        "open now and accepting clients.",
+        parameters=[
+            OpenApiParameter(
+                "q",
+                OpenApiTypes.STR,
+                description="Words in name, organization, description or eligibility.",
+            ),
+            OpenApiParameter("category", OpenApiTypes.STR, enum=ServiceCategory.values),
+            OpenApiParameter(
+                "division", OpenApiTypes.STR, description="Division code served, e.g. WIL."
+            ),
+            OpenApiParameter("open_now", OpenApiTypes.BOOL),
+            OpenApiParameter("accepting", OpenApiTypes.BOOL, description="Accepting clients."),
+        ],
+        responses={200: ServiceSerializer(many=True), **READ_ERRORS},
+    )
+    def list(self, request):
+        category = request.query_params.get("category", "")
+        if category and category not in ServiceCategory.values:
+            raise ValidationError(
+                {"category": [f"Not one of {', '.join(ServiceCategory.values)}."]}
+            )
+        qs = selectors.directory(
+            text=request.query_params.get("q", "")[:200],
+            category=category,
+            division=request.query_params.get("division", "")[:8],
+        )
+        accepting = _bool_param(request, "accepting")
+        if accepting is not None:
+            qs = qs.filter(is_accepting_clients=accepting)
+        services_ = list(qs)
+        open_now = _bool_param(request, "open_now")
+        if open_now is not None:
+            # Opening hours are a small JSON per service; the directory is small.
+            services_ = [s for s in services_ if selectors.is_open_now(s) == open_now]
+        return Response(ServiceSerializer(services_, many=True).data)
+
+    @extend_schema(
+        summary="One service",
+        responses={200: ServiceSerializer, 404: ERROR_RESPONSES[404], **READ_ERRORS},
+    )
+    def retrieve(self, request, pk=None):
+        return super().retrieve(request, pk=pk)
+
+
+class ReferralFilter(django_filters.FilterSet):
+    queue = django_filters.ChoiceFilter(
+        choices=[("stale", "stale"), ("open", "open")],
+        method="filter_queue",
+        help_text=f"stale: open with no change for {selectors.STALE_AFTER.days} days; "
+        "open: not yet closed.",
+    )
+    status = django_filters.MultipleChoiceFilter(choices=ReferralStatus.choices)
+    category = django_filters.ChoiceFilter(
+        field_name="service__category", choices=ServiceCategory.choices
+    )
+    person = django_filters.UUIDFilter(field_name="person_id")
+    mine = django_filters.BooleanFilter(method="filter_mine", help_text="Assigned to me.")
+
+    class Meta:
+        model = Referral
+        fields = ["queue", "status", "category", "person", "mine"]
+
+    def filter_queue(self, queryset, name, value):
+        if value == "stale":
+            return queryset.filter(selectors.stale_filter())
+        return queryset.exclude(status__in=CLOSED_REFERRAL_STATUSES)
+
+    def filter_mine(self, queryset, name, value):
+        responder = request_responder(self.request)
+        return queryset.filter(assigned_to=responder) if value else queryset
+
+
+class OldestChangeFirst(CursorPagination):
+    ordering = ("status_changed_at", "id")
+    page_size = 50
+    max_page_size = 200
+    page_size_query_param = "page_size"
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Referrals, with the stale queue",
+        description="Oldest change first. A referral with no change for 14 days is "
+        "`is_stale` and carries a `suggested_followup`.",
+        responses={200: ReferralSerializer(many=True), **READ_ERRORS},
+    ),
+    retrieve=extend_schema(
+        summary="One referral, with its history",
+        responses={200: ReferralDetailSerializer, 404: ERROR_RESPONSES[404], **READ_ERRORS},
+    ),
+)
+@extend_schema(tags=["referrals"])
+class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    permission_classes = [IsResponder]
+    filterset_class = ReferralFilter
+    pagination_class = OldestChangeFirst
+    lookup_value_regex = "[0-9a-f-]{36}"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Referral.objects.none()
+        qs = selectors.referrals_for_responder(responder=request_responder(self.request))
+        if self.action == "retrieve":
+            qs = qs.prefetch_related("history__changed_by__user")
+        return qs
+
+    def get_serializer_class(self):
+        return ReferralDetailSerializer if self.action == "retrieve" else ReferralSerializer
+
+    def detail_body(self, referral) -> dict:
+        fresh = (
+            selectors.referrals_for_responder(responder=request_responder(self.request))
+            .prefetch_related("history__changed_by__user")
+            .get(pk=referral.pk)
+        )
+        return ReferralDetailSerializer(fresh).data
+
+    @extend_schema(
+        summary="Refer someone to a service",
+        description="From a call or a person, with the person's consent recorded (no consent: "
+        "400). The same `id` again returns the stored referral (200).",
+        request=ReferralCreateSerializer,
+        responses={201: ReferralDetailSerializer, 200: ReferralDetailSerializer, **WRITE_ERRORS},
+        examples=[
+            OpenApiExample(
+                "Shelter bed",
+                request_only=True,
+                value={
+                    "service": 20,
+                    "call": "0b7e4c1a-2d3f-4e5a-8b9c-1d2e3f4a5b6c",
+                    "consent_given": True,
+                    "consent_method": "verbal",
+                    "notes": "Wants a bed tonight; has a dog.",
+                },
+            )
+        ],
+    )
+    def create(self, request):
+        serializer = ReferralCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        written = services.create_referral(
+            responder=request_responder(request),
+            referral_id=data.get("id") or uuid.uuid4(),
+            service_id=data["service"],
+            consent_given=data["consent_given"],
+            consent_method=data["consent_method"],
+            person_id=data.get("person"),
+            call_id=data.get("call"),
+            notes=data["notes"],
+            assigned_to_id=data.get("assigned_to"),
+        )
+        code = status.HTTP_201_CREATED if written.created else status.HTTP_200_OK
+        return Response(self.detail_body(written.record), status=code)
+
+    @extend_schema(
+        summary="Move a referral along its loop",
+        description="proposed → sent → accepted → enrolled → completed, or declined, no_show, "
+        "unreachable, withdrawn. Illegal moves and moves of a closed referral are 409.",
+        request=ReferralMoveSerializer,
+        responses={200: ReferralDetailSerializer, **WRITE_ERRORS},
+        examples=[
+            OpenApiExample(
+                "Accepted",
+                request_only=True,
+                value={"status": "accepted", "note": "Intake Tuesday 10am."},
+            )
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    def status(self, request, pk=None):
+        referral = get_object_or_404(self.get_queryset(), pk=pk)
+        serializer = ReferralMoveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        referral = services.move_referral(
+            referral=referral,
+            responder=request_responder(request),
+            to_status=serializer.validated_data["status"],
+            note=serializer.validated_data["note"],
+        )
+        return Response(self.detail_body(referral))

@@ -1,0 +1,64 @@
+"""Reads of the referrals app: who sees which referrals, the stale queue, the directory."""
+
+from datetime import datetime, timedelta
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from responders.choices import Role
+from responders.models import Responder
+
+from .models import CLOSED_REFERRAL_STATUSES, Referral, Service
+
+# A referral with no change for this long shows in the case manager's queue.
+STALE_AFTER = timedelta(days=14)
+WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+def referral_scope(responder: Responder) -> Q:
+    """A pair sees referrals it made or from its calls; provider staff their provider's."""
+    if responder.role == Role.CLINICIAN:
+        if responder.team_id is None:
+            return Q(pk__in=[])
+        return Q(call__team_id=responder.team_id) | Q(referred_by__team_id=responder.team_id)
+    if responder.role == Role.DISPATCHER or responder.provider_id is None:
+        return Q(pk__in=[])
+    return Q(provider_id=responder.provider_id)
+
+
+def referrals_for_responder(*, responder: Responder) -> QuerySet[Referral]:
+    return Referral.objects.filter(referral_scope(responder)).select_related(
+        "service", "person", "call", "referred_by__user", "assigned_to__user"
+    )
+
+
+def stale_filter(now: datetime | None = None) -> Q:
+    now = now or timezone.now()
+    return ~Q(status__in=CLOSED_REFERRAL_STATUSES) & Q(status_changed_at__lt=now - STALE_AFTER)
+
+
+def is_open_now(service: Service, at: datetime | None = None) -> bool:
+    """Whether the service's opening hours (local time) include `at`."""
+    hours = service.hours or {}
+    if hours.get("always"):
+        return True
+    local = timezone.localtime(at or timezone.now())
+    clock = local.strftime("%H:%M")
+    return any(start <= clock < end for start, end in hours.get(WEEKDAYS[local.weekday()], []))
+
+
+def directory(*, text: str = "", category: str = "", division: str = "") -> QuerySet[Service]:
+    qs = Service.objects.filter(is_active=True)
+    if text:
+        for word in text.split():
+            qs = qs.filter(
+                Q(name__icontains=word)
+                | Q(organization__icontains=word)
+                | Q(description__icontains=word)
+                | Q(eligibility__icontains=word)
+            )
+    if category:
+        qs = qs.filter(category=category)
+    if division:
+        qs = qs.filter(divisions_served__code=division)
+    return qs.prefetch_related("divisions_served").order_by("organization", "name").distinct()
