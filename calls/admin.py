@@ -4,12 +4,24 @@ A call's page shows its timeline, notes, outcomes and backup requests; those rec
 append-only and read-only here (a correction is an addendum from the phone, never an edit).
 """
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
 from django.db.models import Exists, OuterRef, QuerySet
 
-from umcr.admin import ReadOnlyInline, ScopedAdmin
+from responders.models import Team
+from umcr.admin import ReadOnlyInline, ScopedAdmin, staff_responder
+from umcr.errors import DomainError
 
-from .models import BackupRequest, Call, Note, Outcome, Person, StatusEvent
+from . import services
+from .models import BackupRequest, Call, IntakeRefusal, Note, Outcome, Person, StatusEvent
+
+
+class ReassignForm(ActionForm):
+    team = forms.CharField(
+        required=False, max_length=20, label="Team call sign", help_text="For 'Reassign'."
+    )
+
 
 CALL_SCOPE = "call__routed_provider"
 
@@ -89,6 +101,27 @@ class CallAdmin(ScopedAdmin):
         "cancelled_at",
     ]
     add_roles = ()  # calls come from the desk's intake
+    action_form = ReassignForm
+    actions = ["reassign"]
+
+    @admin.action(description="Reassign selected calls to the team named beside")
+    def reassign(self, request, queryset):
+        sign = request.POST.get("team", "").strip()
+        teams = Team.objects.filter(call_sign=sign, is_active=True)
+        if not request.user.is_superuser:
+            teams = teams.filter(provider_id=staff_responder(request).provider_id)
+        team = teams.first()
+        if team is None:
+            self.message_user(request, f"No active team '{sign}' of yours.", messages.ERROR)
+            return
+        done = 0
+        for call in queryset:
+            try:
+                services.assign_call(call=call, team=team, assigned_by=staff_responder(request))
+                done += 1
+            except DomainError as exc:
+                self.message_user(request, f"{call}: {exc.detail}", messages.WARNING)
+        self.message_user(request, f"{done} call(s) assigned to {team}.", messages.SUCCESS)
 
     def get_readonly_fields(self, request, obj=None):
         if request.user.is_superuser and obj is None:
@@ -134,3 +167,27 @@ class BackupRequestAdmin(ScopedAdmin):
     ]
     change_roles = ()
     add_roles = ()
+
+
+@admin.register(IntakeRefusal)
+class IntakeRefusalAdmin(admin.ModelAdmin):
+    """Calls the program turned away (sent to police instead): superusers and the desk's
+    administrators review them; they belong to no provider."""
+
+    list_display = ["refused_at", "source", "cad_incident_number", "reasons"]
+    search_fields = ["cad_incident_number"]
+    date_hierarchy = "refused_at"
+    readonly_fields = [
+        "source",
+        "cad_incident_number",
+        "payload",
+        "reasons",
+        "refused_by",
+        "refused_at",
+    ]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

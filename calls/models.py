@@ -322,3 +322,24 @@ class BackupRequest(FieldRecord):
 
     def __str__(self) -> str:
         return f"Backup: {self.get_reason_display()} ({self.get_status_display()})"
+
+
+class IntakeRefusal(models.Model):
+    """A call the desk or CAD sent that is not for an unarmed response (a weapon, violence in
+    progress, a type outside the program, an uncovered division): kept, with why, so the
+    program can show what it turned away and the desk's record matches."""
+
+    source = models.CharField(max_length=16, blank=True)
+    cad_incident_number = models.CharField(max_length=40, blank=True)
+    payload = models.JSONField()
+    reasons = models.JSONField()
+    refused_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    refused_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-refused_at"]
+
+    def __str__(self) -> str:
+        return f"Refused {self.cad_incident_number}"

@@ -9,7 +9,7 @@ its events, and a timeline that cannot have happened is refused with a Conflict.
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -26,6 +26,8 @@ from .models import BackupRequest, Call, Note, Outcome, Person, StatusEvent
 
 # How far ahead of the server's clock a phone's clock may run before its times are refused.
 CLOCK_SKEW_ALLOWED = timedelta(minutes=10)
+# A phone whose clock was reset (to 1970, say) sends times no call can have.
+EARLIEST_PLAUSIBLE = datetime(2000, 1, 1, tzinfo=UTC)
 
 # Which call field each event kind stamps (the first time it happens).
 EVENT_TIMESTAMP_FIELDS = {
@@ -91,6 +93,8 @@ class Written:
 def _check_occurred_at(occurred_at: datetime, field: str = "occurred_at") -> None:
     if occurred_at > timezone.now() + CLOCK_SKEW_ALLOWED:
         raise Invalid({field: ["Is in the future; check the phone's clock."]})
+    if occurred_at < EARLIEST_PLAUSIBLE:
+        raise Invalid({field: ["Is before 2000; check the phone's clock."]})
 
 
 def _replay(model, record_id: uuid.UUID, call: Call, **same):
@@ -124,7 +128,9 @@ def check_timeline(*, events: list[StatusEvent], outcome: Outcome | None) -> Non
     closing_kind = None
     seen_on_scene = False
     for event in ordered:
-        if closed_at is not None and event.occurred_at > closed_at:
+        # The partner's own `cleared` arriving later merges in; anything else after the
+        # call closed cannot have happened.
+        if closed_at is not None and event.occurred_at > closed_at and event.kind != closing_kind:
             raise Conflict(
                 f"'{event.kind}' at {event.occurred_at.isoformat()} comes after the call "
                 f"was {closing_kind} at {closed_at.isoformat()}; nothing can follow that.",

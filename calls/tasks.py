@@ -98,3 +98,30 @@ def notify_team_assigned(call_id: str, event_id: str) -> int:
         )
         sent += created
     return sent
+
+
+def alert_call_waiting(call_id: str) -> int:
+    """No team of the provider is on shift: tell its supervisors a call is waiting."""
+    from .models import Call
+
+    call = Call.objects.select_related("division").get(pk=call_id)
+    if call.team_id is not None or call.routed_provider_id is None:
+        return 0
+    sent = 0
+    supervisors = get_user_model().objects.filter(
+        is_active=True,
+        responder__role=Role.SUPERVISOR,
+        responder__provider_id=call.routed_provider_id,
+    )
+    for user in supervisors:
+        _, created = notify(
+            recipient=user,
+            kind=NotificationKind.CALL_UNASSIGNED,
+            title=f"Call waiting, no team on shift: {call.get_call_type_display()} at {call.address}",
+            body=f"Call {call.cad_incident_number} in {call.division} (priority {call.priority}) "
+            "has no team on shift. Assign it from the admin or the API.",
+            call=call,
+            dedupe_key=f"call_unassigned:{call.pk}:{user.pk}",
+        )
+        sent += created
+    return sent

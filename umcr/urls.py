@@ -1,7 +1,9 @@
 """Root URLs: the admin, the versioned API, and its OpenAPI schema and docs."""
 
 from django.contrib import admin
+from django.http import JsonResponse
 from django.urls import include, path
+from django.views.defaults import page_not_found
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import views
@@ -21,6 +23,16 @@ api_v1 = [
         name="notification-read",
     ),
 ]
+
+
+def not_found(request, exception=None):
+    """Unknown URLs under /api/ answer in the API's own error shape, not an HTML page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+    return page_not_found(request, exception)
+
+
+handler404 = "umcr.urls.not_found"
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -200,8 +200,8 @@ class PriorContactSerializer(serializers.ModelSerializer):
         return call.current_outcomes[0].disposition if call.current_outcomes else None
 
     def get_police_involved(self, call) -> bool:
-        return any(o.police_involved for o in call.current_outcomes) or bool(
-            call.backup_requests.all()
+        return any(o.police_involved for o in call.current_outcomes) or any(
+            b.status != BackupStatus.CANCELLED for b in call.backup_requests.all()
         )
 
     @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(BackupReason.choices)))

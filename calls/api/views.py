@@ -6,7 +6,13 @@ comes from the selectors (outside it: 404); the rules (409, 403) from the servic
 
 import django_filters
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -324,12 +330,18 @@ class CallBackupRequestsView(CallWriteView):
 
 class BackupRequestFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=BackupStatus.choices)
-    open = django_filters.BooleanFilter(method="filter_open", help_text="Not resolved/cancelled.")
+    open = django_filters.TypedChoiceFilter(
+        choices=[("true", "true"), ("false", "false")],
+        coerce=lambda value: value == "true",
+        method="filter_open",
+        help_text="true: not resolved or cancelled; false: resolved or cancelled.",
+    )
 
     class Meta:
         model = BackupRequest
         fields = ["status", "open"]
 
+    @extend_schema_field(OpenApiTypes.BOOL)
     def filter_open(self, queryset, name, value):
         closed = [BackupStatus.RESOLVED, BackupStatus.CANCELLED]
         return queryset.exclude(status__in=closed) if value else queryset.filter(status__in=closed)

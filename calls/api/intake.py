@@ -1,0 +1,164 @@
+"""The desk's side: intake of calls from 911/CAD, and (re)assignment to a team."""
+
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from responders.choices import Role
+from responders.models import Team
+from umcr.api import IsResponder, request_responder
+from umcr.api_docs import ERROR_RESPONSES, error_response
+
+from .. import routing, services
+from ..choices import CallSource, Priority
+from .serializers import CallStateSerializer
+from .views import CallWriteView
+
+
+class IntakeSerializer(serializers.Serializer):
+    source = serializers.ChoiceField(choices=CallSource.choices)
+    cad_incident_number = serializers.CharField(max_length=40)
+    received_at = serializers.DateTimeField()
+    call_type = serializers.CharField(
+        max_length=32, help_text="One of the program's call types; others are refused (422)."
+    )
+    priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.PROMPT)
+    division = serializers.CharField(max_length=8, help_text="Division code, e.g. WIL.")
+    address = serializers.CharField(max_length=200)
+    latitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, min_value=-90, max_value=90, required=False, allow_null=True
+    )
+    longitude = serializers.DecimalField(
+        max_digits=9,
+        decimal_places=6,
+        min_value=-180,
+        max_value=180,
+        required=False,
+        allow_null=True,
+    )
+    narrative = serializers.CharField(
+        max_length=10000, required=False, allow_blank=True, default=""
+    )
+    caller_account = serializers.CharField(
+        max_length=10000, required=False, allow_blank=True, default=""
+    )
+    caller_phone = serializers.CharField(
+        max_length=32, required=False, allow_blank=True, default=""
+    )
+    safety_flags = serializers.ListField(
+        child=serializers.CharField(max_length=32), required=False, default=list, max_length=20
+    )
+    weapon_reported = serializers.BooleanField(default=False)
+    violence_in_progress = serializers.BooleanField(default=False)
+
+
+class RoutedSerializer(serializers.Serializer):
+    call = CallStateSerializer()
+    provider = serializers.CharField(allow_null=True, help_text="The provider's slug.")
+    team = serializers.CharField(allow_null=True, help_text="The team's call sign, if any.")
+    routing = serializers.CharField(help_text="Why this team (or why none).")
+
+
+def routed_body(routed) -> dict:
+    return RoutedSerializer(
+        {
+            "call": routed.call,
+            "provider": routed.provider.slug if routed.provider else None,
+            "team": routed.team.call_sign if routed.team else None,
+            "routing": routed.reason,
+        }
+    ).data
+
+
+class IntakeView(APIView):
+    permission_classes = [IsResponder]
+
+    @extend_schema(
+        operation_id="intake_calls_create",
+        summary="Receive a call from the desk or CAD",
+        description=(
+            "Creates the call once per (source, CAD incident number) — a repeat returns the "
+            "existing call (200) — and routes it: the provider covering the division, then "
+            "a team on shift (a free one first, then the fewest open calls, nearest as the "
+            "tie-break). No team on shift: the call waits and the supervisors are alerted. "
+            "A call not for an unarmed response (weapon reported, violence in progress, a "
+            "type outside the program, an uncovered division) is refused with 422 and logged."
+        ),
+        request=IntakeSerializer,
+        responses={
+            201: RoutedSerializer,
+            200: RoutedSerializer,
+            400: ERROR_RESPONSES[400],
+            401: ERROR_RESPONSES[401],
+            403: ERROR_RESPONSES[403],
+            422: error_response("Not eligible for an unarmed response; send police."),
+        },
+        examples=[
+            OpenApiExample(
+                "Welfare check",
+                request_only=True,
+                value={
+                    "source": "cad_911",
+                    "cad_incident_number": "LAPD-26-1123-0042",
+                    "received_at": "2026-11-23T17:02:00Z",
+                    "call_type": "welfare_check",
+                    "priority": 2,
+                    "division": "WIL",
+                    "address": "5800 Wilshire Blvd",
+                    "latitude": "34.062300",
+                    "longitude": "-118.356400",
+                    "narrative": "Man sitting in the bus shelter for hours, not responding.",
+                },
+            )
+        ],
+        tags=["dispatch"],
+    )
+    def post(self, request):
+        desk = request_responder(request)
+        if desk.role != Role.DISPATCHER:
+            raise PermissionDenied("Only the dispatch desk (or its CAD link) sends calls.")
+        serializer = IntakeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        routed = routing.intake_call(desk=desk, data=serializer.validated_data)
+        code = status.HTTP_201_CREATED if routed.created else status.HTTP_200_OK
+        return Response(routed_body(routed), status=code)
+
+
+class CallAssignSerializer(serializers.Serializer):
+    team = serializers.CharField(max_length=20, help_text="The team's call sign.")
+
+
+class CallAssignView(CallWriteView):
+    @extend_schema(
+        operation_id="calls_assign_create",
+        summary="Assign or reassign a call to a team",
+        description=(
+            "Supervisors (their provider's calls and teams) and the desk. Records a "
+            "`dispatched` event and notifies the team; the previous team's phones lose the "
+            "call on their next pull. A cleared or cancelled call cannot move (409)."
+        ),
+        request=CallAssignSerializer,
+        responses={
+            200: RoutedSerializer,
+            **{k: ERROR_RESPONSES[k] for k in (400, 401, 403, 404, 409)},
+        },
+        examples=[OpenApiExample("To ALCOTT-2", request_only=True, value={"team": "ALCOTT-2"})],
+        tags=["dispatch"],
+    )
+    def post(self, request, call_id):
+        responder = request_responder(request)
+        if responder.role not in (Role.SUPERVISOR, Role.DISPATCHER):
+            raise PermissionDenied("Only supervisors and the desk assign calls.")
+        call = self.get_call()
+        data = self.parse(CallAssignSerializer)
+        team = Team.objects.filter(call_sign=data["team"], is_active=True).first()
+        if team is None or (
+            responder.role == Role.SUPERVISOR and team.provider_id != responder.provider_id
+        ):
+            raise serializers.ValidationError({"team": ["No such active team of yours."]})
+        call = services.assign_call(call=call, team=team, assigned_by=responder)
+        return Response(
+            routed_body(routing.Routed(call, False, team.provider, team, "assigned by hand"))
+        )
