@@ -195,6 +195,11 @@ else:
     # Without this django-q2 assumes a Redis on localhost.
     Q_CLUSTER["orm"] = "default"
 
+# The program's cost comparison (GET /api/v1/metrics/): dollars per hour of a clinician
+# pair and of a police response (Los Angeles' first-year figures).
+UMCR_TEAM_HOURLY_COST = env.float("UMCR_TEAM_HOURLY_COST", default=35.0)
+UMCR_POLICE_HOURLY_COST = env.float("UMCR_POLICE_HOURLY_COST", default=85.0)
+
 EMAIL_BACKEND = env.str(
     "EMAIL_BACKEND",
     default="django.core.mail.backends.console.EmailBackend"

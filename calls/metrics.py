@@ -1,0 +1,353 @@
+"""The program's figures, computed by database aggregation (a fixed number of queries,
+no Python loop over calls). Every figure carries its definition, so two readers of the
+same number agree on what it means; the README repeats them.
+
+On PostgreSQL medians and 90th percentiles are `percentile_cont` in the database; the
+embedded SQLite demo has no such aggregate and computes them from the durations.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from statistics import quantiles
+
+from django.db import connection
+from django.db.models import (
+    Aggregate,
+    Avg,
+    CharField,
+    Count,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import TruncMonth, TruncWeek
+from django.utils import timezone
+
+from followups.choices import FollowUpStatus
+from followups.models import FollowUp
+from referrals.choices import ReferralStatus
+from referrals.models import Referral
+
+from .choices import BackupStatus, CallStatus
+from .models import BackupRequest, Call, Outcome
+
+DEFINITIONS = {
+    "calls_handled": "Calls received in the period (received_at in [from, to]) that a team "
+    "cleared. Cancelled calls and calls still open are not counted.",
+    "resolved_without_police": "Calls handled whose current outcome says police were not "
+    "involved and that have no backup request other than cancelled ones.",
+    "resolved_without_police_share": "resolved_without_police / calls_handled.",
+    "backup_requests": "Backup requests (any status but cancelled) on calls received in the "
+    "period, in all and by reason.",
+    "backup_rate": "Calls handled with at least one backup request (not cancelled) / "
+    "calls_handled.",
+    "response_minutes": "Minutes from the first dispatched event to the first on_scene event, "
+    "over calls handled that have both: mean, median, 90th percentile.",
+    "on_scene_minutes": "Minutes from the first on_scene event to the first cleared event, over "
+    "calls handled that have both: mean, median, 90th percentile.",
+    "committed_minutes": "Minutes from the first dispatched event to the first cleared event "
+    "(the team's time on the call), over calls handled: mean, median, 90th percentile.",
+    "committed_hours": "The sum of committed time over calls handled, in hours.",
+    "calls_by_type": "Calls handled, by call type.",
+    "calls_by_disposition": "Calls handled, by the disposition of their current outcome.",
+    "followups_due": "Follow-ups whose window closes (due_by) in the period, except cancelled.",
+    "followups_completed_on_time": "Of followups_due, those completed no later than due_by.",
+    "followups_on_time_share": "followups_completed_on_time / followups_due.",
+    "referrals_made": "Referrals created in the period, in all and by service category.",
+    "referrals_closed_share": "Of referrals_made, those now enrolled or completed / "
+    "referrals_made.",
+    "team_cost": "committed_hours x the team rate (dollars per hour, `team_rate`).",
+    "police_cost": "committed_hours x the police rate (dollars per hour, `police_rate`): what "
+    "the same hours of police response would have cost.",
+    "estimated_savings": "police_cost - team_cost.",
+}
+
+GROUPINGS = ("month", "week", "division", "provider")
+
+
+@dataclass(frozen=True)
+class Period:
+    start: datetime
+    end: datetime  # exclusive
+
+    @classmethod
+    def from_dates(cls, first: date, last: date) -> "Period":
+        tz = timezone.get_current_timezone()
+        return cls(
+            datetime.combine(first, time.min, tzinfo=tz),
+            datetime.combine(last + timedelta(days=1), time.min, tzinfo=tz),
+        )
+
+
+class Seconds(Func):
+    """Seconds between two timestamps, as a float, in the database."""
+
+    output_field = FloatField()
+
+    def __init__(self, start, end):
+        super().__init__(F(start), F(end))
+
+    def as_postgresql(self, compiler, conn, **extra):
+        start, start_params = compiler.compile(self.source_expressions[0])
+        end, end_params = compiler.compile(self.source_expressions[1])
+        return f"EXTRACT(EPOCH FROM ({end} - {start}))::float", (*end_params, *start_params)
+
+    def as_sqlite(self, compiler, conn, **extra):
+        start, start_params = compiler.compile(self.source_expressions[0])
+        end, end_params = compiler.compile(self.source_expressions[1])
+        return f"((julianday({end}) - julianday({start})) * 86400.0)", (*end_params, *start_params)
+
+
+class Percentile(Aggregate):
+    """PostgreSQL's percentile_cont (continuous, interpolated)."""
+
+    function = "percentile_cont"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+    allow_distinct = False
+
+    def __init__(self, expression, fraction: float, **extra):
+        super().__init__(expression, fraction=fraction, **extra)
+
+
+DURATIONS = {
+    "response": ("dispatched_at", "on_scene_at"),
+    "on_scene": ("on_scene_at", "cleared_at"),
+    "committed": ("dispatched_at", "cleared_at"),
+}
+
+
+def _group_expression(by: str | None, *, time_field: str, division: str, provider: str):
+    if by == "month":
+        return TruncMonth(time_field)
+    if by == "week":
+        return TruncWeek(time_field)
+    if by == "division":
+        return F(division)
+    if by == "provider":
+        return F(provider)
+    return None
+
+
+def _label(value) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return timezone.localtime(value).date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _grouped(qs: QuerySet, group) -> QuerySet:
+    """One row per group (or a single row for the whole period)."""
+    if group is None:
+        group = Value("", output_field=CharField())
+    return qs.annotate(g=group).values("g").order_by("g")
+
+
+def call_queryset(period: Period, provider_id=None, division_code=None) -> QuerySet[Call]:
+    qs = Call.objects.filter(received_at__gte=period.start, received_at__lt=period.end)
+    if provider_id is not None:
+        qs = qs.filter(routed_provider_id=provider_id)
+    if division_code:
+        qs = qs.filter(division__code=division_code)
+    current = Outcome.objects.filter(call=OuterRef("pk"), superseded_by__isnull=True)
+    live_backup = BackupRequest.objects.filter(call=OuterRef("pk")).exclude(
+        status=BackupStatus.CANCELLED
+    )
+    return qs.order_by().annotate(
+        current_police=Subquery(current.values("police_involved")[:1]),
+        current_disposition=Subquery(current.values("disposition")[:1]),
+        has_backup=Exists(live_backup),
+    )
+
+
+def program_figures(
+    *,
+    period: Period,
+    provider_id: int | None = None,
+    division_code: str | None = None,
+    by: str | None = None,
+    team_rate: float = 35.0,
+    police_rate: float = 85.0,
+) -> dict:
+    calls = call_queryset(period, provider_id, division_code)
+    group = _group_expression(
+        by, time_field="received_at", division="division__code", provider="routed_provider__slug"
+    )
+    handled = Q(status=CallStatus.CLEARED)
+    postgres = connection.vendor == "postgresql"
+
+    aggregates = {
+        "calls_handled": Count("pk", filter=handled),
+        "resolved_without_police": Count(
+            "pk", filter=handled & Q(current_police=False, has_backup=False)
+        ),
+        "calls_with_backup": Count("pk", filter=handled & Q(has_backup=True)),
+        "committed_seconds": Sum(Seconds(*DURATIONS["committed"]), filter=handled),
+    }
+    for name, (start, end) in DURATIONS.items():
+        both = handled & Q(**{f"{start}__isnull": False, f"{end}__isnull": False})
+        aggregates[f"{name}_mean"] = Avg(Seconds(start, end), filter=both)
+        if postgres:
+            aggregates[f"{name}_median"] = Percentile(Seconds(start, end), 0.5, filter=both)
+            aggregates[f"{name}_p90"] = Percentile(Seconds(start, end), 0.9, filter=both)
+    rows: dict = {}
+    for row in _grouped(calls, group).annotate(**aggregates):
+        rows[_label(row["g"])] = _call_figures(row)
+    if not postgres:
+        _python_percentiles(rows, _grouped(calls.filter(handled), group))
+
+    def counts(qs, key, figure):
+        for row in _grouped(qs, group).annotate(k=F(key), n=Count("pk")).values("g", "k", "n"):
+            entry = rows.setdefault(_label(row["g"]), _call_figures({}))
+            if row["k"] is not None:
+                entry[figure][row["k"]] = row["n"]
+
+    backups = BackupRequest.objects.filter(call__in=calls.values("pk")).exclude(
+        status=BackupStatus.CANCELLED
+    )
+    backup_group = _group_expression(
+        by,
+        time_field="call__received_at",
+        division="call__division__code",
+        provider="call__routed_provider__slug",
+    )
+    for row in (
+        _grouped(backups.order_by(), backup_group)
+        .annotate(k=F("reason"), n=Count("pk"))
+        .values("g", "k", "n")
+    ):
+        entry = rows.setdefault(_label(row["g"]), _call_figures({}))
+        entry["backup_requests_by_reason"][row["k"]] = row["n"]
+        entry["backup_requests"] += row["n"]
+    counts(calls.filter(handled), "call_type", "calls_by_type")
+    counts(calls.filter(handled), "current_disposition", "calls_by_disposition")
+
+    _followup_figures(rows, period, provider_id, division_code, by)
+    _referral_figures(rows, period, provider_id, division_code, by)
+    for entry in rows.values():
+        _finish(entry, team_rate, police_rate)
+    ordered = [
+        {"group": key, **value} for key, value in sorted(rows.items(), key=lambda i: i[0] or "")
+    ]
+    return {"rows": ordered}
+
+
+def _call_figures(row: dict) -> dict:
+    def minutes(key):
+        value = row.get(key)
+        return None if value is None else round(value / 60, 1)
+
+    figures = {
+        "calls_handled": row.get("calls_handled", 0),
+        "resolved_without_police": row.get("resolved_without_police", 0),
+        "calls_with_backup": row.get("calls_with_backup", 0),
+        "backup_requests": 0,
+        "backup_requests_by_reason": {},
+        "committed_hours": round((row.get("committed_seconds") or 0) / 3600, 1),
+        "calls_by_type": {},
+        "calls_by_disposition": {},
+        "followups_due": 0,
+        "followups_completed_on_time": 0,
+        "referrals_made": 0,
+        "referrals_closed": 0,
+        "referrals_by_category": {},
+    }
+    for name in DURATIONS:
+        figures[f"{name}_minutes"] = {
+            "mean": minutes(f"{name}_mean"),
+            "median": minutes(f"{name}_median"),
+            "p90": minutes(f"{name}_p90"),
+        }
+    return figures
+
+
+def _python_percentiles(rows: dict, handled_calls: QuerySet) -> None:
+    """SQLite only: medians and 90th percentiles from the durations themselves."""
+    for name, (start, end) in DURATIONS.items():
+        per_group: dict = {}
+        values = (
+            handled_calls.annotate(s=Seconds(start, end))
+            .filter(**{f"{start}__isnull": False, f"{end}__isnull": False})
+            .values_list("g", "s")
+        )
+        for key, seconds in values:
+            per_group.setdefault(_label(key), []).append(seconds)
+        for key, seconds in per_group.items():
+            entry = rows.setdefault(key, _call_figures({}))
+            seconds.sort()
+            cuts = quantiles(seconds, n=10, method="inclusive") if len(seconds) > 1 else seconds * 9
+            middle = (
+                quantiles(seconds, n=2, method="inclusive")[0] if len(seconds) > 1 else seconds[0]
+            )
+            entry[f"{name}_minutes"]["median"] = round(middle / 60, 1)
+            entry[f"{name}_minutes"]["p90"] = round(cuts[8] / 60, 1)
+
+
+def _followup_figures(rows, period, provider_id, division_code, by) -> None:
+    qs = FollowUp.objects.filter(due_by__gte=period.start, due_by__lt=period.end).exclude(
+        status=FollowUpStatus.CANCELLED
+    )
+    if provider_id is not None:
+        qs = qs.filter(provider_id=provider_id)
+    if division_code:
+        qs = qs.filter(call__division__code=division_code)
+    group = _group_expression(
+        by, time_field="due_by", division="call__division__code", provider="provider__slug"
+    )
+    on_time = Q(status=FollowUpStatus.COMPLETED, closed_at__lte=F("due_by"))
+    for row in _grouped(qs.order_by(), group).annotate(
+        due=Count("pk"), done=Count("pk", filter=on_time)
+    ):
+        entry = rows.setdefault(_label(row["g"]), _call_figures({}))
+        entry["followups_due"] = row["due"]
+        entry["followups_completed_on_time"] = row["done"]
+
+
+def _referral_figures(rows, period, provider_id, division_code, by) -> None:
+    qs = Referral.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
+    if provider_id is not None:
+        qs = qs.filter(provider_id=provider_id)
+    if division_code:
+        qs = qs.filter(call__division__code=division_code)
+    group = _group_expression(
+        by, time_field="created_at", division="call__division__code", provider="provider__slug"
+    )
+    closed = Q(status__in=[ReferralStatus.ENROLLED, ReferralStatus.COMPLETED])
+    for row in (
+        _grouped(qs.order_by(), group)
+        .annotate(k=F("service__category"), n=Count("pk"), c=Count("pk", filter=closed))
+        .values("g", "k", "n", "c")
+    ):
+        entry = rows.setdefault(_label(row["g"]), _call_figures({}))
+        entry["referrals_by_category"][row["k"]] = row["n"]
+        entry["referrals_made"] += row["n"]
+        entry["referrals_closed"] += row["c"]
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _finish(entry: dict, team_rate: float, police_rate: float) -> None:
+    entry["resolved_without_police_share"] = _share(
+        entry["resolved_without_police"], entry["calls_handled"]
+    )
+    entry["backup_rate"] = _share(entry["calls_with_backup"], entry["calls_handled"])
+    entry["followups_on_time_share"] = _share(
+        entry["followups_completed_on_time"], entry["followups_due"]
+    )
+    entry["referrals_closed_share"] = _share(entry["referrals_closed"], entry["referrals_made"])
+    hours = entry["committed_hours"]
+    entry["team_cost"] = round(hours * team_rate, 2)
+    entry["police_cost"] = round(hours * police_rate, 2)
+    entry["estimated_savings"] = round(entry["police_cost"] - entry["team_cost"], 2)
