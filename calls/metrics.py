@@ -351,3 +351,23 @@ def _finish(entry: dict, team_rate: float, police_rate: float) -> None:
     entry["team_cost"] = round(hours * team_rate, 2)
     entry["police_cost"] = round(hours * police_rate, 2)
     entry["estimated_savings"] = round(entry["police_cost"] - entry["team_cost"], 2)
+
+
+RESPONSE_BUCKETS = [(0, 10), (10, 20), (20, 30), (30, 45), (45, 60), (60, None)]
+
+
+def response_time_histogram(*, period: Period, provider_id=None, division_code=None) -> list[dict]:
+    """Calls handled by minutes from dispatch to on scene, in buckets: one query."""
+    calls = call_queryset(period, provider_id, division_code).filter(
+        status=CallStatus.CLEARED, dispatched_at__isnull=False, on_scene_at__isnull=False
+    )
+    seconds = Seconds("dispatched_at", "on_scene_at")
+    counts = {}
+    for low, high in RESPONSE_BUCKETS:
+        bucket = Q(s__gte=low * 60) if high is None else Q(s__gte=low * 60, s__lt=high * 60)
+        counts[f"b{low}"] = Count("pk", filter=bucket)
+    row = calls.annotate(s=seconds).aggregate(**counts)
+    return [
+        {"label": f"{low}–{high} min" if high else f"{low}+ min", "count": row[f"b{low}"]}
+        for low, high in RESPONSE_BUCKETS
+    ]

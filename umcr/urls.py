@@ -6,6 +6,8 @@ from django.urls import include, path
 from django.views.defaults import page_not_found
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from calls.dashboard import dashboard
+
 from . import views
 from .sync import views as sync_views
 
@@ -35,6 +37,7 @@ def not_found(request, exception=None):
 handler404 = "umcr.urls.not_found"
 
 urlpatterns = [
+    path("admin/dashboard/", dashboard, name="umcr-dashboard"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -1,0 +1,77 @@
+"""The supervisors' dashboard in the admin: their provider's headline figures and charts
+(calls per week, response-time distribution, outcomes, backup reasons), by period and
+division. The numbers come from calls.metrics, the same as GET /api/v1/metrics/."""
+
+from datetime import date, timedelta
+
+from django.contrib import admin
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
+
+from responders.models import Division, Provider
+from umcr.admin import staff_responder, staff_role
+
+from . import metrics
+from .choices import BackupReason, Disposition
+
+
+def _date(raw: str | None, default: date) -> date:
+    try:
+        return date.fromisoformat(raw) if raw else default
+    except ValueError:
+        return default
+
+
+def _bars(counts: dict, labels: dict | None = None) -> list[dict]:
+    top = max(counts.values(), default=0) or 1
+    return [
+        {"label": (labels or {}).get(key, key), "count": n, "width": round(100 * n / top)}
+        for key, n in sorted(counts.items(), key=lambda item: -item[1])
+    ]
+
+
+@staff_member_required
+def dashboard(request):
+    if not request.user.is_superuser and staff_role(request) is None:
+        raise PermissionDenied
+    today = date.today()
+    last = _date(request.GET.get("to"), today)
+    first = _date(request.GET.get("from"), last - timedelta(days=89))
+    if first > last:
+        first, last = last, first
+    division = request.GET.get("division") or None
+    if division and not Division.objects.filter(code=division).exists():
+        division = None
+    if request.user.is_superuser:
+        provider = Provider.objects.filter(slug=request.GET.get("provider")).first()
+    else:
+        provider = staff_responder(request).provider
+    period = metrics.Period.from_dates(first, last)
+    common = {
+        "period": period,
+        "provider_id": provider.pk if provider else None,
+        "division_code": division,
+    }
+    total = metrics.program_figures(**common)["rows"]
+    total = total[0] if total else metrics._call_figures({})
+    weeks = metrics.program_figures(by="week", **common)["rows"]
+    histogram = metrics.response_time_histogram(**common)
+    context = {
+        **admin.site.each_context(request),
+        "title": f"Program figures — {provider or 'all providers'}",
+        "provider": provider,
+        "first": first,
+        "last": last,
+        "division": division,
+        "divisions": Division.objects.order_by("name"),
+        "total": total,
+        "weeks": _bars({w["group"]: w["calls_handled"] for w in weeks if w["group"]}),
+        "histogram": _bars({b["label"]: b["count"] for b in histogram}),
+        "outcomes": _bars(total["calls_by_disposition"], dict(Disposition.choices)),
+        "backups": _bars(total["backup_requests_by_reason"], dict(BackupReason.choices)),
+        "definitions": metrics.DEFINITIONS,
+    }
+    # Weeks read best in time order.
+    context["weeks"].sort(key=lambda bar: bar["label"])
+    return render(request, "admin/umcr_dashboard.html", context)
