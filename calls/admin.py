@@ -191,3 +191,51 @@ class IntakeRefusalAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+class VoidForm(ActionForm):
+    reason = forms.CharField(required=False, max_length=500, label="Reason")
+
+
+class FieldRecordAdmin(ScopedAdmin):
+    """Field records are append-only: supervisors may only void one entered in error,
+    with a reason; it stays in the record and phones drop it on their next pull."""
+
+    provider_path = CALL_SCOPE
+    action_form = VoidForm
+    actions = ["void"]
+    list_select_related = ["call", "responder__user"]
+    search_fields = ["call__cad_incident_number"]
+    list_filter = [("voided_at", admin.EmptyFieldListFilter)]
+    add_roles = ()
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    @admin.action(description="Void selected records (entered in error) with the reason beside")
+    def void(self, request, queryset):
+        reason = request.POST.get("reason", "").strip()
+        if not reason:
+            self.message_user(request, "Give a reason to void records.", messages.ERROR)
+            return
+        count = 0
+        for record in queryset.filter(voided_at__isnull=True):
+            services.void_field_record(record=record, voided_by=request.user, reason=reason)
+            count += 1
+        self.message_user(request, f"Voided {count} record(s).", messages.SUCCESS)
+
+
+@admin.register(Note)
+class NoteAdmin(FieldRecordAdmin):
+    list_display = ["call", "occurred_at", "responder", "body", "voided_at"]
+    search_fields = ["call__cad_incident_number", "body"]
+
+
+@admin.register(StatusEvent)
+class StatusEventAdmin(FieldRecordAdmin):
+    list_display = ["call", "kind", "occurred_at", "responder", "voided_at"]
+
+
+@admin.register(Outcome)
+class OutcomeAdmin(FieldRecordAdmin):
+    list_display = ["call", "disposition", "police_involved", "occurred_at", "voided_at"]

@@ -54,9 +54,10 @@ def call_detail(*, responder: Responder) -> QuerySet[Call]:
         calls_for_responder(responder=responder)
         .select_related("division", "team", "person", "routed_provider")
         .prefetch_related(
-            Prefetch("events", queryset=_with_author(StatusEvent.objects)),
-            Prefetch("notes", queryset=_with_author(Note.objects)),
-            Prefetch("outcomes", queryset=_with_author(Outcome.objects)),
+            # Voided records stay in the database, not in the briefing.
+            Prefetch("events", queryset=_with_author(StatusEvent.objects.filter(voided_at=None))),
+            Prefetch("notes", queryset=_with_author(Note.objects.filter(voided_at=None))),
+            Prefetch("outcomes", queryset=_with_author(Outcome.objects.filter(voided_at=None))),
             Prefetch("backup_requests", queryset=_with_author(BackupRequest.objects)),
             Prefetch(
                 "followups",

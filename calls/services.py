@@ -54,7 +54,8 @@ def derive_call_state(events: Iterable[StatusEvent]) -> CallState:
     Each timestamp is the first event of its kind; the status is that of the latest event,
     except that a cleared or cancelled call stays closed whatever arrives late from a phone.
     """
-    ordered = sorted(events, key=lambda e: (e.occurred_at, e.created_at or e.occurred_at))
+    live = [e for e in events if getattr(e, "voided_at", None) is None]
+    ordered = sorted(live, key=lambda e: (e.occurred_at, e.created_at or e.occurred_at))
     timestamps: dict[str, datetime | None] = dict.fromkeys(EVENT_TIMESTAMP_FIELDS.values())
     status = CallStatus.PENDING
     for event in ordered:
@@ -123,7 +124,9 @@ def _locked_call(call: Call) -> Call:
 
 def check_timeline(*, events: list[StatusEvent], outcome: Outcome | None) -> None:
     """Refuse a timeline that cannot have happened, with a sentence saying why."""
-    ordered = sorted(events, key=lambda e: e.occurred_at)
+    ordered = sorted(
+        (e for e in events if getattr(e, "voided_at", None) is None), key=lambda e: e.occurred_at
+    )
     closed_at = None
     closing_kind = None
     seen_on_scene = False
@@ -148,7 +151,7 @@ def check_timeline(*, events: list[StatusEvent], outcome: Outcome | None) -> Non
                 )
         if event.kind in (EventKind.CLEARED, EventKind.CANCELLED) and closed_at is None:
             closed_at, closing_kind = event.occurred_at, event.kind
-    kinds = {e.kind for e in events}
+    kinds = {e.kind for e in ordered}
     if EventKind.CLEARED in kinds and outcome is None:
         raise Conflict(
             "A call can be cleared only with an outcome: record the outcome first.",
@@ -501,3 +504,22 @@ def assign_call(*, call: Call, team, assigned_by: Responder, occurred_at: dateti
         lambda: async_task("calls.tasks.notify_team_assigned", str(call.pk), str(event.pk))
     )
     return call
+
+
+@transaction.atomic
+def void_field_record(*, record, voided_by, reason: str):
+    """Void a clinical record entered in error: it stays, with who, when and why, and
+    phones drop it on their next pull. A voided status event no longer counts towards the
+    call's status."""
+    if not reason.strip():
+        raise Invalid({"reason": ["Say why the record is voided."]})
+    if record.voided_at is not None:
+        return record
+    sequence.hold()
+    record.voided_at = timezone.now()
+    record.voided_by = voided_by
+    record.void_reason = reason
+    record.save(update_fields=["voided_at", "voided_by", "void_reason", "updated_at"])
+    if isinstance(record, StatusEvent):
+        refresh_call_state(call=record.call)
+    return record
