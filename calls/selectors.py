@@ -37,12 +37,24 @@ def open_filter(is_open: bool) -> Q:
     return Q(status__in=OPEN_STATUSES) if is_open else ~Q(status__in=OPEN_STATUSES)
 
 
-def current_outcome_prefetch(to_attr: str = "current_outcomes") -> Prefetch:
+def current_outcome_prefetch() -> Prefetch:
+    """A call's outcome that nothing supersedes, as a one-item list in `to_attr`.
+
+    Not a NOT EXISTS in SQL: a call has one or two outcomes, and picking the current one in
+    Python keeps the query a plain index lookup by call."""
     return Prefetch(
-        "outcomes",
-        queryset=Outcome.objects.filter(superseded_by__isnull=True),
-        to_attr=to_attr,
+        "outcomes", queryset=Outcome.objects.filter(voided_at=None), to_attr="_outcomes"
     )
+
+
+def attach_current_outcomes(calls, to_attr: str = "current_outcomes"):
+    """Set `current_outcomes` on calls fetched with current_outcome_prefetch()."""
+    calls = list(calls)
+    for call in calls:
+        outcomes = getattr(call, "_outcomes", [])
+        superseded = {o.supersedes_id for o in outcomes}
+        setattr(call, to_attr, [o for o in outcomes if o.pk not in superseded])
+    return calls
 
 
 def call_detail(*, responder: Responder) -> QuerySet[Call]:
@@ -64,7 +76,7 @@ def call_detail(*, responder: Responder) -> QuerySet[Call]:
                 queryset=FollowUp.objects.select_related("assigned_team", "assigned_to__user"),
             ),
             Prefetch("referrals", queryset=Referral.objects.select_related("service")),
-            "team__members__user",
+            Prefetch("team__members", queryset=Responder.objects.select_related("user")),
         )
     )
 
@@ -80,7 +92,7 @@ def prior_contacts(*, call: Call) -> list[Call]:
     if call.person_id is not None:
         same |= Q(person_id=call.person_id)
     scope = Q(routed_provider_id=call.routed_provider_id) if call.routed_provider_id else Q()
-    return list(
+    return attach_current_outcomes(
         Call.objects.filter(same, scope, received_at__lt=call.received_at)
         .exclude(pk=call.pk)
         .exclude(status=CallStatus.CANCELLED)

@@ -436,7 +436,7 @@ class PersonDetailView(APIView):
             .prefetch_related(selectors.current_outcome_prefetch())[:100]
         )
         context = {
-            "calls": list(calls),
+            "calls": selectors.attach_current_outcomes(list(calls)),
             "followups": list(
                 followups_for_responder(responder=responder)
                 .filter(person=person)
