@@ -169,6 +169,12 @@ def reassign_followup(
 ) -> FollowUp:
     """Hand a follow-up to another team or case manager; the previous team's phones drop it
     on their next pull (unless they still see it through its call)."""
+    sequence.hold()
+    followup = (
+        FollowUp.objects.select_for_update(of=("self",)).select_related("call").get(pk=followup.pk)
+    )
+    if followup.status in CLOSED:
+        raise Conflict(f"The follow-up is already {followup.status}; it cannot be handed over.")
     team, assignee = _assignees(responder, team_id, assigned_to_id)
     previous_team = followup.assigned_team_id
     followup.assigned_team, followup.assigned_to = team, assignee
@@ -176,4 +182,41 @@ def reassign_followup(
     still_seen = followup.call_id is not None and followup.call.team_id == previous_team
     if previous_team is not None and previous_team != followup.assigned_team_id and not still_seen:
         record_exits("follow_ups", [followup.pk], f"team:{previous_team}")
+    return followup
+
+
+@transaction.atomic
+def complete_followup(
+    *, followup: FollowUp, responder: Responder, outcome: str, next_window: dict | None = None
+) -> FollowUp:
+    """Complete a follow-up and, if asked, schedule the next one for the same person, call
+    and assignee. The next one inherits what the first was allowed to touch, so a pair that
+    was handed the follow-up need not see the original call."""
+    followup = change_followup(
+        followup=followup, responder=responder, status=FollowUpStatus.COMPLETED, outcome=outcome
+    )
+    if next_window is None or followup.next_followup_id is not None:
+        return followup
+    _check_window(next_window["not_before"], next_window["due_by"])
+    nxt = FollowUp.objects.create(
+        provider_id=followup.provider_id,
+        person_id=followup.person_id,
+        call_id=followup.call_id,
+        kind=next_window["kind"],
+        purpose=next_window.get("purpose") or followup.purpose,
+        not_before=next_window["not_before"],
+        due_by=next_window["due_by"],
+        assigned_team_id=followup.assigned_team_id,
+        assigned_to_id=followup.assigned_to_id,
+        created_by=responder,
+    )
+    FollowUpChange.objects.create(
+        followup=nxt,
+        from_status="",
+        to_status=nxt.status,
+        changed_by=responder,
+        note=f"Scheduled on completing {followup.pk}.",
+    )
+    followup.next_followup = nxt
+    followup.save(update_fields=["next_followup", "updated_at"])
     return followup

@@ -1,10 +1,15 @@
 """Pieces every app's API shares: the responder behind a request, and the permission that
 requires one."""
 
-from rest_framework.exceptions import PermissionDenied
+from contextlib import contextmanager
+
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import BasePermission
 
 from responders.models import Responder
+
+from .errors import Invalid
 
 
 def request_responder(request) -> Responder:
@@ -24,3 +29,46 @@ class IsResponder(BasePermission):
         if not (request.user and request.user.is_authenticated):
             return False
         return hasattr(request.user, "responder")
+
+
+class StrictCursorPagination(CursorPagination):
+    """DRF's cursor pagination, but a bad `cursor` or `page_size` is a 400 naming it (DRF
+    answers 404 and ignores the size)."""
+
+    page_size = 50
+    max_page_size = 200
+    page_size_query_param = "page_size"
+
+    def decode_cursor(self, request):
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            raise ValidationError({self.cursor_query_param: ["Invalid cursor."]}) from None
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        try:
+            size = int(raw)
+        except ValueError:
+            raise ValidationError(
+                {self.page_size_query_param: ["Must be a whole number."]}
+            ) from None
+        if not 1 <= size <= self.max_page_size:
+            raise ValidationError(
+                {self.page_size_query_param: [f"Must be between 1 and {self.max_page_size}."]}
+            )
+        return size
+
+
+@contextmanager
+def api_field_names(**renames):
+    """Services name arguments (`person_id`); the API's fields are `person`. Re-raise a
+    service's field errors under the names the client sent."""
+    try:
+        yield
+    except Invalid as exc:
+        if isinstance(exc.detail, dict):
+            exc.detail = {renames.get(key, key): value for key, value in exc.detail.items()}
+        raise

@@ -5,10 +5,10 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from .api import StrictCursorPagination
 from .api_docs import ERROR_RESPONSES
 from .models import Notification
 
@@ -32,9 +32,8 @@ class NotificationFilter(django_filters.FilterSet):
         fields = ["unread", "kind"]
 
 
-class NewestFirst(CursorPagination):
+class NewestFirst(StrictCursorPagination):
     ordering = ("-created_at", "-id")
-    page_size = 50
 
 
 class NotificationListView(generics.ListAPIView):

@@ -3,15 +3,13 @@
 import uuid
 
 import django_filters
-from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
-from umcr.api import IsResponder, request_responder
+from umcr.api import IsResponder, StrictCursorPagination, api_field_names, request_responder
 from umcr.api_docs import ERROR_RESPONSES
 
 from .. import selectors, services
@@ -60,11 +58,8 @@ class FollowUpFilter(django_filters.FilterSet):
         return queryset.filter(selectors.mine_filter(request_responder(self.request), value))
 
 
-class DueFirst(CursorPagination):
+class DueFirst(StrictCursorPagination):
     ordering = ("due_by", "id")
-    page_size = 50
-    max_page_size = 200
-    page_size_query_param = "page_size"
 
 
 @extend_schema_view(
@@ -138,18 +133,19 @@ class FollowUpViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         serializer = FollowUpCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        written = services.create_followup(
-            responder=request_responder(request),
-            followup_id=data.get("id") or uuid.uuid4(),
-            kind=data["kind"],
-            not_before=data["not_before"],
-            due_by=data["due_by"],
-            person_id=data.get("person"),
-            call_id=data.get("call"),
-            assigned_team_id=data.get("assigned_team"),
-            assigned_to_id=data.get("assigned_to"),
-            purpose=data["purpose"],
-        )
+        with api_field_names(person_id="person", call_id="call", assigned_team_id="assigned_team"):
+            written = services.create_followup(
+                responder=request_responder(request),
+                followup_id=data.get("id") or uuid.uuid4(),
+                kind=data["kind"],
+                not_before=data["not_before"],
+                due_by=data["due_by"],
+                person_id=data.get("person"),
+                call_id=data.get("call"),
+                assigned_team_id=data.get("assigned_team"),
+                assigned_to_id=data.get("assigned_to"),
+                purpose=data["purpose"],
+            )
         code = status.HTTP_201_CREATED if written.created else status.HTTP_200_OK
         return Response(self.detail_body(written.record), status=code)
 
@@ -168,30 +164,12 @@ class FollowUpViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
         followup, data = self._move(request, pk, CompleteSerializer)
-        responder = request_responder(request)
-        with transaction.atomic():
-            followup = services.change_followup(
-                followup=followup,
-                responder=responder,
-                status=FollowUpStatus.COMPLETED,
-                outcome=data["outcome"],
-            )
-            if data.get("next") and followup.next_followup_id is None:
-                nxt = data["next"]
-                written = services.create_followup(
-                    responder=responder,
-                    followup_id=uuid.uuid4(),
-                    kind=nxt["kind"],
-                    not_before=nxt["not_before"],
-                    due_by=nxt["due_by"],
-                    person_id=followup.person_id,
-                    call_id=followup.call_id,
-                    assigned_team_id=followup.assigned_team_id,
-                    assigned_to_id=followup.assigned_to_id,
-                    purpose=nxt["purpose"] or followup.purpose,
-                )
-                followup.next_followup = written.record
-                followup.save(update_fields=["next_followup", "updated_at"])
+        followup = services.complete_followup(
+            followup=followup,
+            responder=request_responder(request),
+            outcome=data["outcome"],
+            next_window=data.get("next"),
+        )
         return Response(self.detail_body(followup))
 
     @extend_schema(

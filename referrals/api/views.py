@@ -9,15 +9,15 @@ from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
     extend_schema,
+    extend_schema_field,
     extend_schema_view,
 )
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
-from umcr.api import IsResponder, request_responder
+from umcr.api import IsResponder, StrictCursorPagination, api_field_names, request_responder
 from umcr.api_docs import ERROR_RESPONSES
 
 from .. import selectors, services
@@ -117,7 +117,12 @@ class ReferralFilter(django_filters.FilterSet):
         field_name="service__category", choices=ServiceCategory.choices
     )
     person = django_filters.UUIDFilter(field_name="person_id")
-    mine = django_filters.BooleanFilter(method="filter_mine", help_text="Assigned to me.")
+    mine = django_filters.TypedChoiceFilter(
+        choices=[("true", "true"), ("false", "false")],
+        coerce=lambda value: value == "true",
+        method="filter_mine",
+        help_text="true: assigned to me.",
+    )
 
     class Meta:
         model = Referral
@@ -128,16 +133,14 @@ class ReferralFilter(django_filters.FilterSet):
             return queryset.filter(selectors.stale_filter())
         return queryset.exclude(status__in=CLOSED_REFERRAL_STATUSES)
 
+    @extend_schema_field(OpenApiTypes.BOOL)
     def filter_mine(self, queryset, name, value):
         responder = request_responder(self.request)
         return queryset.filter(assigned_to=responder) if value else queryset
 
 
-class OldestChangeFirst(CursorPagination):
+class OldestChangeFirst(StrictCursorPagination):
     ordering = ("status_changed_at", "id")
-    page_size = 50
-    max_page_size = 200
-    page_size_query_param = "page_size"
 
 
 @extend_schema_view(
@@ -202,17 +205,18 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         serializer = ReferralCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        written = services.create_referral(
-            responder=request_responder(request),
-            referral_id=data.get("id") or uuid.uuid4(),
-            service_id=data["service"],
-            consent_given=data["consent_given"],
-            consent_method=data["consent_method"],
-            person_id=data.get("person"),
-            call_id=data.get("call"),
-            notes=data["notes"],
-            assigned_to_id=data.get("assigned_to"),
-        )
+        with api_field_names(person_id="person", call_id="call", service_id="service"):
+            written = services.create_referral(
+                responder=request_responder(request),
+                referral_id=data.get("id") or uuid.uuid4(),
+                service_id=data["service"],
+                consent_given=data["consent_given"],
+                consent_method=data["consent_method"],
+                person_id=data.get("person"),
+                call_id=data.get("call"),
+                notes=data["notes"],
+                assigned_to_id=data.get("assigned_to"),
+            )
         code = status.HTTP_201_CREATED if written.created else status.HTTP_200_OK
         return Response(self.detail_body(written.record), status=code)
 
