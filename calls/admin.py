@@ -104,7 +104,9 @@ class CallAdmin(ScopedAdmin):
     action_form = ReassignForm
     actions = ["reassign"]
 
-    @admin.action(description="Reassign selected calls to the team named beside")
+    @admin.action(
+        description="Reassign selected calls to the team named beside", permissions=["change"]
+    )
     def reassign(self, request, queryset):
         sign = request.POST.get("team", "").strip()
         teams = Team.objects.filter(call_sign=sign, is_active=True)

@@ -55,12 +55,16 @@ DEFINITIONS = {
     "committed_minutes": "Minutes from the first dispatched event to the first cleared event "
     "(the team's time on the call), over calls handled: mean, median, 90th percentile.",
     "committed_hours": "The sum of committed time over calls handled, in hours.",
+    "calls_with_backup": "Calls handled with at least one backup request (not cancelled).",
+    "backup_requests_by_reason": "backup_requests, counted by the reason the team gave.",
     "calls_by_type": "Calls handled, by call type.",
     "calls_by_disposition": "Calls handled, by the disposition of their current outcome.",
     "followups_due": "Follow-ups whose window closes (due_by) in the period, except cancelled.",
     "followups_completed_on_time": "Of followups_due, those completed no later than due_by.",
     "followups_on_time_share": "followups_completed_on_time / followups_due.",
     "referrals_made": "Referrals created in the period, in all and by service category.",
+    "referrals_by_category": "referrals_made, counted by the category of the service.",
+    "referrals_closed": "Of referrals_made, those now enrolled or completed.",
     "referrals_closed_share": "Of referrals_made, those now enrolled or completed / "
     "referrals_made.",
     "team_cost": "committed_hours x the team rate (dollars per hour, `team_rate`).",

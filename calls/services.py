@@ -466,7 +466,7 @@ def assign_call(*, call: Call, team, assigned_by: Responder, occurred_at: dateti
     sequence.hold()
     call = Call.objects.select_for_update().get(pk=call.pk)
     if team.provider_id != call.routed_provider_id and call.routed_provider_id is not None:
-        raise Conflict("The team belongs to another provider than the call's.")
+        raise Invalid({"team": ["The team belongs to another provider than the call's."]})
     previous = call.team_id
     if previous == team.pk:
         return call

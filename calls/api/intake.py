@@ -7,12 +7,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from responders.choices import Role
-from responders.models import Team
+from responders.models import Division, Team
 from umcr.api import IsResponder, request_responder
 from umcr.api_docs import ERROR_RESPONSES, error_response
 
 from .. import routing, services
-from ..choices import CallSource, Priority
+from ..choices import CallSource, Priority, SafetyFlag
 from .serializers import CallStateSerializer
 from .views import CallWriteView
 
@@ -51,6 +51,20 @@ class IntakeSerializer(serializers.Serializer):
         child=serializers.CharField(max_length=32), required=False, default=list, max_length=20
     )
     weapon_reported = serializers.BooleanField(default=False)
+
+    def validate_safety_flags(self, flags):
+        unknown = [f for f in flags if f not in SafetyFlag.values]
+        if unknown:
+            raise serializers.ValidationError(
+                f"Unknown flags {', '.join(unknown)}; known: {', '.join(SafetyFlag.values)}."
+            )
+        return flags
+
+    def validate_division(self, code):
+        if not Division.objects.filter(code=code).exists():
+            raise serializers.ValidationError("No such division.")
+        return code
+
     violence_in_progress = serializers.BooleanField(default=False)
 
 

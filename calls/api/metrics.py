@@ -64,7 +64,7 @@ class FiguresCSVRenderer(renderers.BaseRenderer):
             writer.writerow(["detail"])
             writer.writerow([data.get("detail", data) if isinstance(data, dict) else data])
             return out.getvalue()
-        flat = [self.flatten(row) for row in [*rows, {"group": "total", **data["total"]}]]
+        flat = [self.flatten(row) for row in [*rows, {**data["total"], "group": "total"}]]
         columns = ["group"]
         for row in flat:
             columns += [c for c in row if c not in columns]

@@ -1,0 +1,192 @@
+"""The supervisors' dashboard in the admin (/admin/dashboard/): their own provider's
+headline figures, by period and division; nobody else's.
+
+Alcott (WIL, OLY) handled three calls in March 2025 and one in January; Exodus (SE) handled
+five in March.
+"""
+
+import re
+
+import pytest
+
+from tests.calls.routing_helpers import DASHBOARD, local, timed_call
+from tests.factories import (
+    CaseManagerFactory,
+    ClinicianFactory,
+    DivisionFactory,
+    ProviderFactory,
+    SupervisorFactory,
+    TeamFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+MARCH = {"from": "2025-03-01", "to": "2025-03-31"}
+
+
+@pytest.fixture
+def alcott():
+    return ProviderFactory(name="Alcott Center", slug="alcott")
+
+
+@pytest.fixture
+def exodus():
+    return ProviderFactory(name="Exodus Recovery", slug="exodus")
+
+
+@pytest.fixture
+def calls(alcott, exodus):
+    wil = DivisionFactory(name="Wilshire", code="WIL")
+    oly = DivisionFactory(name="Olympic", code="OLY")
+    se = DivisionFactory(name="Southeast", code="SE")
+    alcott_team = TeamFactory(provider=alcott, call_sign="ALCOTT-1")
+    exodus_team = TeamFactory(provider=exodus, call_sign="EXODUS-1")
+    for day, division in [(3, wil), (10, wil), (17, oly)]:
+        timed_call(
+            team=alcott_team,
+            division=division,
+            received_at=local(2025, 3, day, 9),
+            response=10,
+            on_scene=20,
+        )
+    timed_call(
+        team=alcott_team,
+        division=wil,
+        received_at=local(2025, 1, 15, 9),
+        response=10,
+        on_scene=20,
+    )
+    for day in range(1, 6):
+        timed_call(
+            team=exodus_team,
+            division=se,
+            received_at=local(2025, 3, day, 9),
+            response=10,
+            on_scene=20,
+        )
+
+
+@pytest.fixture
+def supervisor_admin(client, alcott, calls):
+    client.force_login(SupervisorFactory(provider=alcott).user)
+    return client
+
+
+def calls_handled_card(response) -> str:
+    match = re.search(r'id="calls-handled">\s*([^<]*?)\s*<', response.content.decode())
+    assert match, "the page has no calls-handled figure"
+    return match.group(1)
+
+
+def test_supervisor_opens_the_dashboard(supervisor_admin):
+    response = supervisor_admin.get(DASHBOARD, MARCH)
+
+    assert response.status_code == 200
+
+
+def test_dashboard_shows_own_providers_calls_handled(supervisor_admin):
+    response = supervisor_admin.get(DASHBOARD, MARCH)
+
+    assert calls_handled_card(response) == "3"
+    assert response.context["total"]["calls_handled"] == 3
+
+
+def test_dashboard_is_titled_with_own_provider(supervisor_admin):
+    html = supervisor_admin.get(DASHBOARD, MARCH).content.decode()
+
+    assert "Alcott Center" in html
+
+
+def test_dashboard_shows_no_other_providers_figures(supervisor_admin):
+    response = supervisor_admin.get(DASHBOARD, MARCH)
+
+    assert "Exodus Recovery" not in response.content.decode()
+    assert response.context["provider"].slug == "alcott"
+    assert calls_handled_card(response) != "8"  # Alcott's 3 and Exodus's 5
+
+
+def test_supervisor_cannot_widen_the_dashboard_to_another_provider(supervisor_admin):
+    response = supervisor_admin.get(DASHBOARD, {"provider": "exodus", **MARCH})
+
+    assert calls_handled_card(response) == "3"
+    assert "Exodus Recovery" not in response.content.decode()
+
+
+def test_dashboard_period_filter(supervisor_admin):
+    response = supervisor_admin.get(DASHBOARD, {"from": "2025-01-01", "to": "2025-03-31"})
+
+    assert calls_handled_card(response) == "4"
+
+
+def test_dashboard_period_filter_excludes_calls_outside_it(supervisor_admin):
+    response = supervisor_admin.get(DASHBOARD, {"from": "2025-01-01", "to": "2025-01-31"})
+
+    assert calls_handled_card(response) == "1"
+
+
+def test_dashboard_division_filter(supervisor_admin):
+    response = supervisor_admin.get(DASHBOARD, {"division": "OLY", **MARCH})
+
+    assert calls_handled_card(response) == "1"
+    assert response.context["division"] == "OLY"
+
+
+def test_dashboard_numbers_match_the_api_definitions(supervisor_admin):
+    response = supervisor_admin.get(DASHBOARD, MARCH)
+
+    assert "calls_handled" in response.context["definitions"]
+    assert "resolved without police" in response.content.decode()
+
+
+def test_anonymous_is_sent_to_the_login(client, calls):
+    response = client.get(DASHBOARD)
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+def test_clinician_cannot_open_the_dashboard(client, alcott, calls):
+    client.force_login(ClinicianFactory(provider=alcott).user)
+
+    response = client.get(DASHBOARD, MARCH)
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+def test_staff_clinician_cannot_open_the_dashboard(client, alcott, calls):
+    clinician = ClinicianFactory(provider=alcott)
+    clinician.user.is_staff = True
+    clinician.user.save()
+    client.force_login(clinician.user)
+
+    response = client.get(DASHBOARD, MARCH)
+
+    assert response.status_code == 403
+    assert b"calls-handled" not in response.content
+
+
+def test_staff_without_a_responder_profile_cannot_open_the_dashboard(client, calls):
+    client.force_login(UserFactory(is_staff=True))
+
+    response = client.get(DASHBOARD, MARCH)
+
+    assert response.status_code == 403
+
+
+def test_case_manager_sees_own_providers_dashboard(client, exodus, calls):
+    client.force_login(CaseManagerFactory(provider=exodus).user)
+
+    response = client.get(DASHBOARD, MARCH)
+
+    assert response.status_code == 200
+    assert calls_handled_card(response) == "5"
+
+
+def test_superuser_sees_every_provider(client, calls):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+
+    response = client.get(DASHBOARD, MARCH)
+
+    assert calls_handled_card(response) == "8"
