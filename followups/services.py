@@ -182,6 +182,9 @@ def reassign_followup(
     still_seen = followup.call_id is not None and followup.call.team_id == previous_team
     if previous_team is not None and previous_team != followup.assigned_team_id and not still_seen:
         record_exits("follow_ups", [followup.pk], f"team:{previous_team}")
+    if followup.person_id is not None:
+        # The new assignee's phones need the person the visit is about.
+        Person.objects.filter(pk=followup.person_id).touch()
     return followup
 
 

@@ -25,6 +25,15 @@ def _optional_int(record, column):
         raise Invalid({column: ["Must be an id."]}) from None
 
 
+def _moved(record, column, stored):
+    """The pushed time, or None if it is the stored one as the phone saw it (pulls send
+    milliseconds; the database keeps microseconds)."""
+    value = record_time(record, column, required=False)
+    if value is None or abs((value - stored).total_seconds()) < 0.001:
+        return None
+    return value
+
+
 class FollowUpPush:
     def create(self, ctx, record):
         services.create_followup(
@@ -47,8 +56,8 @@ class FollowUpPush:
             followup=existing,
             responder=ctx.responder,
             status=record.get("status") or None,
-            not_before=record_time(record, "not_before", required=False),
-            due_by=record_time(record, "due_by", required=False),
+            not_before=_moved(record, "not_before", existing.not_before),
+            due_by=_moved(record, "due_by", existing.due_by),
             outcome=record.get("outcome") if isinstance(record.get("outcome"), str) else None,
         )
 

@@ -147,6 +147,9 @@ class SyncBatch(models.Model):
         "responders.Device", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     batch_id = models.CharField(max_length=64)
+    body_hash = models.CharField(
+        max_length=64, blank=True, help_text="SHA-256 of the changes, to catch a reused id."
+    )
     status_code = models.PositiveSmallIntegerField()
     response = models.JSONField()
     seq = models.BigIntegerField(help_text="The sequence when the batch was applied.")

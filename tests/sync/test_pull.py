@@ -315,11 +315,6 @@ def test_followup_of_the_teams_call_handed_away_stays_with_the_team():
     assert list(records_of(body, "follow_ups")) == [str(followup.pk)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="followups.services.reassign_followup does not re-stamp the follow-up's person, "
-    "so a person entering the new team's scope through the visit never reaches its phones.",
-)
 def test_followup_handed_to_another_team_brings_its_person_to_the_new_team():
     provider = ClinicianFactory().provider
     person = PersonFactory(provider=provider)
@@ -530,12 +525,6 @@ def test_paged_incremental_pull_carries_the_departures_of_a_reassignment():
     assert sorted(pulled) == sorted(kept)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="umcr/sync/pull.py _cut: when the last sequence number of a page holds more rows "
-    "than the limit, has_more is False and _complete_last_sequence is skipped; the rows past "
-    "limit+1 are never sent.",
-)
 def test_paged_pull_keeps_rows_written_under_one_sequence_number_together():
     pair = team_pair()
     notes = {str(NoteFactory(call=pair.call).pk) for _ in range(8)}
@@ -548,12 +537,6 @@ def test_paged_pull_keeps_rows_written_under_one_sequence_number_together():
     assert sorted(pulled) == sorted(notes)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="umcr/sync/pull.py: exits are fetched limit+1 at a time and never completed like "
-    "rows; one reassignment records all a call's exits under one sequence number, so with "
-    "more exits than the limit some deletions are never sent.",
-)
 def test_paged_pull_sends_every_departure_of_a_call_with_many_notes():
     pair = team_pair()
     notes = {str(NoteFactory(call=pair.call).pk) for _ in range(8)}
@@ -657,11 +640,6 @@ def test_bad_pull_parameter_is_a_400_naming_it(params, named):
     assert named in response.json()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="umcr/sync/views.py parse_migration checks only `from`; a `columns` entry that is "
-    "not an object (or `tables` that is not a list) reaches pull._full_tables and is a 500.",
-)
 @pytest.mark.parametrize(
     "migration",
     [

@@ -212,12 +212,6 @@ def test_addendum_pushed_with_its_note_is_applied_after_it(pair):
     assert str(Note.objects.get(pk=addendum["id"]).amends_id) == note["id"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="umcr/sync/push.py _apply_table orders a table's records by the phone's clock "
-    "(_phone_time: occurred_at/written_at), not by what they point at; an addendum stamped "
-    "earlier than its note (the phone's clock was corrected) is refused.",
-)
 def test_addendum_is_applied_even_if_the_phones_clock_stamped_it_before_its_note(pair):
     cursor = pull_body(pair.first.client, None)["timestamp"]
     note = note_record(pair.call, "He said he is 40.", minutes_ago_ms(5))
@@ -278,7 +272,7 @@ def mutable_record(table: str, pair):
         Call.objects.filter(pk=pair.call.pk).update(person=person)
         return person
     if table == "follow_ups":
-        # Whole seconds, as a phone's milliseconds would be (microseconds: see the xfail below).
+        # Whole seconds, as a phone's milliseconds would be.
         moment = timezone.now().replace(microsecond=0)
         return FollowUpFactory(
             call=pair.call, not_before=moment + timedelta(days=1), due_by=moment + timedelta(days=3)
@@ -399,12 +393,6 @@ def test_a_person_the_phone_created_is_edited_again_without_a_pull(pair):
     assert Person.objects.get(pk=record["id"]).phone == "555-0100"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="umcr/sync/base.py _stamp keeps the previous changed_by/changed_device when the "
-    "writer has no actor (a task, a command), so the device that wrote last sees the "
-    "server's change as its own and overwrites it without a 409.",
-)
 def test_server_change_made_outside_a_request_still_makes_a_stale_push_409(pair):
     cursor = pull_body(pair.first.client, None)["timestamp"]
     moment = timezone.now().replace(microsecond=0)
@@ -670,13 +658,6 @@ def test_phone_moves_a_referral_it_pulled_by_pushing_the_whole_record(pair):
     assert referral.status == "sent"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Pull sends not_before/due_by truncated to milliseconds (registry.epoch_ms); a "
-    "phone sending the whole record back (as WatermelonDB does) makes "
-    "followups.sync.FollowUpPush.update see a window move, so completing the follow-up "
-    "is refused ('Reschedule or close a follow-up, not both at once').",
-)
 def test_phone_completes_a_followup_it_pulled_by_pushing_the_whole_record(pair):
     followup = FollowUpFactory(call=pair.call)  # server-made: times to the microsecond
     first_pull = pull_body(pair.first.client, None)
@@ -779,12 +760,6 @@ def test_body_that_is_not_json_is_a_400(pair):
     assert response.status_code == 400
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="umcr/sync/parsing.py record_time: django's parse_datetime raises ValueError for "
-    "a well-formed but impossible date; push._apply_one catches only DomainError, so one "
-    "such record makes the whole push a 500.",
-)
 def test_impossible_date_is_quarantined_not_a_500(pair):
     pair.first.client.raise_request_exception = False
     cursor = pull_body(pair.first.client, None)["timestamp"]
@@ -798,12 +773,6 @@ def test_impossible_date_is_quarantined_not_a_500(pair):
     assert Note.objects.filter(pk=good["id"]).exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="A NUL character cannot be stored by PostgreSQL: in a note's body the insert "
-    "raises DataError, and in any refused record the quarantine's jsonb payload does; "
-    "push._apply_one and push._quarantine let it through, so the whole push is a 500.",
-)
 @pytest.mark.parametrize("column", ["body", "call_id"])
 def test_nul_character_in_a_record_is_not_a_500(pair, column):
     pair.first.client.raise_request_exception = False

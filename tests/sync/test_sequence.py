@@ -232,13 +232,6 @@ def test_pull_sees_a_writing_transaction_whole_or_not_at_all():
 
 @SYNC_DB
 @pytest.mark.usefixtures("sync_counter")
-@pytest.mark.xfail(
-    strict=True,
-    reason="umcr/sync/pull.py snapshot.__enter__ sends SET TRANSACTION ISOLATION LEVEL inside "
-    "whatever transaction is open; within a caller's transaction (ATOMIC_REQUESTS, a task) "
-    "PostgreSQL refuses it after the first query, and the atomic block it entered is never "
-    "exited, leaving the connection's transaction state broken.",
-)
 def test_pull_inside_a_callers_transaction_answers():
     pair = team_pair()
     pair.first.client.raise_request_exception = False

@@ -28,11 +28,11 @@ STAMP_FIELDS = ("sync_seq", "changed_by", "changed_device")
 
 
 def _stamp(obj, seq: int, actor: Actor) -> None:
+    # Always both, None for a task or script: a stale "last writer" would let a phone
+    # take the server's change for its own and overwrite it without a 409.
     obj.sync_seq = seq
-    user_id = actor.user_id
-    if user_id is not None:
-        obj.changed_by_id = user_id
-        obj.changed_device_id = actor.device_id
+    obj.changed_by_id = actor.user_id
+    obj.changed_device_id = actor.device_id
 
 
 class SyncQuerySet(models.QuerySet):
@@ -40,10 +40,8 @@ class SyncQuerySet(models.QuerySet):
         with sequence.atomic_claim():
             kwargs["sync_seq"] = sequence.claim()
             actor = current_actor.get()
-            user_id = actor.user_id
-            if user_id is not None:
-                kwargs.setdefault("changed_by_id", user_id)
-                kwargs.setdefault("changed_device_id", actor.device_id)
+            kwargs.setdefault("changed_by_id", actor.user_id)
+            kwargs.setdefault("changed_device_id", actor.device_id)
             return super().update(**kwargs)
 
     def bulk_create(self, objs, *args, **kwargs):

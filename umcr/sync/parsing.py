@@ -34,7 +34,10 @@ def record_time(record: dict, column: str, required: bool = True) -> datetime | 
             return datetime.fromtimestamp(raw / 1000, tz=UTC)
         except (OverflowError, OSError, ValueError):
             raise Invalid({column: ["Out of range."]}) from None
-    parsed = parse_datetime(str(raw)) if isinstance(raw, str) else None
+    try:
+        parsed = parse_datetime(raw) if isinstance(raw, str) else None
+    except ValueError:  # well-formed but impossible, e.g. month 13
+        parsed = None
     if parsed is None or parsed.tzinfo is None:
         raise Invalid({column: ["Must be epoch milliseconds or ISO 8601 with a time zone."]})
     return parsed
@@ -48,4 +51,6 @@ def record_text(record: dict, column: str, max_length: int = 20000) -> str:
         raise Invalid({column: ["Must be text."]})
     if len(raw) > max_length:
         raise Invalid({column: [f"At most {max_length} characters."]})
+    if "\x00" in raw:
+        raise Invalid({column: ["Contains a NUL character."]})
     return raw

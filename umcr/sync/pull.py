@@ -7,10 +7,12 @@ snapshot, in WatermelonDB's shape. A bounded number of queries per table, whatev
   is a consistent prefix and its `timestamp` is the cursor for the next.
 """
 
+import sys
 from dataclasses import dataclass
 
 from django.db import connection, transaction
 
+from ..errors import Invalid
 from ..models import SyncExit
 from . import sequence
 from .registry import SyncTable, tables
@@ -57,11 +59,18 @@ class snapshot:
     PostgreSQL), so the cursor and every table agree."""
 
     def __enter__(self):
+        # Inside a transaction already (a task, a test), its snapshot is what we have; the
+        # isolation level can only be set as a transaction's first statement.
+        outermost = not connection.in_atomic_block
         self.atomic = transaction.atomic()
         self.atomic.__enter__()
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        if outermost and connection.vendor == "postgresql":
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            except BaseException:
+                self.atomic.__exit__(*sys.exc_info())
+                raise
         return self
 
     def __exit__(self, *exc):
@@ -75,6 +84,15 @@ def pull_changes(*, responder, request: PullRequest) -> dict:
     whole = _full_tables(request) if not first_sync else set()
     with snapshot():
         now = sequence.current()
+        if last > now:
+            raise Invalid(
+                {
+                    "last_pulled_at": [
+                        f"Is ahead of the server's sequence ({now}): send the "
+                        "timestamp of your last pull, not a clock."
+                    ]
+                }
+            )
         if not first_sync and now == last and not whole:
             # Nothing at all was written since the cursor: no table needs a look.
             return {"changes": _no_changes(), "timestamp": now, "has_more": False}
@@ -84,8 +102,12 @@ def pull_changes(*, responder, request: PullRequest) -> dict:
         }
         exits = [] if first_sync else _exits(responder, last, now, request.limit)
         cut, has_more = _cut(fetched, exits, whole, request.limit, now)
-        if has_more:
-            _complete_last_sequence(fetched, responder, cut, whole, request.limit)
+        if request.limit:
+            truncated = _complete_last_sequence(fetched, responder, cut, whole, request.limit)
+            has_more = has_more or truncated
+            if not first_sync and len(exits) > request.limit:
+                # Every deletion up to the cut, however many one reassignment wrote.
+                exits = _exits(responder, last, cut, None)
 
     changes = {
         table.name: _changes_for(
@@ -141,18 +163,23 @@ def _cut(fetched, exits, whole, limit, now) -> tuple[int, bool]:
         # together (the page is shorter, or longer if one number holds more than a page).
         below = [s for s in seqs[:limit] if s < cut]
         cut = below[-1] if below else cut
-    return cut, cut < seqs[-1]
+    # More than a page was fetched, so something lies past the cut (or, when one number
+    # holds more than a page, the next page may be empty: harmless).
+    return cut, True
 
 
-def _complete_last_sequence(fetched, responder, cut, whole, limit) -> None:
-    """When one sequence number holds more rows than a page (one bulk update), fetch all of
-    that number's rows, so the page ends after it, never inside it."""
+def _complete_last_sequence(fetched, responder, cut, whole, limit) -> bool:
+    """A table's fetch stopped at limit + 1 rows: if it stopped inside the cut's sequence
+    number (one bulk update holding more than a page), fetch all of that number's rows, so
+    the page ends after it, never inside it. Returns whether any fetch was truncated."""
+    truncated = False
     for table in tables():
         rows = fetched[table.name]
         width = len(table.columns)
-        if table.name in whole or len(rows) <= limit or rows[-1][width] < cut:
+        if table.name in whole or len(rows) <= limit:
             continue
-        if any(row[width] == cut for row in rows):
+        truncated = True
+        if rows[-1][width] <= cut:
             extra = (
                 table.model.objects.filter(table.audience(responder))
                 .filter(sync_seq=cut)
@@ -160,6 +187,7 @@ def _complete_last_sequence(fetched, responder, cut, whole, limit) -> None:
             )
             known = {row[0] for row in rows}
             rows.extend(row for row in extra if row[0] not in known)
+    return truncated
 
 
 def _changes_for(table: SyncTable, rows, exits, last, cut, first_sync) -> dict:

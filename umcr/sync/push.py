@@ -10,10 +10,13 @@
   phone pulls and tries again; nothing of that push is applied.
 """
 
+import hashlib
 from dataclasses import dataclass, field
 
-from django.db import transaction
+import orjson
+from django.db import DataError, transaction
 from django.http import Http404
+from django.utils import timezone
 
 from ..errors import DomainError, Invalid
 from ..models import QuarantinedRecord, SyncBatch
@@ -82,10 +85,30 @@ def validate_shape(changes) -> dict:
 
 def push_changes(*, ctx: PushContext, changes: dict) -> tuple[int, dict]:
     changes = validate_shape(changes)
+    body_hash = hashlib.sha256(orjson.dumps(changes, option=orjson.OPT_SORT_KEYS)).hexdigest()
     if ctx.batch_id:
         done = SyncBatch.objects.filter(user=ctx.user, batch_id=ctx.batch_id).first()
         if done is not None:
+            if done.body_hash and done.body_hash != body_hash:
+                raise PushRejected(
+                    400, {"batch_id": ["Already used for a different batch; use a new id."]}
+                )
             return done.status_code, done.response
+    if ctx.last_pulled_at is not None and ctx.last_pulled_at > sequence.current():
+        raise PushRejected(
+            400,
+            {
+                "last_pulled_at": [
+                    "Is ahead of the server's sequence: send the timestamp of "
+                    "your last pull, not a clock."
+                ]
+            },
+        )
+    ctx.cache["quarantined"] = set(
+        QuarantinedRecord.objects.filter(user=ctx.user, resolved_at__isnull=True).values_list(
+            "table", "record_id"
+        )
+    )
     token = current_actor.set(Actor(ctx.user.pk, ctx.device.pk if ctx.device else None))
     try:
         with transaction.atomic():
@@ -109,6 +132,7 @@ def push_changes(*, ctx: PushContext, changes: dict) -> tuple[int, dict]:
                     user=ctx.user,
                     device=ctx.device,
                     batch_id=ctx.batch_id,
+                    body_hash=body_hash,
                     status_code=200,
                     response=body,
                     seq=sequence.current(),
@@ -162,7 +186,7 @@ def _apply_table(ctx: PushContext, table, ops: dict) -> int:
     records = [("created", r) for r in ops.get("created", [])]
     records += [("updated", r) for r in ops.get("updated", [])]
     # Within a table, the phone's own order of events (e.g. a note before its addendum).
-    records.sort(key=_phone_time)
+    records = _dependency_order(records)
     # One query for the rows these ids already name (a known id is an update or a replay).
     wanted = _valid_ids(table, [r["id"] for _, r in records])
     known = {str(row.pk): row for row in table.model.objects.filter(pk__in=wanted)}
@@ -183,6 +207,25 @@ def _apply_table(ctx: PushContext, table, ops: dict) -> int:
             },
         )
     return applied
+
+
+REFERENCES = ("amends_id", "supersedes_id")
+
+
+def _dependency_order(records: list) -> list:
+    """Records after the records of the batch they point at (an addendum after its note, a
+    correction after what it corrects). The phone's clock only breaks ties (status events
+    in the order they happened), never overrides what a record points at."""
+    by_id = {r["id"]: r for _, r in records}
+
+    def depth(record, seen=()) -> int:
+        for column in REFERENCES:
+            target = record.get(column)
+            if isinstance(target, str) and target in by_id and target not in seen:
+                return 1 + depth(by_id[target], (*seen, record["id"]))
+        return 0
+
+    return sorted(records, key=lambda item: (depth(item[1]), _phone_time(item)))
 
 
 def _phone_time(item) -> float:
@@ -218,6 +261,15 @@ def _apply_one(ctx: PushContext, table, op: str, record: dict, known: dict) -> b
             else:
                 # A record "created" with an id that exists is an update (or a replay).
                 table.push.update(ctx, record, existing)
+            if (table.name, str(record["id"])) in ctx.cache.get("quarantined", ()):
+                # Refused before (say, `cleared` before the partner's `on_scene` arrived),
+                # applied now: the quarantine entry is settled.
+                QuarantinedRecord.objects.filter(
+                    user=ctx.user,
+                    table=table.name,
+                    record_id=str(record["id"]),
+                    resolved_at__isnull=True,
+                ).update(resolved_at=timezone.now(), resolution="Applied by a later push.")
         return True
     except DomainError as exc:
         reason = exc.as_body()
@@ -225,6 +277,9 @@ def _apply_one(ctx: PushContext, table, op: str, record: dict, known: dict) -> b
         reason = {"detail": "No such record in your scope.", "code": "not_found"}
     except _Voided:
         reason = {"detail": "The record was voided; this edit was not applied.", "code": "voided"}
+    except (ValueError, TypeError, DataError) as exc:
+        # Values the checks above did not foresee: refused alone, never a 500 for the batch.
+        reason = {"detail": f"The record could not be stored: {exc}"[:500], "code": "invalid"}
     _quarantine(ctx, table.name, record["id"], op, record, reason)
     return False
 
@@ -240,8 +295,20 @@ def _normalised_id(table, record_id) -> str | None:
         return None
 
 
+def _storable(value):
+    """JSON the database can keep: PostgreSQL's jsonb refuses NUL characters."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_storable(k): _storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_storable(v) for v in value]
+    return value
+
+
 def _quarantine(ctx, table_name, record_id, op, payload, reason) -> None:
     ctx.rejected.setdefault(table_name, {})[str(record_id)] = reason
+    payload, reason = _storable(payload), _storable(reason)
     # A retried push refused again is the same refusal, kept once.
     already = QuarantinedRecord.objects.filter(
         user=ctx.user,

@@ -30,7 +30,10 @@ def claim(count: int = 1) -> int:
         )
         row = cursor.fetchone()
     if row is None:
-        raise RuntimeError("The sync counter row is missing; run the migrations.")
+        # The row went with a `flush`; with it went every synced row, so start again.
+        with connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {COUNTER_TABLE} (id, value) VALUES (1, %s)", [count])
+        return count
     return row[0]
 
 

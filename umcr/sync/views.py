@@ -60,10 +60,20 @@ def parse_migration(raw: str | None) -> dict | None:
         raise ValidationError({"migration": ["Must be JSON (or null)."]}) from None
     if value is None:
         return None
+    shape = 'Must be {"from": <version>, "tables": [<table>], "columns": [{"table": <table>, "columns": [<column>]}]}.'
     if not isinstance(value, dict) or not isinstance(value.get("from"), int):
-        raise ValidationError(
-            {"migration": ['Must be {"from": <version>, "tables": [...], "columns": [...]}.']}
-        )
+        raise ValidationError({"migration": [shape]})
+    tables = value.get("tables") or []
+    columns = value.get("columns") or []
+    if not isinstance(tables, list) or not all(isinstance(t, str) for t in tables):
+        raise ValidationError({"migration": [shape]})
+    if not isinstance(columns, list) or not all(
+        isinstance(c, dict)
+        and isinstance(c.get("table"), str)
+        and isinstance(c.get("columns", []), list)
+        for c in columns
+    ):
+        raise ValidationError({"migration": [shape]})
     return value
 
 
