@@ -72,3 +72,17 @@ def timed(fn, repeat: int, warmup: int = 3) -> list[float]:
         fn()
         samples.append(time.perf_counter() - started)
     return samples
+
+
+def signed_in_client(username: str):
+    """A DRF test client signed in as a demo user (password umcr-demo)."""
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    login = client.post(
+        "/api/v1/auth/login/",
+        {"username": username, "password": "umcr-demo", "device_name": "bench"},
+        format="json",
+    )
+    client.credentials(HTTP_AUTHORIZATION="Token " + login.json()["token"])
+    return client

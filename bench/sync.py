@@ -17,7 +17,7 @@ import json
 import time
 import uuid
 
-from common import machine, setup, summarise, timed
+from common import machine, setup, signed_in_client, summarise, timed
 
 
 def main() -> None:
@@ -29,19 +29,12 @@ def main() -> None:
 
     from django.db import connection
     from django.utils.timezone import now as django_now
-    from rest_framework.test import APIClient
 
     from calls.models import Call
     from responders.models import Responder
     from umcr.sync.registry import tables
 
-    client = APIClient()
-    login = client.post(
-        "/api/v1/auth/login/",
-        {"username": "alcott.clinician1", "password": "umcr-demo", "device_name": "bench"},
-        format="json",
-    )
-    client.credentials(HTTP_AUTHORIZATION="Token " + login.json()["token"])
+    client = signed_in_client("alcott.clinician1")
     responder = Responder.objects.get(user__username="alcott.clinician1")
 
     first_url = "/api/v1/sync/pull/?last_pulled_at=null&schema_version=1"

@@ -23,7 +23,6 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
 )
@@ -36,7 +35,7 @@ from referrals.choices import ReferralStatus
 from referrals.models import Referral
 
 from .choices import BackupStatus, CallStatus
-from .models import BackupRequest, Call, Outcome
+from .models import BackupRequest, Call
 
 DEFINITIONS = {
     "calls_handled": "Calls received in the period (received_at in [from, to]) that a team "
@@ -163,13 +162,10 @@ def call_queryset(period: Period, provider_id=None, division_code=None) -> Query
         qs = qs.filter(routed_provider_id=provider_id)
     if division_code:
         qs = qs.filter(division__code=division_code)
-    current = Outcome.objects.filter(call=OuterRef("pk"), superseded_by__isnull=True)
     live_backup = BackupRequest.objects.filter(call=OuterRef("pk")).exclude(
         status=BackupStatus.CANCELLED
     )
     return qs.order_by().annotate(
-        current_police=Subquery(current.values("police_involved")[:1]),
-        current_disposition=Subquery(current.values("disposition")[:1]),
         has_backup=Exists(live_backup),
     )
 
@@ -193,7 +189,7 @@ def program_figures(
     aggregates = {
         "calls_handled": Count("pk", filter=handled),
         "resolved_without_police": Count(
-            "pk", filter=handled & Q(current_police=False, has_backup=False)
+            "pk", filter=handled & Q(police_involved=False, has_backup=False)
         ),
         "calls_with_backup": Count("pk", filter=handled & Q(has_backup=True)),
         "committed_seconds": Sum(Seconds(*DURATIONS["committed"]), filter=handled),
@@ -234,7 +230,7 @@ def program_figures(
         entry["backup_requests_by_reason"][row["k"]] = row["n"]
         entry["backup_requests"] += row["n"]
     counts(calls.filter(handled), "call_type", "calls_by_type")
-    counts(calls.filter(handled), "current_disposition", "calls_by_disposition")
+    counts(calls.filter(handled).exclude(disposition=""), "disposition", "calls_by_disposition")
 
     _followup_figures(rows, period, provider_id, division_code, by)
     _referral_figures(rows, period, provider_id, division_code, by)

@@ -136,6 +136,11 @@ class Call(SyncedModel, TimeStampedModel):
     transporting_at = models.DateTimeField(null=True, blank=True, editable=False)
     cleared_at = models.DateTimeField(null=True, blank=True, editable=False)
     cancelled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Derived from the current outcome (the one nothing supersedes), for lists and figures.
+    disposition = models.CharField(
+        max_length=32, choices=Disposition.choices, blank=True, editable=False
+    )
+    police_involved = models.BooleanField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-received_at"]

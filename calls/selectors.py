@@ -110,3 +110,23 @@ def backup_requests_for_responder(*, responder: Responder) -> QuerySet[BackupReq
     return BackupRequest.objects.filter(call__in=calls).select_related(
         "call__team", "call__division", "responder__user"
     )
+
+
+def call_and_person_in_scope(*, responder: Responder, call_id, person_id):
+    """The call and person a follow-up or referral is about, each within the responder's
+    scope, or Invalid naming the one that is not. The person defaults to the call's."""
+    from umcr.errors import Invalid
+
+    from .models import Person
+    from .permissions import people_scope
+
+    call = person = None
+    if call_id is not None:
+        call = calls_for_responder(responder=responder).filter(pk=call_id).first()
+        if call is None:
+            raise Invalid({"call_id": ["No such call in your scope."]})
+    if person_id is not None:
+        person = Person.objects.filter(people_scope(responder), pk=person_id).first()
+        if person is None:
+            raise Invalid({"person_id": ["No such person in your scope."]})
+    return call, person or (call.person if call else None)

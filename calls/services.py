@@ -163,7 +163,16 @@ def check_timeline(*, events: list[StatusEvent], outcome: Outcome | None) -> Non
 
 def current_outcome(call: Call) -> Outcome | None:
     """The outcome nothing supersedes (corrections chain from the original)."""
-    return call.outcomes.filter(superseded_by__isnull=True).first()
+    return call.outcomes.filter(superseded_by__isnull=True, voided_at=None).first()
+
+
+def refresh_call_outcome(*, call: Call) -> None:
+    """Copy the current outcome's disposition and police involvement onto the call."""
+    outcome = current_outcome(call)
+    Call.objects.filter(pk=call.pk).update(
+        disposition=outcome.disposition if outcome else "",
+        police_involved=outcome.police_involved if outcome else None,
+    )
 
 
 @transaction.atomic
@@ -290,6 +299,7 @@ def record_outcome(
         responder=responder,
         device=device,
     )
+    refresh_call_outcome(call=call)
     return Written(outcome, created=True)
 
 
@@ -522,4 +532,6 @@ def void_field_record(*, record, voided_by, reason: str):
     record.save(update_fields=["voided_at", "voided_by", "void_reason", "updated_at"])
     if isinstance(record, StatusEvent):
         refresh_call_state(call=record.call)
+    if isinstance(record, Outcome):
+        refresh_call_outcome(call=record.call)
     return record

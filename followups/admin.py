@@ -2,7 +2,7 @@
 
 from django.contrib import admin, messages
 
-from umcr.admin import STAFF_ROLES, ScopedAdmin, staff_responder
+from umcr.admin import STAFF_ROLES, HistoryInline, ScopedAdmin, staff_responder
 from umcr.errors import DomainError
 
 from . import selectors, services
@@ -10,7 +10,7 @@ from .choices import FollowUpStatus
 from .models import FollowUp, FollowUpChange
 
 
-class FollowUpChangeInline(admin.TabularInline):
+class FollowUpChangeInline(HistoryInline):
     model = FollowUpChange
     fields = [
         "changed_at",
@@ -21,18 +21,6 @@ class FollowUpChangeInline(admin.TabularInline):
         "changed_by",
         "note",
     ]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return True
 
 
 class QueueFilter(admin.SimpleListFilter):

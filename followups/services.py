@@ -11,8 +11,8 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from calls.models import Call, Person
-from calls.permissions import call_scope, people_scope
+from calls.models import Person
+from calls.selectors import call_and_person_in_scope
 from calls.services import Written
 from responders.choices import Role
 from responders.models import Responder, Team
@@ -78,22 +78,16 @@ def create_followup(
     if person_id is None and call_id is None:
         raise Invalid({"person_id": ["A follow-up needs a person or a call."]})
     _check_window(not_before, due_by)
-    call = person = None
-    if call_id is not None:
-        call = Call.objects.filter(call_scope(responder), pk=call_id).first()
-        if call is None:
-            raise Invalid({"call_id": ["No such call in your scope."]})
-    if person_id is not None:
-        person = Person.objects.filter(people_scope(responder), pk=person_id).first()
-        if person is None:
-            raise Invalid({"person_id": ["No such person in your scope."]})
+    call, person = call_and_person_in_scope(
+        responder=responder, call_id=call_id, person_id=person_id
+    )
     if responder.role == Role.CLINICIAN and assigned_to_id is None and assigned_team_id is None:
         assigned_team_id = responder.team_id
     team, assignee = _assignees(responder, assigned_team_id, assigned_to_id)
     followup = FollowUp.objects.create(
         id=followup_id,
         provider_id=responder.provider_id,
-        person=person or (call.person if call else None),
+        person=person,
         call=call,
         kind=kind,
         purpose=purpose,

@@ -2,7 +2,7 @@
 
 from django.contrib import admin, messages
 
-from umcr.admin import STAFF_ROLES, ScopedAdmin, staff_responder, staff_role
+from umcr.admin import STAFF_ROLES, HistoryInline, ScopedAdmin, staff_responder, staff_role
 from umcr.errors import DomainError
 
 from . import selectors, services
@@ -38,21 +38,9 @@ class ServiceAdmin(admin.ModelAdmin):
     has_add_permission = has_change_permission
 
 
-class ReferralHistoryInline(admin.TabularInline):
+class ReferralHistoryInline(HistoryInline):
     model = ReferralStatusChange
     fields = ["changed_at", "from_status", "to_status", "changed_by", "note"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return True
 
 
 class StaleFilter(admin.SimpleListFilter):

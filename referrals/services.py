@@ -10,8 +10,7 @@ import uuid
 from django.db import transaction
 from django.utils import timezone
 
-from calls.models import Call, Person
-from calls.permissions import call_scope, people_scope
+from calls.selectors import call_and_person_in_scope
 from calls.services import Written
 from responders.choices import Role
 from responders.models import Responder
@@ -61,15 +60,9 @@ def create_referral(
         errors["person_id"] = ["A referral needs a person or a call."]
     if errors:
         raise Invalid(errors)
-    call = person = None
-    if call_id is not None:
-        call = Call.objects.filter(call_scope(responder), pk=call_id).first()
-        if call is None:
-            raise Invalid({"call_id": ["No such call in your scope."]})
-    if person_id is not None:
-        person = Person.objects.filter(people_scope(responder), pk=person_id).first()
-        if person is None:
-            raise Invalid({"person_id": ["No such person in your scope."]})
+    call, person = call_and_person_in_scope(
+        responder=responder, call_id=call_id, person_id=person_id
+    )
     assignee = None
     if assigned_to_id is not None:
         assignee = Responder.objects.filter(
@@ -81,7 +74,7 @@ def create_referral(
     referral = Referral.objects.create(
         id=referral_id,
         provider_id=responder.provider_id,
-        person=person or (call.person if call else None),
+        person=person,
         call=call,
         service=service,
         status=S.PROPOSED,

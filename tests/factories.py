@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 
 from calls.choices import BackupReason, CallSource, CallType, Disposition, EventKind
 from calls.models import BackupRequest, Call, Note, Outcome, Person, StatusEvent
+from calls.services import refresh_call_outcome
 from followups.choices import FollowUpKind, FollowUpStatus
 from followups.models import FollowUp, FollowUpChange
 from referrals.choices import ConsentMethod, ReferralStatus, ServiceCategory
@@ -220,10 +221,17 @@ class OutcomeFactory(DjangoModelFactory):
 
     class Meta:
         model = Outcome
+        skip_postgeneration_save = True
 
     call = factory.SubFactory(CallFactory)
     disposition = Disposition.RESOLVED_ON_SCENE
     occurred_at = factory.LazyFunction(timezone.now)
+
+    @factory.post_generation
+    def derived_on_call(obj, create, extracted, **kwargs):
+        # As calls.services.record_outcome does: the call carries its current outcome.
+        if create:
+            refresh_call_outcome(call=obj.call)
 
 
 class BackupRequestFactory(DjangoModelFactory):

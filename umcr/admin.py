@@ -151,6 +151,26 @@ class ScopedAdmin(ProviderScopedMixin, admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
 
+class HistoryInline(admin.TabularInline):
+    """A record's history (who changed what, when): shown to whoever sees the record, never
+    edited. Subclasses name the model and `fields`."""
+
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return list(self.fields or [])
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return True
+
+
 class ReadOnlyInline(ProviderScopedMixin, admin.TabularInline):
     """An inline of append-only field records: shown, never edited from the admin."""
 

@@ -46,20 +46,23 @@ class StrictCursorPagination(CursorPagination):
             raise ValidationError({self.cursor_query_param: ["Invalid cursor."]}) from None
 
     def get_page_size(self, request):
-        raw = request.query_params.get(self.page_size_query_param)
-        if raw is None:
-            return self.page_size
-        try:
-            size = int(raw)
-        except ValueError:
-            raise ValidationError(
-                {self.page_size_query_param: ["Must be a whole number."]}
-            ) from None
-        if not 1 <= size <= self.max_page_size:
-            raise ValidationError(
-                {self.page_size_query_param: [f"Must be between 1 and {self.max_page_size}."]}
-            )
-        return size
+        return parse_page_size(
+            request, self.page_size_query_param, self.page_size, self.max_page_size
+        )
+
+
+def parse_page_size(request, param: str, default: int, maximum: int) -> int:
+    """`?page_size=`, or a 400 naming it when it is not a whole number in range."""
+    raw = request.query_params.get(param)
+    if raw is None:
+        return default
+    try:
+        size = int(raw)
+    except ValueError:
+        raise ValidationError({param: ["Must be a whole number."]}) from None
+    if not 1 <= size <= maximum:
+        raise ValidationError({param: [f"Must be between 1 and {maximum}."]})
+    return size
 
 
 @contextmanager
@@ -72,3 +75,15 @@ def api_field_names(**renames):
         if isinstance(exc.detail, dict):
             exc.detail = {renames.get(key, key): value for key, value in exc.detail.items()}
         raise
+
+
+def strict_boolean_filter(**kwargs):
+    """A true/false query filter that refuses anything else with a 400 (django-filter's
+    BooleanFilter silently ignores `?open=maybe`)."""
+    import django_filters
+
+    return django_filters.TypedChoiceFilter(
+        choices=[("true", "true"), ("false", "false")],
+        coerce=lambda value: value == "true",
+        **kwargs,
+    )

@@ -8,7 +8,7 @@ from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .api import StrictCursorPagination
+from .api import StrictCursorPagination, strict_boolean_filter
 from .api_docs import ERROR_RESPONSES
 from .models import Notification
 
@@ -20,9 +20,7 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 
 class NotificationFilter(django_filters.FilterSet):
-    unread = django_filters.TypedChoiceFilter(
-        choices=[("true", "true"), ("false", "false")],
-        coerce=lambda value: value == "true",
+    unread = strict_boolean_filter(
         field_name="read_at",
         lookup_expr="isnull",
     )

@@ -18,6 +18,8 @@ from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
+from umcr.api import parse_page_size
+
 from ..selectors import open_filter
 
 OPEN, CLOSED = "open", "closed"
@@ -75,20 +77,9 @@ class CallQueuePagination(BasePagination):
         return list(qs[:limit])
 
     def _page_size(self, request) -> int:
-        raw = request.query_params.get(self.page_size_query_param)
-        if raw is None:
-            return self.page_size
-        try:
-            size = int(raw)
-        except ValueError:
-            raise ValidationError(
-                {self.page_size_query_param: ["Must be a whole number."]}
-            ) from None
-        if not 1 <= size <= self.max_page_size:
-            raise ValidationError(
-                {self.page_size_query_param: [f"Must be between 1 and {self.max_page_size}."]}
-            )
-        return size
+        return parse_page_size(
+            request, self.page_size_query_param, self.page_size, self.max_page_size
+        )
 
     @staticmethod
     def _cursor_for(section: str, call) -> str:

@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from umcr.access_log import log_reads
-from umcr.api import IsResponder, request_responder
+from umcr.api import IsResponder, request_responder, strict_boolean_filter
 from umcr.api_docs import ERROR_RESPONSES
 
 from .. import selectors, services
@@ -330,9 +330,7 @@ class CallBackupRequestsView(CallWriteView):
 
 class BackupRequestFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=BackupStatus.choices)
-    open = django_filters.TypedChoiceFilter(
-        choices=[("true", "true"), ("false", "false")],
-        coerce=lambda value: value == "true",
+    open = strict_boolean_filter(
         method="filter_open",
         help_text="true: not resolved or cancelled; false: resolved or cancelled.",
     )

@@ -17,7 +17,13 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from umcr.api import IsResponder, StrictCursorPagination, api_field_names, request_responder
+from umcr.api import (
+    IsResponder,
+    StrictCursorPagination,
+    api_field_names,
+    request_responder,
+    strict_boolean_filter,
+)
 from umcr.api_docs import ERROR_RESPONSES
 
 from .. import selectors, services
@@ -117,9 +123,7 @@ class ReferralFilter(django_filters.FilterSet):
         field_name="service__category", choices=ServiceCategory.choices
     )
     person = django_filters.UUIDFilter(field_name="person_id")
-    mine = django_filters.TypedChoiceFilter(
-        choices=[("true", "true"), ("false", "false")],
-        coerce=lambda value: value == "true",
+    mine = strict_boolean_filter(
         method="filter_mine",
         help_text="true: assigned to me.",
     )

@@ -386,6 +386,7 @@ class Command(BaseCommand):
                 responder=rng.choice(clinicians),
             )
         )
+        call.disposition, call.police_involved = disposition, needs_backup
         if person is not None and disposition in (
             Disposition.REFERRED_TO_SERVICES,
             Disposition.RESOLVED_ON_SCENE,
