@@ -53,9 +53,7 @@ def dashboard(request):
         "provider_id": provider.pk if provider else None,
         "division_code": division,
     }
-    total = metrics.program_figures(**common)["rows"]
-    total = total[0] if total else metrics._call_figures({})
-    weeks = metrics.program_figures(by="week", **common)["rows"]
+    total, weeks = metrics.figures_with_total(by="week", **common)
     histogram = metrics.response_time_histogram(**common)
     context = {
         **admin.site.each_context(request),

@@ -10,17 +10,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from statistics import quantiles
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import connection
 from django.db.models import (
     Aggregate,
     Avg,
     CharField,
     Count,
-    Exists,
     F,
     FloatField,
     Func,
-    OuterRef,
     Q,
     QuerySet,
     Sum,
@@ -108,16 +107,14 @@ class Seconds(Func):
         return f"((julianday({end}) - julianday({start})) * 86400.0)", (*end_params, *start_params)
 
 
-class Percentile(Aggregate):
-    """PostgreSQL's percentile_cont (continuous, interpolated)."""
+class Percentiles(Aggregate):
+    """PostgreSQL's percentile_cont (continuous, interpolated) at the median and the 90th
+    percentile, from one sort: [median, p90]."""
 
     function = "percentile_cont"
-    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = FloatField()
+    template = "%(function)s(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = ArrayField(FloatField())
     allow_distinct = False
-
-    def __init__(self, expression, fraction: float, **extra):
-        super().__init__(expression, fraction=fraction, **extra)
 
 
 DURATIONS = {
@@ -162,12 +159,7 @@ def call_queryset(period: Period, provider_id=None, division_code=None) -> Query
         qs = qs.filter(routed_provider_id=provider_id)
     if division_code:
         qs = qs.filter(division__code=division_code)
-    live_backup = BackupRequest.objects.filter(call=OuterRef("pk")).exclude(
-        status=BackupStatus.CANCELLED
-    )
-    return qs.order_by().annotate(
-        has_backup=Exists(live_backup),
-    )
+    return qs.order_by()
 
 
 def program_figures(
@@ -178,6 +170,7 @@ def program_figures(
     by: str | None = None,
     team_rate: float = 35.0,
     police_rate: float = 85.0,
+    durations_only: bool = False,
 ) -> dict:
     calls = call_queryset(period, provider_id, division_code)
     group = _group_expression(
@@ -188,30 +181,25 @@ def program_figures(
 
     aggregates = {
         "calls_handled": Count("pk", filter=handled),
-        "resolved_without_police": Count(
-            "pk", filter=handled & Q(police_involved=False, has_backup=False)
-        ),
-        "calls_with_backup": Count("pk", filter=handled & Q(has_backup=True)),
+        # Less those with a live backup request: subtracted below, from the backups query.
+        "police_free": Count("pk", filter=handled & Q(police_involved=False)),
         "committed_seconds": Sum(Seconds(*DURATIONS["committed"]), filter=handled),
     }
     for name, (start, end) in DURATIONS.items():
         both = handled & Q(**{f"{start}__isnull": False, f"{end}__isnull": False})
         aggregates[f"{name}_mean"] = Avg(Seconds(start, end), filter=both)
         if postgres:
-            aggregates[f"{name}_median"] = Percentile(Seconds(start, end), 0.5, filter=both)
-            aggregates[f"{name}_p90"] = Percentile(Seconds(start, end), 0.9, filter=both)
+            # One sort gives both the median and the 90th percentile.
+            aggregates[f"{name}_cuts"] = Percentiles(Seconds(start, end), filter=both)
     rows: dict = {}
     for row in _grouped(calls, group).annotate(**aggregates):
         rows[_label(row["g"])] = _call_figures(row)
     if not postgres:
         _python_percentiles(rows, _grouped(calls.filter(handled), group))
+    if durations_only:
+        return {"rows": [{"group": key, **value} for key, value in rows.items()]}
 
-    def counts(qs, key, figure):
-        for row in _grouped(qs, group).annotate(k=F(key), n=Count("pk")).values("g", "k", "n"):
-            entry = rows.setdefault(_label(row["g"]), _call_figures({}))
-            if row["k"] is not None:
-                entry[figure][row["k"]] = row["n"]
-
+    # Backup requests, grouped like the calls: by reason, and the calls they touch.
     backups = BackupRequest.objects.filter(call__in=calls.values("pk")).exclude(
         status=BackupStatus.CANCELLED
     )
@@ -221,6 +209,7 @@ def program_figures(
         division="call__division__code",
         provider="call__routed_provider__slug",
     )
+    handled_call = Q(call__status=CallStatus.CLEARED)
     for row in (
         _grouped(backups.order_by(), backup_group)
         .annotate(k=F("reason"), n=Count("pk"))
@@ -229,8 +218,32 @@ def program_figures(
         entry = rows.setdefault(_label(row["g"]), _call_figures({}))
         entry["backup_requests_by_reason"][row["k"]] = row["n"]
         entry["backup_requests"] += row["n"]
-    counts(calls.filter(handled), "call_type", "calls_by_type")
-    counts(calls.filter(handled).exclude(disposition=""), "disposition", "calls_by_disposition")
+    # Distinct calls per group need their own count (a call may have two reasons).
+    for row in (
+        _grouped(backups.order_by(), backup_group)
+        .annotate(
+            calls=Count("call", distinct=True, filter=handled_call),
+            police_free=Count(
+                "call", distinct=True, filter=handled_call & Q(call__police_involved=False)
+            ),
+        )
+        .values("g", "calls", "police_free")
+    ):
+        entry = rows.setdefault(_label(row["g"]), _call_figures({}))
+        entry["calls_with_backup"] = row["calls"]
+        entry["resolved_without_police"] -= row["police_free"]
+
+    # Calls by type and by disposition from one grouped count.
+    for row in (
+        _grouped(calls.filter(handled), group)
+        .annotate(t=F("call_type"), d=F("disposition"), n=Count("pk"))
+        .values("g", "t", "d", "n")
+    ):
+        entry = rows.setdefault(_label(row["g"]), _call_figures({}))
+        entry["calls_by_type"][row["t"]] = entry["calls_by_type"].get(row["t"], 0) + row["n"]
+        if row["d"]:
+            by_disposition = entry["calls_by_disposition"]
+            by_disposition[row["d"]] = by_disposition.get(row["d"], 0) + row["n"]
 
     _followup_figures(rows, period, provider_id, division_code, by)
     _referral_figures(rows, period, provider_id, division_code, by)
@@ -249,8 +262,8 @@ def _call_figures(row: dict) -> dict:
 
     figures = {
         "calls_handled": row.get("calls_handled", 0),
-        "resolved_without_police": row.get("resolved_without_police", 0),
-        "calls_with_backup": row.get("calls_with_backup", 0),
+        "resolved_without_police": row.get("police_free", 0),
+        "calls_with_backup": 0,
         "backup_requests": 0,
         "backup_requests_by_reason": {},
         "committed_hours": round((row.get("committed_seconds") or 0) / 3600, 1),
@@ -263,10 +276,11 @@ def _call_figures(row: dict) -> dict:
         "referrals_by_category": {},
     }
     for name in DURATIONS:
+        cuts = row.get(f"{name}_cuts") or [None, None]
         figures[f"{name}_minutes"] = {
             "mean": minutes(f"{name}_mean"),
-            "median": minutes(f"{name}_median"),
-            "p90": minutes(f"{name}_p90"),
+            "median": None if cuts[0] is None else round(cuts[0] / 60, 1),
+            "p90": None if cuts[1] is None else round(cuts[1] / 60, 1),
         }
     return figures
 
@@ -371,3 +385,48 @@ def response_time_histogram(*, period: Period, provider_id=None, division_code=N
         {"label": f"{low}–{high} min" if high else f"{low}+ min", "count": row[f"b{low}"]}
         for low, high in RESPONSE_BUCKETS
     ]
+
+
+ADDITIVE = (
+    "calls_handled",
+    "resolved_without_police",
+    "calls_with_backup",
+    "backup_requests",
+    "followups_due",
+    "followups_completed_on_time",
+    "referrals_made",
+    "referrals_closed",
+)
+COUNTED = (
+    "backup_requests_by_reason",
+    "calls_by_type",
+    "calls_by_disposition",
+    "referrals_by_category",
+)
+
+
+def figures_with_total(*, by: str | None = None, **common) -> tuple[dict, list[dict]]:
+    """The period's total and, with `by`, one row per group. The groups partition the
+    period, so the total's counts are the rows' sums; only times (means, percentiles,
+    committed hours) need the database again, in one query."""
+    if not by:
+        rows = program_figures(**common)["rows"]
+        return (rows[0] if rows else _finished(_call_figures({}), common)), []
+    rows = program_figures(by=by, **common)["rows"]
+    summary = program_figures(durations_only=True, **common)["rows"]
+    total = summary[0] if summary else _call_figures({})
+    total.pop("group", None)
+    for name in ADDITIVE:
+        total[name] = sum(row[name] for row in rows)
+    for name in COUNTED:
+        merged: dict = {}
+        for row in rows:
+            for key, count in row[name].items():
+                merged[key] = merged.get(key, 0) + count
+        total[name] = merged
+    return _finished(total, common), rows
+
+
+def _finished(entry: dict, common: dict) -> dict:
+    _finish(entry, common.get("team_rate", 35.0), common.get("police_rate", 85.0))
+    return entry

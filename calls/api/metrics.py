@@ -154,10 +154,7 @@ class MetricsView(APIView):
             "division_code": params.get("division"),
             **rates,
         }
-        total = metrics.program_figures(**common)["rows"]
-        rows = (
-            metrics.program_figures(by=params["by"], **common)["rows"] if params.get("by") else []
-        )
+        total, rows = metrics.figures_with_total(by=params.get("by"), **common)
         body = {
             "period": {"from": params["from"], "to": params["to"]},
             "filters": {
@@ -168,7 +165,7 @@ class MetricsView(APIView):
             },
             "rates": rates,
             "definitions": metrics.DEFINITIONS,
-            "total": total[0] if total else {},
+            "total": total,
             "rows": rows,
         }
         return Response(body)
