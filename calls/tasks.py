@@ -8,7 +8,7 @@ from django.core.mail import send_mail
 
 from responders.choices import Role
 from umcr.models import NotificationKind
-from umcr.notifications import notify
+from umcr.notifications import notify, one_line_title
 
 from .models import BackupRequest
 
@@ -31,7 +31,9 @@ def alert_backup_requested(backup_id: str) -> int:
         "call__team", "call__division", "call__routed_provider"
     ).get(pk=backup_id)
     call = backup.call
-    title = f"POLICE BACKUP: {call.team} at {call.address} ({backup.get_reason_display()})"
+    title = one_line_title(
+        f"POLICE BACKUP: {call.team} at {call.address} ({backup.get_reason_display()})"
+    )
     body = (
         f"Team {call.team} asked for police backup on call {call.cad_incident_number} "
         f"at {call.address}, {call.division}.\nReason: {backup.get_reason_display()}.\n"

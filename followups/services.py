@@ -22,8 +22,18 @@ from umcr.sync.exits import record_exits
 
 from .choices import FollowUpKind, FollowUpStatus
 from .models import FollowUp, FollowUpChange
+from .selectors import followup_scope
 
 CLOSED = (FollowUpStatus.COMPLETED, FollowUpStatus.MISSED, FollowUpStatus.CANCELLED)
+
+
+# A phone's retry finds its own record; an id that is someone else's out of sight says nothing
+# of what it holds.
+ID_TAKEN = "This id is already used by a record you cannot see; generate a new one."
+
+
+def _in_scope(followup: FollowUp, responder: Responder) -> bool:
+    return FollowUp.objects.filter(followup_scope(responder), pk=followup.pk).exists()
 
 
 def _check_window(not_before: datetime, due_by: datetime) -> None:
@@ -72,6 +82,8 @@ def create_followup(
         raise NotAllowed("Only a provider's clinicians and case managers schedule follow-ups.")
     stored = FollowUp.objects.filter(pk=followup_id).first()
     if stored is not None:
+        if stored.created_by_id != responder.pk and not _in_scope(stored, responder):
+            raise Conflict(ID_TAKEN, code="id_taken")
         return Written(stored, created=False)
     if kind not in FollowUpKind.values:
         raise Invalid({"kind": [f"Not one of {', '.join(FollowUpKind.values)}."]})

@@ -26,10 +26,11 @@ def referral_scope(responder: Responder) -> Q:
     return Q(provider_id=responder.provider_id)
 
 
+REFERRAL_RELATED = ("service", "person", "call", "referred_by__user", "assigned_to__user")
+
+
 def referrals_for_responder(*, responder: Responder) -> QuerySet[Referral]:
-    return Referral.objects.filter(referral_scope(responder)).select_related(
-        "service", "person", "call", "referred_by__user", "assigned_to__user"
-    )
+    return Referral.objects.filter(referral_scope(responder)).select_related(*REFERRAL_RELATED)
 
 
 def stale_filter(now: datetime | None = None) -> Q:

@@ -19,6 +19,7 @@ from umcr.sync import sequence
 
 from .choices import ConsentMethod, ReferralStatus
 from .models import CLOSED_REFERRAL_STATUSES, Referral, ReferralStatusChange, Service
+from .selectors import referral_scope
 
 S = ReferralStatus
 ALLOWED_MOVES = {
@@ -47,6 +48,13 @@ def create_referral(
         raise NotAllowed("Only a provider's clinicians and case managers make referrals.")
     stored = Referral.objects.filter(pk=referral_id).first()
     if stored is not None:
+        seen = Referral.objects.filter(referral_scope(responder), pk=stored.pk).exists()
+        if stored.referred_by_id != responder.pk and not seen:
+            # A retry finds its own record; someone else's says nothing of what it holds.
+            raise Conflict(
+                "This id is already used by a record you cannot see; generate a new one.",
+                code="id_taken",
+            )
         return Written(stored, created=False)
     errors: dict = {}
     if consent_given is not True:

@@ -11,6 +11,9 @@ from responders.models import Responder
 
 from .errors import Invalid
 
+# A router lookup that only matches a UUID (any case), so a malformed id is a 404, not a query.
+UUID_PATTERN = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+
 
 def request_responder(request) -> Responder:
     """The signed-in responder (loaded with the token in one query)."""

@@ -10,10 +10,20 @@ from django.utils import timezone
 
 from .models import Notification
 
+TITLE_LENGTH = Notification._meta.get_field("title").max_length
+
+
+def one_line_title(text: str, limit: int = TITLE_LENGTH) -> str:
+    """A title fit for the column and for an email subject: one line, at most `limit` long
+    (addresses and names come from the desk and can be long or hold line breaks)."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
 
 def notify(*, recipient, kind: str, title: str, body: str, dedupe_key: str, call=None):
     """Store a notification for `recipient` and email it; a repeat of `dedupe_key` is a no-op.
     Returns (notification, created)."""
+    title = one_line_title(title)
     existing = Notification.objects.filter(dedupe_key=dedupe_key).first()
     if existing is not None:
         return existing, False

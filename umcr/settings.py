@@ -207,6 +207,8 @@ EMAIL_BACKEND = env.str(
     else "django.core.mail.backends.smtp.EmailBackend",
 )
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="umcr@localhost")
+# A hung mail server must not hold a worker past the task timeout (60 s).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 
 # --- Locale, static ----------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -228,7 +230,9 @@ WHITENOISE_USE_FINDERS = DEBUG
 
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+if REST_FRAMEWORK["NUM_PROXIES"]:
+    # Only behind a trusted proxy, which sets (and strips any client's) X-Forwarded-Proto.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LOGGING = {
     "version": 1,

@@ -5,7 +5,6 @@ comes from the selectors (outside it: 404); the rules (409, 403) from the servic
 """
 
 import django_filters
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -14,6 +13,7 @@ from drf_spectacular.utils import (
     extend_schema_field,
 )
 from rest_framework import generics, status
+from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 from rest_framework.views import APIView
 

@@ -3,13 +3,19 @@
 import uuid
 
 import django_filters
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
-from umcr.api import IsResponder, StrictCursorPagination, api_field_names, request_responder
+from umcr.api import (
+    UUID_PATTERN,
+    IsResponder,
+    StrictCursorPagination,
+    api_field_names,
+    request_responder,
+)
 from umcr.api_docs import ERROR_RESPONSES
 
 from .. import selectors, services
@@ -82,7 +88,7 @@ class FollowUpViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     permission_classes = [IsResponder]
     filterset_class = FollowUpFilter
     pagination_class = DueFirst
-    lookup_value_regex = "[0-9a-f-]{36}"
+    lookup_value_regex = UUID_PATTERN
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

@@ -3,7 +3,6 @@
 import uuid
 
 import django_filters
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -15,9 +14,11 @@ from drf_spectacular.utils import (
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from umcr.api import (
+    UUID_PATTERN,
     IsResponder,
     StrictCursorPagination,
     api_field_names,
@@ -164,7 +165,7 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     permission_classes = [IsResponder]
     filterset_class = ReferralFilter
     pagination_class = OldestChangeFirst
-    lookup_value_regex = "[0-9a-f-]{36}"
+    lookup_value_regex = UUID_PATTERN
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -178,8 +179,10 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return ReferralDetailSerializer if self.action == "retrieve" else ReferralSerializer
 
     def detail_body(self, referral) -> dict:
+        # Not through the scope: a referral its maker can no longer see (the call went to
+        # another team) is still shown to them on a retry.
         fresh = (
-            selectors.referrals_for_responder(responder=request_responder(self.request))
+            Referral.objects.select_related(*selectors.REFERRAL_RELATED)
             .prefetch_related("history__changed_by__user")
             .get(pk=referral.pk)
         )

@@ -589,6 +589,24 @@ def test_backup_request_emails_the_desk_the_supervisors_and_the_providers_alert_
     assert Notification.objects.filter(emailed_at__isnull=False).count() == 2
 
 
+def test_backup_alert_on_a_long_address_with_line_breaks_is_sent_with_a_one_line_title(
+    desk, django_capture_on_commit_callbacks
+):
+    address = "1200 W 7th St, rear lot behind the laundromat,\nnear the alley " + "x" * 140
+    pair = team_pair(address=address[:200])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(pair.first.client, backups_url(pair.call), backup_body(minutes_ago(1)))
+
+    assert response.status_code == 201
+    alert = Notification.objects.get(recipient=desk.responder.user)
+    assert len(alert.title) == 200 and "\n" not in alert.title
+    assert alert.title.startswith("POLICE BACKUP:") and alert.title.endswith("…")
+    assert [
+        message.subject for message in mail.outbox if desk.responder.user.email in message.to
+    ] == [alert.title]
+
+
 def test_backup_request_posted_again_returns_200_and_alerts_no_one_twice(
     pair, desk, django_capture_on_commit_callbacks
 ):

@@ -114,6 +114,42 @@ def test_scheduling_the_same_id_again_returns_the_stored_follow_up(alcott):
     assert FollowUpChange.objects.filter(followup_id=body["id"]).count() == 1
 
 
+def test_scheduling_with_the_id_of_another_providers_follow_up_is_409_and_reveals_nothing(
+    alcott, exodus
+):
+    theirs = open_followup(exodus, purpose="Check on the eviction notice.")
+
+    response = api_as(alcott.clinician).post(
+        FOLLOWUPS, followup_body(id=str(theirs.pk), call=alcott.call.pk), format="json"
+    )
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "id_taken"
+    assert "eviction" not in response.content.decode()
+    assert exodus.person.family_name not in response.content.decode()
+
+
+@pytest.mark.parametrize("move", ["complete", "cancel"])
+def test_a_malformed_follow_up_id_in_a_move_url_is_404(alcott, move):
+    response = api_as(alcott.case_manager).post(
+        f"{FOLLOWUPS}000000000000000000000000000000000000/{move}/",
+        move_body(move, alcott),
+        format="json",
+    )
+
+    assert response.status_code == 404
+    assert response.json()["detail"]
+
+
+def test_an_upper_case_follow_up_id_finds_the_follow_up(alcott):
+    followup = open_followup(alcott)
+
+    response = api_as(alcott.case_manager).get(followup_url(str(followup.pk).upper()))
+
+    assert response.status_code == 200
+    assert response.json()["id"] == str(followup.pk)
+
+
 def test_case_manager_schedules_a_phone_call_with_a_person_for_themselves(alcott):
     body = followup_body(
         person=alcott.person.pk, kind="phone_call", assigned_to=alcott.case_manager.pk

@@ -105,6 +105,31 @@ def test_referring_the_same_id_again_returns_the_stored_referral(alcott, shelter
     assert ReferralStatusChange.objects.count() == 1
 
 
+def test_referring_with_the_id_of_another_providers_referral_is_409_and_reveals_nothing(
+    alcott, exodus, shelter
+):
+    theirs = referral_in(exodus, notes="Needs detox intake; on probation.")
+
+    response = api_as(alcott.clinician).post(
+        REFERRALS, referral_body(shelter, id=str(theirs.pk), call=alcott.call.pk), format="json"
+    )
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "id_taken"
+    assert "probation" not in response.content.decode()
+
+
+def test_a_malformed_referral_id_in_the_status_url_is_404(alcott):
+    response = api_as(alcott.case_manager).post(
+        f"{REFERRALS}000000000000000000000000000000000000/status/",
+        {"status": "accepted"},
+        format="json",
+    )
+
+    assert response.status_code == 404
+    assert response.json()["detail"]
+
+
 def test_case_manager_refers_a_person_and_assigns_themselves(alcott, shelter):
     body = referral_body(
         shelter,
