@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
+from django.utils import timezone
 
 from responders.models import Division, Provider
 from umcr.admin import staff_responder, staff_role
@@ -18,9 +19,10 @@ from .choices import BackupReason, Disposition
 
 def _date(raw: str | None, default: date) -> date:
     try:
-        return date.fromisoformat(raw) if raw else default
+        day = date.fromisoformat(raw) if raw else default
     except ValueError:
         return default
+    return day if metrics.Period.EARLIEST <= day <= metrics.Period.LATEST else default
 
 
 def _bars(counts: dict, labels: dict | None = None) -> list[dict]:
@@ -35,7 +37,7 @@ def _bars(counts: dict, labels: dict | None = None) -> list[dict]:
 def dashboard(request):
     if not request.user.is_superuser and staff_role(request) is None:
         raise PermissionDenied
-    today = date.today()
+    today = timezone.localdate()
     last = _date(request.GET.get("to"), today)
     first = _date(request.GET.get("from"), last - timedelta(days=89))
     if first > last:

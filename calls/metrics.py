@@ -9,6 +9,7 @@ embedded SQLite demo has no such aggregate and computes them from the durations.
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from statistics import quantiles
+from typing import ClassVar
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import connection
@@ -78,6 +79,11 @@ GROUPINGS = ("month", "week", "division", "provider")
 class Period:
     start: datetime
     end: datetime  # exclusive
+
+    # Days figures can be asked for: far wider than any program's history, and far enough
+    # inside the calendar's ends that a period's arithmetic cannot overflow.
+    EARLIEST: ClassVar[date] = date(2000, 1, 1)
+    LATEST: ClassVar[date] = date(2199, 12, 31)
 
     @classmethod
     def from_dates(cls, first: date, last: date) -> "Period":

@@ -259,6 +259,21 @@ def test_supervisor_cannot_attach_another_providers_person_to_a_call(
     assert call.person_id != stranger.pk
 
 
+def test_call_change_form_cannot_move_the_team_only_the_reassign_action_can(
+    supervisor_client, alcott
+):
+    team = TeamFactory(provider=alcott, call_sign="ALCOTT-1")
+    call = CallFactory(team=team)
+    other = TeamFactory(provider=alcott, call_sign="ALCOTT-2")
+    data = change_form_data(supervisor_client.get(change_url(call)))
+    data["team"] = other.pk
+
+    supervisor_client.post(change_url(call), data)
+
+    call.refresh_from_db()
+    assert call.team_id == team.pk
+
+
 def test_supervisor_cannot_see_django_users(supervisor_client):
     response = supervisor_client.get("/admin/auth/user/")
 

@@ -8,6 +8,7 @@ five in March.
 import re
 
 import pytest
+from django.utils import timezone
 
 from tests.calls.routing_helpers import DASHBOARD, local, timed_call
 from tests.factories import (
@@ -123,6 +124,16 @@ def test_dashboard_period_filter_excludes_calls_outside_it(supervisor_admin):
     response = supervisor_admin.get(DASHBOARD, {"from": "2025-01-01", "to": "2025-01-31"})
 
     assert calls_handled_card(response) == "1"
+
+
+@pytest.mark.parametrize("to", ["0001-01-01", "9999-12-31", "not a date"])
+def test_dashboard_falls_back_to_the_last_90_days_on_an_impossible_end(supervisor_admin, to):
+    response = supervisor_admin.get(DASHBOARD, {"to": to})
+
+    assert response.status_code == 200
+    first, last = response.context["first"], response.context["last"]
+    assert last == timezone.localdate()
+    assert (last - first).days == 89
 
 
 def test_dashboard_division_filter(supervisor_admin):

@@ -3,9 +3,10 @@
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 
 from django.conf import settings
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import renderers, serializers
@@ -38,7 +39,11 @@ class MetricsQuerySerializer(serializers.Serializer):
         return fields
 
     def validate(self, attrs):
-        last = attrs.get("to") or date.today()
+        earliest, latest = metrics.Period.EARLIEST, metrics.Period.LATEST
+        for name in ("from", "to"):
+            if name in attrs and not earliest <= attrs[name] <= latest:
+                raise serializers.ValidationError({name: [f"Must be from {earliest} to {latest}."]})
+        last = attrs.get("to") or timezone.localdate()
         first = attrs.get("from") or last - timedelta(days=364)
         if first > last:
             raise serializers.ValidationError({"from": ["Must not be after `to`."]})
