@@ -183,12 +183,7 @@ class IntakeRefusalAdmin(admin.ModelAdmin):
     list_display = ["refused_at", "source", "cad_incident_number", "reasons"]
     search_fields = ["cad_incident_number"]
     date_hierarchy = "refused_at"
-    # The team moves only by the Reassign action (or POST /calls/{id}/assign/), which records
-    # the dispatch, tells the teams and takes the call off the old team's phones; the person
-    # only by the phones that identify them. Editing either here would skip all of that.
     readonly_fields = [
-        "team",
-        "person",
         "source",
         "cad_incident_number",
         "payload",

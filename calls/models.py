@@ -253,15 +253,17 @@ class Note(FieldRecord):
 
 
 class Outcome(FieldRecord):
-    """How a call ended. A correction is a new outcome that `supersedes` the previous one;
-    the call's outcome is the one nothing supersedes."""
+    """How a call ended. A correction is a new outcome that `supersedes` the current one;
+    the call's outcome is its newest one not voided (`Outcome.current_of`). Voiding a
+    correction entered in error brings back the one it corrected; voiding every outcome
+    lets the team record the outcome afresh."""
 
     call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="outcomes")
     disposition = models.CharField(max_length=32, choices=Disposition.choices)
     police_involved = models.BooleanField(default=False)
     people_served = models.PositiveSmallIntegerField(default=1)
     summary = models.TextField(blank=True)
-    supersedes = models.OneToOneField(
+    supersedes = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,
         null=True,
@@ -272,11 +274,18 @@ class Outcome(FieldRecord):
     class Meta:
         ordering = ["occurred_at", "created_at"]
         constraints = [
-            # One original outcome per call; corrections chain from it one at a time.
+            # One original outcome per call; corrections chain from it one at a time. Voided
+            # rows are out of the chain, so a row may be corrected again once the correction
+            # of it was voided.
             models.UniqueConstraint(
                 fields=["call"],
-                condition=Q(supersedes__isnull=True),
+                condition=Q(supersedes__isnull=True, voided_at__isnull=True),
                 name="outcome_one_original_per_call",
+            ),
+            models.UniqueConstraint(
+                fields=["supersedes"],
+                condition=Q(voided_at__isnull=True),
+                name="outcome_superseded_once",
             ),
             models.CheckConstraint(
                 condition=Q(disposition__in=Disposition.values), name="outcome_disposition_valid"
@@ -288,6 +297,14 @@ class Outcome(FieldRecord):
 
     def __str__(self) -> str:
         return f"{self.get_disposition_display()} ({self.call_id})"
+
+    @staticmethod
+    def current_of(outcomes) -> "Outcome | None":
+        """The call's outcome among `outcomes` (one call's, voided ones or not): the newest
+        one not voided. Every correction supersedes the outcome current when it was written,
+        so this is the end of the chain once voided rows are left out."""
+        live = [o for o in outcomes if o.voided_at is None]
+        return max(live, key=lambda o: (o.created_seq, o.created_at), default=None)
 
 
 class BackupRequest(FieldRecord):

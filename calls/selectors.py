@@ -38,7 +38,7 @@ def open_filter(is_open: bool) -> Q:
 
 
 def current_outcome_prefetch() -> Prefetch:
-    """A call's outcome that nothing supersedes, as a one-item list in `to_attr`.
+    """A call's outcomes not voided, for attach_current_outcomes to pick the current one.
 
     Not a NOT EXISTS in SQL: a call has one or two outcomes, and picking the current one in
     Python keeps the query a plain index lookup by call."""
@@ -51,9 +51,8 @@ def attach_current_outcomes(calls, to_attr: str = "current_outcomes"):
     """Set `current_outcomes` on calls fetched with current_outcome_prefetch()."""
     calls = list(calls)
     for call in calls:
-        outcomes = getattr(call, "_outcomes", [])
-        superseded = {o.supersedes_id for o in outcomes}
-        setattr(call, to_attr, [o for o in outcomes if o.pk not in superseded])
+        current = Outcome.current_of(getattr(call, "_outcomes", []))
+        setattr(call, to_attr, [current] if current else [])
     return calls
 
 

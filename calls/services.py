@@ -162,8 +162,8 @@ def check_timeline(*, events: list[StatusEvent], outcome: Outcome | None) -> Non
 
 
 def current_outcome(call: Call) -> Outcome | None:
-    """The outcome nothing supersedes (corrections chain from the original)."""
-    return call.outcomes.filter(superseded_by__isnull=True, voided_at=None).first()
+    """The call's outcome: its newest one not voided (`Outcome.current_of`)."""
+    return call.outcomes.filter(voided_at=None).order_by("-created_seq", "-created_at").first()
 
 
 def refresh_call_outcome(*, call: Call) -> None:

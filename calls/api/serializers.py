@@ -302,10 +302,8 @@ class CallDetailSerializer(CallListItemSerializer):
 
     @extend_schema_field(OutcomeSerializer(allow_null=True))
     def get_outcome(self, call):
-        outcomes = list(call.outcomes.all())
-        superseded = {o.supersedes_id for o in outcomes}
-        current = [o for o in outcomes if o.pk not in superseded]
-        return OutcomeSerializer(current[0]).data if current else None
+        current = Outcome.current_of(call.outcomes.all())
+        return OutcomeSerializer(current).data if current else None
 
 
 # --- input ---------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from django.utils import timezone
 from calls import services
 from calls.choices import Disposition
 from tests.factories import CallFactory, ClinicianFactory, UserFactory
+from umcr.errors import Conflict
 
 pytestmark = pytest.mark.django_db
 
@@ -58,3 +59,62 @@ def test_voiding_the_only_outcome_clears_the_calls_disposition():
 
     call.refresh_from_db()
     assert (call.disposition, call.police_involved) == ("", None)
+
+
+def void(outcome) -> None:
+    services.void_field_record(record=outcome, voided_by=UserFactory(), reason="entered in error")
+
+
+def test_voiding_a_correction_brings_back_the_outcome_it_corrected():
+    clinician = ClinicianFactory()
+    call = CallFactory(team=clinician.team)
+    first = record(call, clinician, Disposition.RESOLVED_ON_SCENE)
+    correction = record(call, clinician, Disposition.HANDED_TO_POLICE, True, supersedes=first.pk)
+
+    void(correction)
+
+    call.refresh_from_db()
+    assert (call.disposition, call.police_involved) == (Disposition.RESOLVED_ON_SCENE, False)
+    assert services.current_outcome(call) == first
+
+
+def test_the_outcome_a_voided_correction_corrected_can_be_corrected_again():
+    clinician = ClinicianFactory()
+    call = CallFactory(team=clinician.team)
+    first = record(call, clinician, Disposition.RESOLVED_ON_SCENE)
+    void(record(call, clinician, Disposition.HANDED_TO_POLICE, True, supersedes=first.pk))
+
+    second = record(call, clinician, Disposition.REFERRED_TO_SERVICES, supersedes=first.pk)
+
+    call.refresh_from_db()
+    assert second.supersedes == first
+    assert call.disposition == Disposition.REFERRED_TO_SERVICES
+    assert services.current_outcome(call) == second
+
+
+def test_after_voiding_the_only_outcome_the_team_records_it_afresh():
+    clinician = ClinicianFactory()
+    call = CallFactory(team=clinician.team)
+    void(record(call, clinician, Disposition.REFUSED_SERVICES))
+
+    fresh = record(call, clinician, Disposition.TRANSPORTED_VOLUNTARILY)
+
+    call.refresh_from_db()
+    assert fresh.supersedes is None
+    assert (call.disposition, services.current_outcome(call)) == (
+        Disposition.TRANSPORTED_VOLUNTARILY,
+        fresh,
+    )
+
+
+def test_a_correction_naming_a_voided_outcome_is_409():
+    clinician = ClinicianFactory()
+    call = CallFactory(team=clinician.team)
+    first = record(call, clinician, Disposition.RESOLVED_ON_SCENE)
+    correction = record(call, clinician, Disposition.HANDED_TO_POLICE, True, supersedes=first.pk)
+    void(correction)
+
+    with pytest.raises(Conflict) as excinfo:
+        record(call, clinician, Disposition.TRANSPORTED_VOLUNTARILY, supersedes=correction.pk)
+
+    assert excinfo.value.code == "stale_outcome"
