@@ -35,19 +35,24 @@ def people_scope(responder: Responder) -> Q:
     their pair recorded or visits; for provider staff those their provider recorded."""
     if responder.role == Role.DISPATCHER:
         return Q()
-    from followups.models import FollowUp
 
-    on_calls = Exists(Call.objects.filter(call_scope(responder), person=OuterRef("pk")))
     if responder.role == Role.CLINICIAN:
         if responder.team_id is None:
             return Q(pk__in=[])
-        visited = Exists(
-            FollowUp.objects.filter(assigned_team_id=responder.team_id, person=OuterRef("pk"))
-        )
-        return Q(on_calls) | Q(visited) | Q(created_by__team_id=responder.team_id)
+        return team_people_scope(responder.team_id)
+    on_calls = Exists(Call.objects.filter(call_scope(responder), person=OuterRef("pk")))
     if responder.provider_id is None:
         return Q(pk__in=[])
     return Q(on_calls) | Q(provider_id=responder.provider_id)
+
+
+def team_people_scope(team_id: int) -> Q:
+    """The people a pair sees: on its calls, visited by it, or recorded by it."""
+    from followups.models import FollowUp
+
+    on_calls = Exists(Call.objects.filter(team_id=team_id, person=OuterRef("pk")))
+    visited = Exists(FollowUp.objects.filter(assigned_team_id=team_id, person=OuterRef("pk")))
+    return Q(on_calls) | Q(visited) | Q(created_by__team_id=team_id)
 
 
 def can_see_call(responder: Responder, call: Call) -> bool:

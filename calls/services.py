@@ -115,9 +115,12 @@ def _replay(model, record_id: uuid.UUID, call: Call, **same):
 
 
 def _locked_call(call: Call) -> Call:
-    # Events on one call are applied one at a time, so two clinicians posting at once
-    # both see each other's events when the timeline is checked. The sync counter is
-    # taken first: the lock order every writer follows (umcr/sync/sequence.py).
+    # Writes on one call are applied one at a time, so two clinicians posting at once
+    # both see each other's events when the timeline is checked, a retry in flight finds
+    # the first attempt's row (a replay, not a key clash), and who may write is checked
+    # again on the locked row (a reassignment may have committed since the call was read).
+    # The sync counter is taken first: the lock order every writer follows
+    # (umcr/sync/sequence.py).
     sequence.hold()
     return Call.objects.select_for_update().get(pk=call.pk)
 
@@ -192,6 +195,7 @@ def record_status_event(
     stored = _replay(StatusEvent, event_id, call, kind=kind, occurred_at=occurred_at)
     if stored is not None:
         return Written(stored, created=False)
+    permissions.check_can_post_event(responder, call, kind)  # on the locked row: see _locked_call
     if call.team_id is None and kind != EventKind.CANCELLED:
         raise Conflict("The call is not assigned to a team yet.", code="not_assigned")
     event = StatusEvent(
@@ -225,9 +229,11 @@ def add_note(
     _check_occurred_at(written_at, "written_at")
     if not body.strip():
         raise Invalid({"body": ["A note needs some text."]})
+    call = _locked_call(call)
     stored = _replay(Note, note_id, call, body=body, amends_id=amends)
     if stored is not None:
         return Written(stored, created=False)
+    permissions.check_can_write_field_record(responder, call, "notes")
     if amends is not None and not Note.objects.filter(pk=amends, call=call).exists():
         raise Invalid({"amends": ["No note with this id on this call."]})
     note = Note.objects.create(
@@ -266,6 +272,7 @@ def record_outcome(
     stored = _replay(Outcome, outcome_id, call, disposition=disposition, supersedes_id=supersedes)
     if stored is not None:
         return Written(stored, created=False)
+    permissions.check_can_write_field_record(responder, call, "outcomes")
     if call.status == CallStatus.CANCELLED and disposition != Disposition.CANCELLED:
         raise Conflict("The call was cancelled; its only outcome can be 'cancelled'.")
     current = current_outcome(call)
@@ -320,9 +327,11 @@ def request_backup(
     _check_occurred_at(occurred_at)
     if reason == "other" and not details.strip():
         raise Invalid({"details": ["Say what is happening when the reason is 'other'."]})
+    call = _locked_call(call)
     stored = _replay(BackupRequest, request_id, call, reason=reason)
     if stored is not None:
         return Written(stored, created=False)
+    permissions.check_can_write_field_record(responder, call, "backup requests")
     if not call.is_open:
         raise Conflict(
             f"The call is {call.status}; call the desk directly for police.", code="call_closed"
@@ -498,6 +507,14 @@ def assign_call(*, call: Call, team, assigned_by: Responder, occurred_at: dateti
     Call.objects.filter(pk=call.pk).update(
         team=team, routed_provider_id=team.provider_id, updated_at=timezone.now()
     )
+    if previous is not None and call.person_id is not None:
+        # The person leaves the previous pair's phones too, unless the pair still sees them
+        # (another of its calls, a visit it was given, a record it made).
+        still_seen = Person.objects.filter(
+            permissions.team_people_scope(previous), pk=call.person_id
+        ).exists()
+        if not still_seen:
+            record_exits("people", [call.person_id], f"team:{previous}")
     for qs in children.values():
         qs.touch()
     if call.person_id is not None:

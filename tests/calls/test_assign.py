@@ -25,6 +25,7 @@ from tests.factories import (
     CaseManagerFactory,
     ClinicianFactory,
     DispatcherFactory,
+    PersonFactory,
     ProviderFactory,
     StatusEventFactory,
     SupervisorFactory,
@@ -276,6 +277,39 @@ def test_previous_teams_phone_loses_the_calls_events(call, first_team, second_te
     )
 
     assert event_ids <= deleted_ids(pull(phone, cursor), "status_events")
+
+
+@SYNC_DB
+@pytest.mark.usefixtures("sync_counter")
+def test_previous_teams_phone_loses_the_person_it_saw_only_through_the_call(first_team, alcott):
+    TeamFactory(provider=alcott, call_sign="ALCOTT-2")
+    person = PersonFactory(provider=alcott)
+    call = CallFactory(team=first_team, person=person)
+    phone = client_for(ClinicianFactory(team=first_team))
+    cursor = pull(phone)["timestamp"]
+
+    client_for(SupervisorFactory(provider=alcott)).post(
+        assign_url(call), {"team": "ALCOTT-2"}, format="json"
+    )
+
+    assert str(person.pk) in deleted_ids(pull(phone, cursor), "people")
+
+
+@SYNC_DB
+@pytest.mark.usefixtures("sync_counter")
+def test_previous_teams_phone_keeps_a_person_it_still_has_another_call_with(first_team, alcott):
+    TeamFactory(provider=alcott, call_sign="ALCOTT-2")
+    person = PersonFactory(provider=alcott)
+    call = CallFactory(team=first_team, person=person)
+    CallFactory(team=first_team, person=person)
+    phone = client_for(ClinicianFactory(team=first_team))
+    cursor = pull(phone)["timestamp"]
+
+    client_for(SupervisorFactory(provider=alcott)).post(
+        assign_url(call), {"team": "ALCOTT-2"}, format="json"
+    )
+
+    assert str(person.pk) not in deleted_ids(pull(phone, cursor), "people")
 
 
 @SYNC_DB
