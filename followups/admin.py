@@ -56,9 +56,25 @@ class FollowUpAdmin(ScopedAdmin):
     search_fields = ["purpose", "person__given_name", "person__family_name"]
     date_hierarchy = "due_by"
     list_select_related = ["person", "assigned_team", "assigned_to__user"]
-    raw_id_fields = ["person", "call", "next_followup"]
-    readonly_fields = ["status", "closed_at", "created_by"]
+    # Everything that moves a follow-up (its window, its assignee, its closing) goes through
+    # the actions and the API, which write the history and take it off the old assignee's
+    # phones; the form edits only the purpose. Follow-ups are scheduled through the API.
+    readonly_fields = [
+        "person",
+        "call",
+        "kind",
+        "not_before",
+        "due_by",
+        "assigned_team",
+        "assigned_to",
+        "status",
+        "outcome",
+        "closed_at",
+        "next_followup",
+        "created_by",
+    ]
     change_roles = STAFF_ROLES
+    add_roles = ()
     inlines = [FollowUpChangeInline]
     actions = ["assign_to_me", "mark_completed", "mark_missed", "cancel"]
 

@@ -3,6 +3,9 @@
 The lifecycle rules (which moves are allowed) live in services.py.
 """
 
+import re
+
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -12,6 +15,39 @@ from umcr.models import ClientRecord, TimeStampedModel
 from umcr.sync.base import SyncedModel
 
 from .choices import ConsentMethod, ReferralStatus, ServiceCategory
+
+WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+_CLOCK = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$")
+
+
+def validate_hours(value) -> None:
+    """Opening hours as `is_open_now` reads them: {"always": true}, or weekday keys, each a
+    list of ["HH:MM", "HH:MM"] ranges; "24:00" may close a range; a range that ends before
+    it starts runs past midnight (["18:00", "07:00"])."""
+    if not isinstance(value, dict):
+        raise ValidationError('Hours are an object, e.g. {"mon": [["08:00", "17:00"]]}.')
+    for key, ranges in value.items():
+        if key == "always":
+            if not isinstance(ranges, bool):
+                raise ValidationError('"always" is true or false.')
+            continue
+        if key not in WEEKDAYS:
+            raise ValidationError(f'Unknown day "{key}": use {", ".join(WEEKDAYS)} or always.')
+        if not isinstance(ranges, list):
+            raise ValidationError(f'"{key}" is a list of ["HH:MM", "HH:MM"] ranges.')
+        for span in ranges:
+            ok = (
+                isinstance(span, list)
+                and len(span) == 2
+                and all(isinstance(t, str) for t in span)
+                and _CLOCK.match(span[0])
+                and (_CLOCK.match(span[1]) or span[1] == "24:00")
+                and span[0] != span[1]
+            )
+            if not ok:
+                raise ValidationError(
+                    f'"{key}": {span!r} is not a ["HH:MM", "HH:MM"] range of two different times.'
+                )
 
 
 class Service(SyncedModel, TimeStampedModel):
@@ -32,9 +68,10 @@ class Service(SyncedModel, TimeStampedModel):
     hours = models.JSONField(
         default=dict,
         blank=True,
+        validators=[validate_hours],
         help_text=(
             'Opening hours by weekday, e.g. {"mon": [["08:00", "17:00"]], ...}; '
-            '{"always": true} for around the clock.'
+            '["18:00", "07:00"] runs past midnight; {"always": true} for around the clock.'
         ),
     )
     hours_text = models.CharField(

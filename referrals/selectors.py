@@ -8,11 +8,10 @@ from django.utils import timezone
 from responders.choices import Role
 from responders.models import Responder
 
-from .models import CLOSED_REFERRAL_STATUSES, Referral, Service
+from .models import CLOSED_REFERRAL_STATUSES, WEEKDAYS, Referral, Service
 
 # A referral with no change for this long shows in the case manager's queue.
 STALE_AFTER = timedelta(days=14)
-WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
 def referral_scope(responder: Responder) -> Q:
@@ -38,14 +37,33 @@ def stale_filter(now: datetime | None = None) -> Q:
     return ~Q(status__in=CLOSED_REFERRAL_STATUSES) & Q(status_changed_at__lt=now - STALE_AFTER)
 
 
+def _ranges(hours: dict, day: str) -> list[tuple[str, str]]:
+    """The day's well-formed ranges. Hours are validated on save (validate_hours); rows
+    written around that (a shell, an import) must not break the directory, so the rest is
+    left out."""
+    ranges = hours.get(day)
+    if not isinstance(ranges, list):
+        return []
+    return [
+        (span[0], span[1])
+        for span in ranges
+        if isinstance(span, list) and len(span) == 2 and all(isinstance(t, str) for t in span)
+    ]
+
+
 def is_open_now(service: Service, at: datetime | None = None) -> bool:
-    """Whether the service's opening hours (local time) include `at`."""
-    hours = service.hours or {}
-    if hours.get("always"):
+    """Whether the service's opening hours (local time) include `at`; a range that ends
+    before it starts runs past midnight into the next day."""
+    hours = service.hours if isinstance(service.hours, dict) else {}
+    if hours.get("always") is True:
         return True
     local = timezone.localtime(at or timezone.now())
     clock = local.strftime("%H:%M")
-    return any(start <= clock < end for start, end in hours.get(WEEKDAYS[local.weekday()], []))
+    today, yesterday = WEEKDAYS[local.weekday()], WEEKDAYS[local.weekday() - 1]
+    for start, end in _ranges(hours, today):
+        if start <= clock < end or (end < start and clock >= start):
+            return True
+    return any(end < start and clock < end for start, end in _ranges(hours, yesterday))
 
 
 def directory(*, text: str = "", category: str = "", division: str = "") -> QuerySet[Service]:

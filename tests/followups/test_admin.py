@@ -23,6 +23,7 @@ from tests.followups.helpers import (
     provider_staff,
     run_admin_action,
 )
+from tests.test_admin_scoping import change_form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -252,3 +253,32 @@ def test_follow_up_page_of_another_provider_sends_the_case_manager_away(case_man
     assert response.status_code == 302
     assert response["Location"] == reverse("admin:index")
     assert "Exodus-only purpose text" not in response.content.decode()
+
+
+def test_follow_up_form_cannot_move_the_window_or_the_assignee(case_manager_admin, alcott):
+    followup = scheduled(alcott)
+    window = (followup.not_before, followup.due_by, followup.assigned_team_id)
+    data = change_form_data(case_manager_admin.get(admin_change(followup)))
+    data.update(
+        {
+            "purpose": "Bring the bus pass.",
+            "due_by_0": "2030-01-01",
+            "due_by_1": "09:00:00",
+            "assigned_team": "",
+            "status": "completed",
+        }
+    )
+
+    response = case_manager_admin.post(admin_change(followup), data)
+
+    assert response.status_code == 302
+    followup.refresh_from_db()
+    assert followup.purpose == "Bring the bus pass."
+    assert (followup.not_before, followup.due_by, followup.assigned_team_id) == window
+    assert followup.status == FollowUpStatus.SCHEDULED
+
+
+def test_follow_ups_are_not_added_in_the_admin(case_manager_admin):
+    response = case_manager_admin.get(reverse("admin:followups_followup_add"))
+
+    assert response.status_code == 403

@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime, timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -276,7 +277,35 @@ WEEKDAY_OFFICE = {d: [["08:00", "12:00"], ["13:00", "17:00"]] for d in ("mon", "
         (WEEKDAY_OFFICE, local("fri", "17:00"), False),
         (WEEKDAY_OFFICE, local("wed", "10:00"), False),
         ({"sat": [["00:00", "24:00"]]}, local("sat", "23:59"), True),
+        # A night shelter: Friday 18:00 to Saturday 07:00.
+        ({"fri": [["18:00", "07:00"]]}, local("fri", "17:59"), False),
+        ({"fri": [["18:00", "07:00"]]}, local("fri", "23:30"), True),
+        ({"fri": [["18:00", "07:00"]]}, local("sat", "06:59"), True),
+        ({"fri": [["18:00", "07:00"]]}, local("sat", "07:00"), False),
+        # Sunday night runs into Monday morning.
+        ({"sun": [["22:00", "02:00"]]}, local("mon", "01:00"), True),
     ],
 )
 def test_opening_hours_are_read_in_local_time_by_weekday(hours, at, is_open):
     assert selectors.is_open_now(Service(hours=hours), at=at) is is_open
+
+
+@pytest.mark.parametrize(
+    "hours",
+    [
+        {"mon": "08:00-17:00"},
+        {"mon": [["8am", "5pm"]]},
+        {"mon": [["08:00"]]},
+        {"monday": [["08:00", "17:00"]]},
+        {"always": "yes"},
+        ["08:00", "17:00"],
+    ],
+)
+def test_malformed_opening_hours_are_refused_on_save_and_never_break_the_directory(hours):
+    service = ServiceFactory.build(hours=hours)
+
+    with pytest.raises(ValidationError) as excinfo:
+        service.full_clean(exclude=["divisions_served"])
+
+    assert "hours" in excinfo.value.message_dict
+    assert selectors.is_open_now(service, at=local("mon", "10:00")) is False
