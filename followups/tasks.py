@@ -22,6 +22,10 @@ from .models import FollowUp
 
 # How long before a follow-up's window opens its assignee is reminded.
 REMINDER_LEAD = timedelta(hours=24)
+# Follow-ups overdue for longer than this were escalated already (the task runs every 15
+# minutes; this covers a worker down for days) and stay on the supervisors' overdue queue.
+# Without it every run would walk every overdue follow-up ever.
+ESCALATION_WINDOW = timedelta(days=7)
 
 
 def _assignee_users(followup: FollowUp):
@@ -66,15 +70,25 @@ def send_followup_reminders() -> int:
 
 
 def escalate_overdue_followups() -> int:
-    """Tell the provider's supervisors about follow-ups past their window."""
-    overdue = FollowUp.objects.filter(selectors.queue_filter("overdue")).select_related(
-        "person", "call", "assigned_team", "assigned_to__user"
+    """Tell the provider's supervisors about follow-ups that went past their window (within
+    ESCALATION_WINDOW)."""
+    now = timezone.now()
+    overdue = (
+        FollowUp.objects.filter(selectors.queue_filter("overdue", now))
+        .filter(due_by__gte=now - ESCALATION_WINDOW)
+        .select_related("person", "call", "assigned_team", "assigned_to__user")
     )
-    users = get_user_model().objects.filter(is_active=True, responder__role=Role.SUPERVISOR)
+    supervisors: dict[int, list] = {}
+    for user in (
+        get_user_model()
+        .objects.filter(is_active=True, responder__role=Role.SUPERVISOR)
+        .select_related("responder")
+    ):
+        supervisors.setdefault(user.responder.provider_id, []).append(user)
     sent = 0
     for followup in overdue:
         owner = followup.assigned_team or followup.assigned_to or "nobody"
-        for user in users.filter(responder__provider_id=followup.provider_id):
+        for user in supervisors.get(followup.provider_id, []):
             _, created = notify(
                 recipient=user,
                 kind=NotificationKind.FOLLOWUP_OVERDUE,

@@ -180,6 +180,23 @@ def test_a_follow_up_still_inside_its_window_is_not_escalated(alcott):
     assert tasks.escalate_overdue_followups() == 0
 
 
+def test_a_follow_up_overdue_for_longer_than_the_escalation_window_is_left_to_the_queue(alcott):
+    FollowUpFactory(call=alcott.call, not_before=days_ago(12), due_by=days_ago(8))
+
+    assert tasks.escalate_overdue_followups() == 0
+
+
+def test_escalation_queries_do_not_grow_with_the_supervisors(alcott, django_assert_max_num_queries):
+    for n in range(5):
+        SupervisorFactory(provider=alcott.provider, user__username=f"alcott-sup-{n}")
+    overdue(alcott)
+    tasks.escalate_overdue_followups()  # every notification exists now
+
+    # overdue follow-ups, supervisors, then one dedupe lookup per notification
+    with django_assert_max_num_queries(2 + 6):
+        assert tasks.escalate_overdue_followups() == 0
+
+
 def test_rescheduling_an_overdue_follow_up_and_missing_it_again_escalates_again(alcott):
     followup = overdue(alcott)
     tasks.escalate_overdue_followups()
@@ -319,3 +336,11 @@ def test_fired_schedule_points_at_its_task_and_waits_for_its_next_run(due_work, 
     schedule = Schedule.objects.get(name=name)
     assert schedule.next_run > timezone.now()
     assert Success.objects.get(group=name).id == schedule.task
+
+
+def test_the_daily_digest_first_runs_at_seven_local_time():
+    schedule = Schedule.objects.get(name="case managers' daily digest")
+
+    first = timezone.localtime(schedule.next_run)
+
+    assert (first.hour, first.minute) == (7, 0)
