@@ -4,10 +4,12 @@ records, cannot open another provider's by URL, and cannot widen their own scope
 Two providers, Alcott and Exodus; the signed-in supervisor works for Alcott.
 """
 
+import uuid
 from collections.abc import Callable
 
 import pytest
-from django.db import models
+from django.db import connection, models
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from calls.choices import BackupReason, EventKind
@@ -26,12 +28,14 @@ from tests.factories import (
     PersonFactory,
     ProviderFactory,
     ReferralFactory,
+    ReferralStatusChangeFactory,
     ShiftFactory,
     StatusEventFactory,
     SupervisorFactory,
     TeamFactory,
     UserFactory,
 )
+from umcr.models import AccessLog
 
 pytestmark = pytest.mark.django_db
 
@@ -350,3 +354,48 @@ def test_superuser_opens_any_providers_team(client, exodus):
 
     assert response.status_code == 200
     assert 'name="_save"' in response.content.decode()
+
+
+# --- pages whose query count does not grow with their rows ----------------------------------
+
+
+def queries_to_open(client, url) -> int:
+    client.get(url)  # the first request of a session warms caches (content types, ...)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_access_log_list_queries_do_not_grow_with_its_rows(supervisor_client, alcott):
+    def log(n):
+        for _ in range(n):
+            device = DeviceFactory(responder=ClinicianFactory(team=TeamFactory(provider=alcott)))
+            AccessLog.objects.create(
+                user=device.responder.user,
+                device=device,
+                provider=alcott,
+                record_type="call",
+                record_id=str(uuid.uuid4()),
+            )
+
+    log(2)
+    few = queries_to_open(supervisor_client, changelist_url("umcr.accesslog"))
+    log(8)
+
+    assert queries_to_open(supervisor_client, changelist_url("umcr.accesslog")) == few
+
+
+def test_referral_page_queries_do_not_grow_with_its_history(supervisor_client, alcott):
+    referral = ReferralFactory(provider=alcott, call=CallFactory(routed_provider=alcott))
+
+    def history(n):
+        for _ in range(n):
+            ReferralStatusChangeFactory(
+                referral=referral, changed_by=CaseManagerFactory(provider=alcott)
+            )
+
+    history(2)
+    few = queries_to_open(supervisor_client, change_url(referral))
+    history(8)
+
+    assert queries_to_open(supervisor_client, change_url(referral)) == few

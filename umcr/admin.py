@@ -161,6 +161,10 @@ class HistoryInline(admin.TabularInline):
     def get_readonly_fields(self, request, obj=None):
         return list(self.fields or [])
 
+    def get_queryset(self, request):
+        # Each row names who made the change: one join, not a query per row.
+        return super().get_queryset(request).select_related("changed_by__user")
+
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
@@ -198,7 +202,7 @@ class AccessLogAdmin(ScopedAdmin):
     list_filter = ["record_type", "action"]
     search_fields = ["user__username", "record_id"]
     date_hierarchy = "accessed_at"
-    list_select_related = ["user", "device"]
+    list_select_related = ["user", "device__responder__user"]
     view_roles = (Role.SUPERVISOR,)
     change_roles = ()
     add_roles = ()
