@@ -59,7 +59,10 @@ DEFINITIONS = {
     "calls_by_type": "Calls handled, by call type.",
     "calls_by_disposition": "Calls handled, by the disposition of their current outcome.",
     "followups_due": "Follow-ups whose window closes (due_by) in the period, except cancelled.",
-    "followups_completed_on_time": "Of followups_due, those completed no later than due_by.",
+    "followups_completed_on_time": (
+        "Of followups_due, those completed no later than due_by (by when the server recorded "
+        "the completion: a visit completed offline counts when the phone syncs)."
+    ),
     "followups_on_time_share": "followups_completed_on_time / followups_due.",
     "referrals_made": "Referrals created in the period, in all and by service category.",
     "referrals_by_category": "referrals_made, counted by the category of the service.",

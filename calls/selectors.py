@@ -20,7 +20,7 @@ def calls_for_responder(*, responder: Responder) -> QuerySet[Call]:
 def call_list(*, responder: Responder) -> QuerySet[Call]:
     """The calls list: what a phone shows per row, in one query."""
     note_count = (
-        Note.objects.filter(call=OuterRef("pk"))
+        Note.objects.filter(call=OuterRef("pk"), voided_at=None)
         .order_by()
         .values("call")
         .annotate(n=Count("pk"))

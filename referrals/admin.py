@@ -37,6 +37,11 @@ class ServiceAdmin(admin.ModelAdmin):
 
     has_add_permission = has_change_permission
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # A service leaves the directory by unticking is_active, which phones pull; a deleted
+        # row would stay on every phone (and referrals keep pointing at it).
+        return False
+
 
 class ReferralHistoryInline(HistoryInline):
     model = ReferralStatusChange

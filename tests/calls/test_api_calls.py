@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from rest_framework.test import APIClient
 
+from calls import services
 from calls.choices import BackupReason, CallStatus, CallType, Disposition, EventKind, Priority
 from tests.calls.helpers import CALLS, call_url, minutes_ago, phone_of, team_pair
 from tests.factories import (
@@ -159,6 +160,17 @@ def test_note_count_is_zero_for_a_call_without_notes(pair):
     item = pair.first.client.get(CALLS).json()["results"][0]
 
     assert item["note_count"] == 0
+
+
+def test_note_count_leaves_out_voided_notes_as_the_detail_does(pair):
+    kept, voided = NoteFactory.create_batch(2, call=pair.call)
+    services.void_field_record(record=voided, voided_by=pair.first.responder.user, reason="dup")
+
+    item = pair.first.client.get(CALLS).json()["results"][0]
+
+    assert item["note_count"] == 1
+    detail = pair.first.client.get(f"{CALLS}{pair.call.pk}/").json()
+    assert [note["id"] for note in detail["notes"]] == [str(kept.pk)]
 
 
 def test_note_count_counts_only_the_notes_of_that_call(pair):

@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 
 from referrals.choices import ReferralStatus
-from referrals.models import Referral, ReferralStatusChange
-from tests.factories import ReferralStatusChangeFactory
+from referrals.models import Referral, ReferralStatusChange, Service
+from tests.factories import ReferralStatusChangeFactory, ServiceFactory, UserFactory
 from tests.followups.helpers import (
     admin_change,
     admin_changelist,
@@ -177,3 +177,13 @@ def test_referral_page_of_another_provider_sends_the_case_manager_away(case_mana
 
     assert response.status_code == 302
     assert response["Location"] == reverse("admin:index")
+
+
+def test_not_even_a_superuser_deletes_a_service_it_is_deactivated_instead(client):
+    client.force_login(UserFactory(is_superuser=True, is_staff=True))
+    service = ServiceFactory()
+
+    response = client.get(reverse("admin:referrals_service_delete", args=[service.pk]))
+
+    assert response.status_code == 403
+    assert Service.objects.filter(pk=service.pk).exists()
