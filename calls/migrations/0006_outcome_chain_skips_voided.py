@@ -9,7 +9,6 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('calls', '0005_call_current_outcome'),
-        ('responders', '0002_outcome_chain_skips_voided'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
