@@ -16,12 +16,16 @@ def followups_audience(responder) -> Q:
 
 
 def _optional_int(record, column):
+    """An integer id, as a number or its digits. Not `true` (Python's 1) and not 1.9 (which
+    int() would quietly make 1): a wrong id is refused, never bent into another one."""
     value = record.get(column)
     if value in (None, ""):
         return None
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise Invalid({column: ["Must be an id."]})
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise Invalid({column: ["Must be an id."]}) from None
 
 
@@ -50,8 +54,7 @@ class FollowUpPush:
         )
 
     def update(self, ctx, record, existing):
-        if not FollowUp.objects.filter(followups_audience(ctx.responder), pk=existing.pk).exists():
-            raise Invalid({"id": ["No such follow-up in your scope."]})
+        # `existing` is in the pusher's scope: the engine looks ids up in the audience.
         services.change_followup(
             followup=existing,
             responder=ctx.responder,

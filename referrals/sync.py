@@ -20,13 +20,21 @@ def directory_audience(responder) -> Q:
     return Q()
 
 
+def _service_id(record) -> int:
+    """An integer id, as a number or its digits. Not `true` (Python's 1) and not 1.9 (which
+    int() would quietly make 1): a wrong id is refused, never bent into another one."""
+    value = record.get("service_id")
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise Invalid({"service_id": ["Must be a service id."]})
+    try:
+        return int(value)
+    except (TypeError, ValueError, OverflowError):
+        raise Invalid({"service_id": ["Must be a service id."]}) from None
+
+
 class ReferralPush:
     def create(self, ctx, record):
-        service_id = record.get("service_id")
-        try:
-            service_id = int(service_id)
-        except (TypeError, ValueError):
-            raise Invalid({"service_id": ["Must be a service id."]}) from None
+        service_id = _service_id(record)
         services.create_referral(
             responder=ctx.responder,
             referral_id=record_uuid(record),
@@ -39,8 +47,7 @@ class ReferralPush:
         )
 
     def update(self, ctx, record, existing):
-        if not Referral.objects.filter(referrals_audience(ctx.responder), pk=existing.pk).exists():
-            raise Invalid({"id": ["No such referral in your scope."]})
+        # `existing` is in the pusher's scope: the engine looks ids up in the audience.
         status = record.get("status")
         if status and status != existing.status:
             services.move_referral(referral=existing, responder=ctx.responder, to_status=status)

@@ -13,6 +13,7 @@ from django.db.models import Q
 from knox.models import AbstractAuthToken
 
 from umcr.models import TimeStampedModel
+from umcr.sync import sequence
 
 from .choices import DevicePlatform, Role
 
@@ -100,8 +101,29 @@ class Team(TimeStampedModel):
         return self.call_sign
 
 
+# What a responder's sync scope is made of: the rows their phone holds follow from these.
+SCOPE_FIELDS = ("team_id", "provider_id", "role")
+
+
+class ResponderQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        """A bulk change of team, provider or role moves each row's scope epoch, as save()
+        does (for every row named, changed or not: a needless resync is harmless)."""
+        if not {"team", "team_id", "provider", "provider_id", "role"} & set(kwargs):
+            return super().update(**kwargs)
+        with sequence.atomic_claim():
+            kwargs["scope_changed_seq"] = sequence.claim()
+            return super().update(**kwargs)
+
+
 class Responder(TimeStampedModel):
-    """A person who signs in: the profile of a Django user, with their provider and role."""
+    """A person who signs in: the profile of a Django user, with their provider and role.
+
+    `scope_changed_seq` is the sync sequence number at which their team, provider or role
+    last changed. A phone's cursor below it was pulled under the old scope: it holds records
+    it may no longer see and lacks the new scope's older records, which no incremental pull
+    can mend, so the pull tells the phone to start again (umcr/sync/pull.py).
+    """
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="responder"
@@ -125,6 +147,13 @@ class Responder(TimeStampedModel):
     )
     display_name = models.CharField(max_length=120, blank=True)
     phone = models.CharField(max_length=32, blank=True)
+    scope_changed_seq = models.PositiveBigIntegerField(
+        default=0,
+        editable=False,
+        help_text="Sync sequence number of the last change of team, provider or role.",
+    )
+
+    objects = ResponderQuerySet.as_manager()
 
     class Meta:
         ordering = ["user__username"]
@@ -152,6 +181,44 @@ class Responder(TimeStampedModel):
             others = Responder.objects.filter(team_id=self.team_id).exclude(pk=self.pk)
             if others.count() >= 2:
                 raise ValidationError({"team": "A team is a pair: it already has two members."})
+
+    def save(self, *args, **kwargs):
+        """Moves the scope epoch when team, provider or role change, however the save is
+        made (admin, shell, services). The number is claimed inside the saving transaction,
+        never read from the counter beforehand: a number read before would let a pull whose
+        snapshot still shows the old scope hand out a cursor at or above it, and that phone
+        would never be told to resync. A claimed number N commits with the new scope, so
+        every snapshot that sees N sees the new scope too."""
+        update_fields = kwargs.get("update_fields")
+        scope_named = update_fields is None or {
+            "team",
+            "team_id",
+            "provider",
+            "provider_id",
+            "role",
+        } & set(update_fields)
+        if self.pk is None or not scope_named:
+            return super().save(*args, **kwargs)
+        with sequence.atomic_claim():
+            # The counter's lock first (the writers' lock order), then the stored scope: two
+            # saves of one responder cannot both miss each other's change.
+            sequence.hold()
+            stored = Responder.objects.filter(pk=self.pk).values_list(*SCOPE_FIELDS).first()
+            if stored is not None and stored != tuple(getattr(self, f) for f in SCOPE_FIELDS):
+                self.scope_changed_seq = sequence.claim()
+                if update_fields is not None:
+                    kwargs["update_fields"] = {*update_fields, "scope_changed_seq"}
+                self._move_partners_scope(stored[0])
+            return super().save(*args, **kwargs)
+
+    def _move_partners_scope(self, old_team_id) -> None:
+        """A pair's scope includes records its members made (referred_by__team,
+        created_by__team): a member joining or leaving changes the partners' scope too."""
+        teams = {old_team_id, self.team_id} - {None}
+        if teams:
+            Responder.objects.filter(team_id__in=teams).exclude(pk=self.pk).update(
+                scope_changed_seq=self.scope_changed_seq
+            )
 
     @property
     def is_clinician(self) -> bool:

@@ -568,8 +568,9 @@ def fill(pair, calls: int) -> None:
 
 
 def counted_pull(phone, cursor, django_assert_max_num_queries) -> tuple[int, dict]:
-    # One query per table, the departures, and a fixed few: the token, the cursor, BEGIN/COMMIT.
-    with django_assert_max_num_queries(len(TABLES) + 6) as captured:
+    # One query per table, the departures, and a fixed few: the token, the responder's scope
+    # as the snapshot sees it, the cursor, BEGIN/COMMIT.
+    with django_assert_max_num_queries(len(TABLES) + 7) as captured:
         body = pull_body(phone.client, cursor)
     return len(captured), body
 
@@ -645,6 +646,8 @@ def test_bad_pull_parameter_is_a_400_naming_it(params, named):
     [
         {"from": 0, "tables": [], "columns": ["notes"]},
         {"from": 0, "tables": 5, "columns": []},
+        {"from": True, "tables": ["notes"], "columns": []},
+        {"from": 1.5, "tables": [], "columns": []},
     ],
 )
 def test_malformed_migration_is_a_400_naming_it(migration):

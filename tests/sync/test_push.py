@@ -4,10 +4,14 @@ a pair to their union, refuses a stale write to a mutable record with a 409 that
 nothing, sends each bad record alone to the quarantine, records who wrote what from which
 device, and answers bad input with a 400 naming it."""
 
+import json
+import threading
+import time
 import uuid
 from datetime import timedelta
 
 import pytest
+from django.db import connection, transaction
 from django.utils import timezone
 
 from calls.choices import CallStatus, EventKind
@@ -46,6 +50,7 @@ from tests.sync.helpers import (
 )
 from umcr.models import QuarantinedRecord, SyncBatch
 from umcr.sync import sequence
+from umcr.sync.push import MAX_PUSH_RECORDS
 
 pytestmark = [SYNC_DB, pytest.mark.usefixtures("sync_counter")]
 
@@ -786,3 +791,193 @@ def test_nul_character_in_a_record_is_not_a_500(pair, column):
     assert response.status_code == 200
     assert rejected_ids(response.json(), "notes") == [bad["id"]]
     assert Note.objects.filter(pk=good["id"]).exists()
+
+
+def test_a_thousand_addenda_each_amending_the_last_are_applied_in_one_push(pair):
+    cursor = pull_body(pair.first.client, None)["timestamp"]
+    notes = [note_record(pair.call, "Arrived.", minutes_ago_ms(60))]
+    for n in range(1, 1200):
+        # The phone's clock runs backwards: only the references give the order.
+        notes.append(
+            note_record(pair.call, f"Addendum {n}.", minutes_ago_ms(59), amends_id=notes[-1]["id"])
+        )
+
+    body = ok(push(pair.first.client, created(notes=list(reversed(notes))), cursor))
+
+    assert body["applied"] == 1200
+    assert Note.objects.filter(call=pair.call).count() == 1200
+
+
+def test_push_of_more_records_than_the_limit_is_a_400_naming_the_limit(pair):
+    ids = [str(uuid.uuid4()) for _ in range(MAX_PUSH_RECORDS + 1)]
+
+    response = push(pair.first.client, changes(notes={"deleted": ids}), 1)
+
+    assert response.status_code == 400
+    assert str(MAX_PUSH_RECORDS) in response.json()["changes"][0]
+    assert counts() == dict.fromkeys(counts(), 0)
+
+
+def raw_push(client, body: str, cursor: int):
+    client.raise_request_exception = False
+    return client.post(
+        f"/api/v1/sync/push/?last_pulled_at={cursor}", body, content_type="application/json"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "named"),
+    [("1" + "0" * 30, "64 bits"), ("[" * 300 + "]" * 300, "255 levels")],
+)
+def test_value_no_store_can_keep_is_a_400_naming_the_problem(pair, value, named):
+    cursor = pull_body(pair.first.client, None)["timestamp"]
+    record = note_record(pair.call, "Calm.", minutes_ago_ms(3))
+    body = json.dumps({"changes": created(notes=[record])}).replace('"Calm."', value)
+
+    response = raw_push(pair.first.client, body, cursor)
+
+    assert response.status_code == 400
+    assert named in response.json()["changes"][0]
+    assert counts() == dict.fromkeys(counts(), 0)
+
+
+def test_number_too_large_for_a_double_is_a_400_naming_the_record_and_column(pair):
+    cursor = pull_body(pair.first.client, None)["timestamp"]
+    record = note_record(pair.call, "Calm.", 1)
+    body = json.dumps({"changes": created(notes=[record])}).replace(
+        '"written_at": 1', '"written_at": 1e400'
+    )
+
+    response = raw_push(pair.first.client, body, cursor)
+
+    assert response.status_code == 400
+    message = response.json()["notes.created"][0]
+    assert record["id"] in message
+    assert "written_at" in message
+    assert counts() == dict.fromkeys(counts(), 0)
+
+
+# --- other providers' records -----------------------------------------------------------------
+
+
+def test_push_naming_another_providers_note_tells_nothing_about_it(pair):
+    theirs = NoteFactory(call=CallFactory(), body="Their clinical note.")
+    cursor = pull_body(pair.first.client, None)["timestamp"]
+    # A replay of their note (same body) and an edit of it, each on the prober's own call.
+    probes = [
+        note_record(pair.call, theirs.body, minutes_ago_ms(2), note_id=theirs.pk),
+        note_record(pair.call, "Other text.", minutes_ago_ms(2), note_id=theirs.pk),
+    ]
+
+    answers = []
+    for probe in probes:
+        body = ok(push(pair.first.client, changes(notes={"updated": [probe]}), cursor))
+        answers.append(body["rejected"]["notes"][str(theirs.pk)])
+
+    # Same answer whatever the body: no replay, no append-only refusal, only "id taken",
+    # which any id the phone did not pull and cannot use gets.
+    assert answers[0] == answers[1]
+    assert answers[0]["code"] == "id_reused"
+    assert theirs.body not in str(answers)
+    assert Note.objects.get(pk=theirs.pk).body == "Their clinical note."
+
+
+def test_stale_check_says_nothing_of_another_providers_person(pair):
+    theirs = PersonFactory()
+    cursor = pull_body(pair.first.client, None)["timestamp"]
+    theirs.given_name = "Changed after the prober's pull"
+    theirs.save()
+
+    response = push(
+        pair.first.client, changes(people={"updated": [person_record(theirs.pk)]}), cursor
+    )
+
+    assert response.status_code == 200, response.content
+    assert response.json()["rejected"]["people"][str(theirs.pk)]["code"] == "id_taken"
+    theirs.refresh_from_db()
+    assert theirs.given_name == "Changed after the prober's pull"
+
+
+# --- ids as numbers ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [True, 1.9])
+def test_id_that_is_a_boolean_or_a_fraction_is_refused_naming_the_column(pair, value):
+    cursor = pull_body(pair.first.client, None)["timestamp"]
+    followup = followup_record(
+        pair.call, minutes_ago_ms(-60), minutes_ago_ms(-600), assigned_team_id=value
+    )
+    referral = referral_record(pair.call, ServiceFactory(), service_id=value)
+
+    body = ok(push(pair.first.client, created(follow_ups=[followup], referrals=[referral]), cursor))
+
+    assert "assigned_team_id" in body["rejected"]["follow_ups"][followup["id"]]
+    assert "service_id" in body["rejected"]["referrals"][referral["id"]]
+    assert counts()["FollowUp"] == counts()["Referral"] == 0
+
+
+def test_whole_number_ids_as_numbers_or_digits_are_taken(pair):
+    cursor = pull_body(pair.first.client, None)["timestamp"]
+    service = ServiceFactory()
+    followup = followup_record(
+        pair.call, minutes_ago_ms(-60), minutes_ago_ms(-600), assigned_team_id=float(pair.team.pk)
+    )
+    referral = referral_record(pair.call, service, service_id=str(service.pk))
+
+    body = ok(push(pair.first.client, created(follow_ups=[followup], referrals=[referral]), cursor))
+
+    assert body["rejected"] == {}
+    assert FollowUp.objects.get(pk=followup["id"]).assigned_team_id == pair.team.pk
+
+
+# --- a retry racing its first attempt ----------------------------------------------------------
+
+
+def test_retry_racing_its_first_attempt_gets_the_first_answer(pair):
+    cursor = pull_body(pair.first.client, None)["timestamp"]
+    batch = created(notes=[note_record(pair.call, "Calm.", minutes_ago_ms(3))])
+    release = threading.Event()
+    answers: list = []
+
+    def hold_the_counter():
+        # Another writer's transaction: both attempts pass the batch lookup, then queue here.
+        with transaction.atomic():
+            sequence.hold()
+            release.wait(10)
+
+    def attempt():
+        try:
+            response = push(pair.first.client, batch, cursor, batch_id="race-1")
+            answers.append((response.status_code, response.json()))
+        finally:
+            connection.close()
+
+    blocker = threading.Thread(target=hold_the_counter, daemon=True)
+    blocker.start()
+    attempts = [threading.Thread(target=attempt, daemon=True) for _ in range(2)]
+    for thread in attempts:
+        thread.start()
+    wait_for_lock_waiters(2)
+    release.set()
+    for thread in (blocker, *attempts):
+        thread.join(10)
+
+    assert [status for status, _ in answers] == [200, 200]
+    assert answers[0][1] == answers[1][1]
+    assert answers[0][1]["applied"] == 1
+    assert Note.objects.filter(call=pair.call).count() == 1
+
+
+def wait_for_lock_waiters(count: int) -> None:
+    """Until `count` other sessions wait for a row lock (the counter's)."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+            if cursor.fetchone()[0] >= count:
+                return
+        time.sleep(0.02)
+    raise AssertionError(f"{count} sessions never queued for the counter")

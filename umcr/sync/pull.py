@@ -5,6 +5,8 @@ snapshot, in WatermelonDB's shape. A bounded number of queries per table, whatev
 - Records that left the caller's scope or were voided/deleted come back in `deleted`.
 - `limit` pages a large first sync; pages are cut only at sequence boundaries, so each page
   is a consistent prefix and its `timestamp` is the cursor for the next.
+- A cursor from before the caller's scope last changed (a new team, provider or role) is
+  refused with 409 `resync_required`: the phone resets its database and pulls from null.
 """
 
 import sys
@@ -25,6 +27,35 @@ class PullRequest:
     # WatermelonDB migration sync: tables and columns new to the client since `from`.
     migration: dict | None = None
     limit: int | None = None
+
+
+class ResyncRequired(Exception):
+    """The phone's cursor predates the caller's current scope: no incremental pull can
+    remove the old scope's records from it or bring the new scope's older records."""
+
+    status = 409
+
+    def __init__(self, scope_changed_seq: int):
+        super().__init__(scope_changed_seq)
+        self.body = {
+            "detail": "Your team, provider or role changed since your last pull: reset the "
+            "local database and pull from the start (last_pulled_at null).",
+            "code": "resync_required",
+        }
+
+
+def refuse_cursor_before_scope(responder, last_pulled_at: int | None) -> None:
+    """A cursor 0 or null already means "from the start"; any other below the responder's
+    scope epoch was pulled under the old scope."""
+    if last_pulled_at and last_pulled_at < responder.scope_changed_seq:
+        raise ResyncRequired(responder.scope_changed_seq)
+
+
+def _reload_scope(responder) -> None:
+    """The responder as this snapshot sees them. The one loaded with the token came before
+    the snapshot: a scope change committed in between would otherwise be pulled with the old
+    audience under a timestamp at or past its epoch, and never be noticed."""
+    responder.refresh_from_db(fields=["team", "provider", "role", "scope_changed_seq"])
 
 
 def audience_keys(responder) -> list[str]:
@@ -83,6 +114,8 @@ def pull_changes(*, responder, request: PullRequest) -> dict:
     last = -1 if first_sync else request.last_pulled_at
     whole = _full_tables(request) if not first_sync else set()
     with snapshot():
+        _reload_scope(responder)
+        refuse_cursor_before_scope(responder, request.last_pulled_at)
         now = sequence.current()
         if last > now:
             raise Invalid(

@@ -8,9 +8,12 @@
 - Append-only tables never conflict. A mutable record changed on the server after the
   phone's `last_pulled_at` by anyone but this device makes the whole push a 409, so the
   phone pulls and tries again; nothing of that push is applied.
+- Records the pusher cannot see are looked up as if they did not exist: no answer (a
+  conflict, a replay, a refusal to edit) tells anything of another team's or provider's rows.
 """
 
 import hashlib
+import math
 from dataclasses import dataclass, field
 
 import orjson
@@ -25,6 +28,9 @@ from .base import Actor, current_actor
 from .registry import registry, tables
 
 OPERATIONS = ("created", "updated", "deleted")
+# A phone pushes a shift's work, a few hundred records; more is a runaway client, refused
+# whole before it holds the writers' lock for minutes.
+MAX_PUSH_RECORDS = 5_000
 
 
 class PushRejected(Exception):
@@ -80,20 +86,82 @@ def validate_shape(changes) -> dict:
                 errors[f"{name}.{op}"] = ["Each record must be an object with a string id."]
     if errors:
         raise PushRejected(400, errors)
+    count = sum(len(ops.get(op, [])) for ops in changes.values() for op in OPERATIONS)
+    if count > MAX_PUSH_RECORDS:
+        raise PushRejected(
+            400,
+            {
+                "changes": [
+                    f"Holds {count} records; at most {MAX_PUSH_RECORDS} are taken in one push. "
+                    "Push the rest in another."
+                ]
+            },
+        )
+    _refuse_non_finite_numbers(changes)
     return changes
 
 
+def body_hash_of(changes: dict) -> str:
+    """The batch's fingerprint, or a 400 for what JSON may hold but no store can keep."""
+    try:
+        encoded = orjson.dumps(changes, option=orjson.OPT_SORT_KEYS)
+    except TypeError as exc:
+        # orjson: "Integer exceeds 64-bit range" or "Recursion limit reached" (255 levels).
+        raise PushRejected(
+            400,
+            {
+                "changes": [
+                    f"Cannot be stored: {exc}. Numbers must fit in 64 bits and values nest "
+                    "at most 255 levels deep."
+                ]
+            },
+        ) from None
+    return hashlib.sha256(encoded).hexdigest()
+
+
+def _refuse_non_finite_numbers(changes: dict) -> None:
+    """A number too large for a double (1e400) reads as infinity, which no column, and no
+    jsonb quarantine payload, can hold; phones never send one (JSON.stringify cannot)."""
+    errors: dict = {}
+    for name, ops in changes.items():
+        for op in ("created", "updated"):
+            for record in ops.get(op, []):
+                bad = [column for column, value in record.items() if not _is_finite(value)]
+                if bad:
+                    errors.setdefault(f"{name}.{op}", []).append(
+                        f"Record {record['id'][:64]}: {', '.join(sorted(map(str, bad)))} "
+                        "out of range (a number too large to store)."
+                    )
+    if errors:
+        raise PushRejected(400, errors)
+
+
+def _is_finite(value) -> bool:
+    """Iterative, so a deeply nested value cannot exhaust the stack."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            return False
+        if isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return True
+
+
 def push_changes(*, ctx: PushContext, changes: dict) -> tuple[int, dict]:
+    """Applies a push. A phone whose cursor predates its scope epoch (a new team, provider or
+    role; see Responder) is still heard: its offline notes and events are real work, checked
+    against the current scope like any push, and the pull that tells it to reset its
+    database would otherwise erase them. So the app pushes what it holds, then resets. Its
+    stale mutable writes cannot be mended by a pull (the reset drops them), so they go to the
+    quarantine with code "stale" instead of making the push 409 for ever."""
     changes = validate_shape(changes)
-    body_hash = hashlib.sha256(orjson.dumps(changes, option=orjson.OPT_SORT_KEYS)).hexdigest()
-    if ctx.batch_id:
-        done = SyncBatch.objects.filter(user=ctx.user, batch_id=ctx.batch_id).first()
-        if done is not None:
-            if done.body_hash and done.body_hash != body_hash:
-                raise PushRejected(
-                    400, {"batch_id": ["Already used for a different batch; use a new id."]}
-                )
-            return done.status_code, done.response
+    body_hash = body_hash_of(changes)
+    answered = _answer_of_batch(ctx, body_hash)
+    if answered is not None:
+        return answered
     if ctx.last_pulled_at is not None and ctx.last_pulled_at > sequence.current():
         raise PushRejected(
             400,
@@ -114,6 +182,13 @@ def push_changes(*, ctx: PushContext, changes: dict) -> tuple[int, dict]:
         with transaction.atomic():
             # The counter first: the lock order every writer follows (sequence.py).
             sequence.hold()
+            # A retry racing its own first attempt waited for the lock above; once it has
+            # it, the first attempt has committed its answer, which is the answer again.
+            answered = _answer_of_batch(ctx, body_hash)
+            if answered is not None:
+                return answered
+            # As it is now: a scope change committed since the token was read is seen.
+            ctx.responder.refresh_from_db(fields=["team", "provider", "role", "scope_changed_seq"])
             _refuse_stale_writes(ctx, changes)
             applied = 0
             for table in tables():
@@ -142,6 +217,23 @@ def push_changes(*, ctx: PushContext, changes: dict) -> tuple[int, dict]:
     return 200, body
 
 
+def _answer_of_batch(ctx: PushContext, body_hash: str) -> tuple[int, dict] | None:
+    """The stored answer to this batch id, if it was pushed before."""
+    if not ctx.batch_id:
+        return None
+    done = SyncBatch.objects.filter(user=ctx.user, batch_id=ctx.batch_id).first()
+    if done is None:
+        return None
+    if done.body_hash and done.body_hash != body_hash:
+        raise PushRejected(400, {"batch_id": ["Already used for a different batch; use a new id."]})
+    return done.status_code, done.response
+
+
+def must_resync(ctx: PushContext) -> bool:
+    last = ctx.last_pulled_at
+    return bool(last) and last < ctx.responder.scope_changed_seq
+
+
 def _refuse_stale_writes(ctx: PushContext, changes: dict) -> None:
     stale: dict[str, list[str]] = {}
     for table in tables():
@@ -151,13 +243,19 @@ def _refuse_stale_writes(ctx: PushContext, changes: dict) -> None:
         ids = [r["id"] for op in ("created", "updated") for r in ops.get(op, [])]
         if not ids:
             continue
-        rows = table.model.objects.filter(pk__in=_valid_ids(table, ids)).only(
-            "pk", "sync_seq", "changed_by_id", "changed_device_id"
+        # Only rows the pusher sees: a conflict on another provider's row would say it exists.
+        rows = (
+            table.model.objects.filter(table.audience(ctx.responder))
+            .filter(pk__in=_valid_ids(table, ids))
+            .only("pk", "sync_seq", "changed_by_id", "changed_device_id")
         )
         last = ctx.last_pulled_at if ctx.last_pulled_at is not None else -1
         for row in rows:
             if row.sync_seq > last and not ctx.is_own_write(row):
                 stale.setdefault(table.name, []).append(str(row.pk))
+    if stale and must_resync(ctx):
+        ctx.cache["stale"] = {(name, pk) for name, pks in stale.items() for pk in pks}
+        return
     if stale:
         raise PushRejected(
             409,
@@ -187,9 +285,14 @@ def _apply_table(ctx: PushContext, table, ops: dict) -> int:
     records += [("updated", r) for r in ops.get("updated", [])]
     # Within a table, the phone's own order of events (e.g. a note before its addendum).
     records = _dependency_order(records)
-    # One query for the rows these ids already name (a known id is an update or a replay).
+    # One query for the rows these ids already name (a known id is an update or a replay),
+    # in the pusher's audience only: a row they cannot see is, to them, an unknown id, and
+    # handlers' update() receives only rows in scope.
     wanted = _valid_ids(table, [r["id"] for _, r in records])
-    known = {str(row.pk): row for row in table.model.objects.filter(pk__in=wanted)}
+    known = {
+        str(row.pk): row
+        for row in table.model.objects.filter(table.audience(ctx.responder)).filter(pk__in=wanted)
+    }
     for op, record in records:
         if _apply_one(ctx, table, op, record, known):
             applied += 1
@@ -217,15 +320,39 @@ def _dependency_order(records: list) -> list:
     correction after what it corrects). The phone's clock only breaks ties (status events
     in the order they happened), never overrides what a record points at."""
     by_id = {r["id"]: r for _, r in records}
+    depths = _reference_depths(by_id)
+    return sorted(records, key=lambda item: (depths[item[1]["id"]], _phone_time(item)))
 
-    def depth(record, seen=()) -> int:
-        for column in REFERENCES:
-            target = record.get(column)
-            if isinstance(target, str) and target in by_id and target not in seen:
-                return 1 + depth(by_id[target], (*seen, record["id"]))
-        return 0
 
-    return sorted(records, key=lambda item: (depth(item[1]), _phone_time(item)))
+def _reference_depths(by_id: dict) -> dict:
+    """How many records of the batch each one points through, in one pass: each chain is
+    walked once, iteratively (a thousand notes each amending the previous is a thousand
+    deep), and a loop of references (invalid, refused by the services) is cut where found."""
+    depths: dict = {}
+    for start in by_id:
+        path: list = []
+        on_path: set = set()
+        node = start
+        base = -1
+        while node is not None and node not in depths and node not in on_path:
+            path.append(node)
+            on_path.add(node)
+            node = _batch_target(by_id[node], by_id)
+        if node is not None and node in depths:
+            base = depths[node]
+        for record_id in reversed(path):
+            base += 1
+            depths[record_id] = base
+    return depths
+
+
+def _batch_target(record: dict, by_id: dict):
+    """The id of the record of this batch that `record` points at, if any."""
+    for column in REFERENCES:
+        target = record.get(column)
+        if isinstance(target, str) and target in by_id and target != record["id"]:
+            return target
+    return None
 
 
 def _phone_time(item) -> float:
@@ -253,6 +380,8 @@ def _apply_one(ctx: PushContext, table, op: str, record: dict, known: dict) -> b
             key = _normalised_id(table, record["id"])
             if key is None:
                 raise Invalid({"id": ["Not a valid id."]})
+            if (table.name, key) in ctx.cache.get("stale", ()):
+                raise _Stale()
             existing = known.get(key)
             if existing is not None and getattr(existing, "voided_at", None) is not None:
                 raise _Voided()
@@ -277,6 +406,12 @@ def _apply_one(ctx: PushContext, table, op: str, record: dict, known: dict) -> b
         reason = {"detail": "No such record in your scope.", "code": "not_found"}
     except _Voided:
         reason = {"detail": "The record was voided; this edit was not applied.", "code": "voided"}
+    except _Stale:
+        reason = {
+            "detail": "Changed on the server since your last pull, and this phone must reset "
+            "before it pulls again; this edit is kept here, not applied.",
+            "code": "stale",
+        }
     except (ValueError, TypeError, DataError) as exc:
         # Values the checks above did not foresee: refused alone, never a 500 for the batch.
         reason = {"detail": f"The record could not be stored: {exc}"[:500], "code": "invalid"}
@@ -288,6 +423,10 @@ class _Voided(Exception):
     pass
 
 
+class _Stale(Exception):
+    pass
+
+
 def _normalised_id(table, record_id) -> str | None:
     try:
         return str(table.model._meta.pk.to_python(record_id))
@@ -296,9 +435,12 @@ def _normalised_id(table, record_id) -> str | None:
 
 
 def _storable(value):
-    """JSON the database can keep: PostgreSQL's jsonb refuses NUL characters."""
+    """JSON the database can keep: PostgreSQL's jsonb refuses NUL characters, and JSON has no
+    infinity or NaN (validate_shape refuses them; this keeps any other path safe)."""
     if isinstance(value, str):
         return value.replace("\x00", "\ufffd")
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
     if isinstance(value, dict):
         return {_storable(k): _storable(v) for k, v in value.items()}
     if isinstance(value, list):

@@ -11,8 +11,8 @@ from rest_framework.views import APIView
 from responders.models import Device
 
 from ..api import IsResponder, request_responder
-from ..api_docs import ERROR_RESPONSES, error_response
-from .pull import PullRequest, pull_changes
+from ..api_docs import ERROR_RESPONSES, ErrorSerializer, error_response
+from .pull import PullRequest, ResyncRequired, pull_changes
 from .push import PushContext, PushRejected, push_changes
 from .registry import MIN_SCHEMA_VERSION, SCHEMA_VERSION, default_json
 
@@ -61,7 +61,7 @@ def parse_migration(raw: str | None) -> dict | None:
     if value is None:
         return None
     shape = 'Must be {"from": <version>, "tables": [<table>], "columns": [{"table": <table>, "columns": [<column>]}]}.'
-    if not isinstance(value, dict) or not isinstance(value.get("from"), int):
+    if not isinstance(value, dict) or not _is_whole_number(value.get("from")):
         raise ValidationError({"migration": [shape]})
     tables = value.get("tables") or []
     columns = value.get("columns") or []
@@ -75,6 +75,11 @@ def parse_migration(raw: str | None) -> dict | None:
     ):
         raise ValidationError({"migration": [shape]})
     return value
+
+
+def _is_whole_number(value) -> bool:
+    # bool is an int to Python; `"from": true` is no schema version.
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def version_refused(schema_version: int) -> HttpResponse | None:
@@ -149,6 +154,12 @@ class SyncPullView(APIView):
             400: ERROR_RESPONSES[400],
             401: ERROR_RESPONSES[401],
             403: ERROR_RESPONSES[403],
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="Your scope changed since `last_pulled_at`: reset the local "
+                "database and pull from `null`.",
+                examples=[OpenApiExample("Resync required", value=ResyncRequired(0).body)],
+            ),
             426: error_response("The app's schema version is not supported; update the app."),
         },
         tags=["sync"],
@@ -163,12 +174,15 @@ class SyncPullView(APIView):
         refused = version_refused(version)
         if refused is not None:
             return refused
-        body = pull_changes(
-            responder=request_responder(request),
-            request=PullRequest(
-                last_pulled_at=last, schema_version=version, migration=migration, limit=limit
-            ),
-        )
+        try:
+            body = pull_changes(
+                responder=request_responder(request),
+                request=PullRequest(
+                    last_pulled_at=last, schema_version=version, migration=migration, limit=limit
+                ),
+            )
+        except ResyncRequired as exc:
+            return json_response(exc.body, status=exc.status)
         return json_response(body)
 
 
