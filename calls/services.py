@@ -446,6 +446,13 @@ def create_person(
         raise Invalid({"detail": "Only a provider's responders record people."})
     stored = Person.objects.filter(pk=person_id).first()
     if stored is not None:
+        seen = Person.objects.filter(permissions.people_scope(responder), pk=stored.pk).exists()
+        if stored.created_by_id != responder.pk and not seen:
+            # A retry finds its own record; someone else's says nothing of what it holds.
+            raise Conflict(
+                "This id is already used by a record you cannot see; generate a new one.",
+                code="id_taken",
+            )
         return Written(stored, created=False)
     call = None
     if call_id is not None:
