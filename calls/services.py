@@ -16,7 +16,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from responders.models import Device, Responder
-from umcr.errors import Conflict, Invalid
+from umcr.errors import Conflict, IdTaken, Invalid
 from umcr.sync import sequence
 from umcr.sync.exits import record_exits
 
@@ -448,11 +448,7 @@ def create_person(
     if stored is not None:
         seen = Person.objects.filter(permissions.people_scope(responder), pk=stored.pk).exists()
         if stored.created_by_id != responder.pk and not seen:
-            # A retry finds its own record; someone else's says nothing of what it holds.
-            raise Conflict(
-                "This id is already used by a record you cannot see; generate a new one.",
-                code="id_taken",
-            )
+            raise IdTaken()
         return Written(stored, created=False)
     call = None
     if call_id is not None:

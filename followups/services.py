@@ -16,7 +16,7 @@ from calls.selectors import call_and_person_in_scope
 from calls.services import Written
 from responders.choices import Role
 from responders.models import Responder, Team
-from umcr.errors import Conflict, Invalid, NotAllowed
+from umcr.errors import Conflict, IdTaken, Invalid, NotAllowed
 from umcr.sync import sequence
 from umcr.sync.exits import record_exits
 
@@ -25,11 +25,6 @@ from .models import FollowUp, FollowUpChange
 from .selectors import followup_scope
 
 CLOSED = (FollowUpStatus.COMPLETED, FollowUpStatus.MISSED, FollowUpStatus.CANCELLED)
-
-
-# A phone's retry finds its own record; an id that is someone else's out of sight says nothing
-# of what it holds.
-ID_TAKEN = "This id is already used by a record you cannot see; generate a new one."
 
 
 def _in_scope(followup: FollowUp, responder: Responder) -> bool:
@@ -83,7 +78,7 @@ def create_followup(
     stored = FollowUp.objects.filter(pk=followup_id).first()
     if stored is not None:
         if stored.created_by_id != responder.pk and not _in_scope(stored, responder):
-            raise Conflict(ID_TAKEN, code="id_taken")
+            raise IdTaken()
         return Written(stored, created=False)
     if kind not in FollowUpKind.values:
         raise Invalid({"kind": [f"Not one of {', '.join(FollowUpKind.values)}."]})

@@ -14,7 +14,7 @@ from calls.selectors import call_and_person_in_scope
 from calls.services import Written
 from responders.choices import Role
 from responders.models import Responder
-from umcr.errors import Conflict, Invalid, NotAllowed
+from umcr.errors import Conflict, IdTaken, Invalid, NotAllowed
 from umcr.sync import sequence
 
 from .choices import ConsentMethod, ReferralStatus
@@ -50,11 +50,7 @@ def create_referral(
     if stored is not None:
         seen = Referral.objects.filter(referral_scope(responder), pk=stored.pk).exists()
         if stored.referred_by_id != responder.pk and not seen:
-            # A retry finds its own record; someone else's says nothing of what it holds.
-            raise Conflict(
-                "This id is already used by a record you cannot see; generate a new one.",
-                code="id_taken",
-            )
+            raise IdTaken()
         return Written(stored, created=False)
     errors: dict = {}
     if consent_given is not True:

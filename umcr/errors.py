@@ -37,3 +37,14 @@ class Conflict(DomainError):
 
     status_code = 409
     default_code = "conflict"
+
+
+class IdTaken(Conflict):
+    """A client-generated id already used by a record the caller cannot see: 409. A phone's
+    retry finds its own record; someone else's must say nothing of what it holds."""
+
+    def __init__(self):
+        super().__init__(
+            "This id is already used by a record you cannot see; generate a new one.",
+            code="id_taken",
+        )
