@@ -48,11 +48,13 @@ DEFINITIONS = {
     "backup_rate": "Calls handled with at least one backup request (not cancelled) / "
     "calls_handled.",
     "response_minutes": "Minutes from the first dispatched event to the first on_scene event, "
-    "over calls handled that have both: mean, median, 90th percentile.",
+    "over calls handled that have both: mean, median, 90th percentile. Never below 0 (a "
+    "phone's clock behind the server's counts as no time).",
     "on_scene_minutes": "Minutes from the first on_scene event to the first cleared event, over "
-    "calls handled that have both: mean, median, 90th percentile.",
+    "calls handled that have both: mean, median, 90th percentile. Never below 0.",
     "committed_minutes": "Minutes from the first dispatched event to the first cleared event "
-    "(the team's time on the call), over calls handled: mean, median, 90th percentile.",
+    "(the team's time on the call), over calls handled: mean, median, 90th percentile. Never "
+    "below 0.",
     "committed_hours": "The sum of committed time over calls handled, in hours.",
     "calls_with_backup": "Calls handled with at least one backup request (not cancelled).",
     "backup_requests_by_reason": "backup_requests, counted by the reason the team gave.",
@@ -98,7 +100,10 @@ class Period:
 
 
 class Seconds(Func):
-    """Seconds between two timestamps, as a float, in the database."""
+    """Seconds between two timestamps, as a float, in the database; never below 0. The
+    dispatch is stamped by the server's clock and the team's events by the phone's, so a
+    phone running behind can put "on scene" a little before the dispatch: that is no time,
+    not negative time."""
 
     output_field = FloatField()
 
@@ -108,12 +113,14 @@ class Seconds(Func):
     def as_postgresql(self, compiler, conn, **extra):
         start, start_params = compiler.compile(self.source_expressions[0])
         end, end_params = compiler.compile(self.source_expressions[1])
-        return f"EXTRACT(EPOCH FROM ({end} - {start}))::float", (*end_params, *start_params)
+        sql = f"GREATEST(EXTRACT(EPOCH FROM ({end} - {start}))::float, 0)"
+        return sql, (*end_params, *start_params)
 
     def as_sqlite(self, compiler, conn, **extra):
         start, start_params = compiler.compile(self.source_expressions[0])
         end, end_params = compiler.compile(self.source_expressions[1])
-        return f"((julianday({end}) - julianday({start})) * 86400.0)", (*end_params, *start_params)
+        sql = f"MAX((julianday({end}) - julianday({start})) * 86400.0, 0.0)"
+        return sql, (*end_params, *start_params)
 
 
 class Percentiles(Aggregate):

@@ -26,6 +26,8 @@ from .models import BackupRequest, Call, Note, Outcome, Person, StatusEvent
 
 # How far ahead of the server's clock a phone's clock may run before its times are refused.
 CLOCK_SKEW_ALLOWED = timedelta(minutes=10)
+# Stands for the arrival time of an event not stored yet: after every stored one.
+ARRIVING_NOW = datetime.max.replace(tzinfo=UTC)
 # A phone whose clock was reset (to 1970, say) sends times no call can have.
 EARLIEST_PLAUSIBLE = datetime(2000, 1, 1, tzinfo=UTC)
 
@@ -48,21 +50,43 @@ class CallState:
     timestamps: dict[str, datetime | None]
 
 
+def _arrival(event: StatusEvent) -> datetime:
+    # When the server recorded it; an event being written now has no created_at yet.
+    return event.created_at or ARRIVING_NOW
+
+
+def _received(event: StatusEvent) -> tuple[datetime, datetime]:
+    # Arrival first; among events of one arrival (none stored yet), when they happened.
+    return _arrival(event), event.occurred_at
+
+
 def derive_call_state(events: Iterable[StatusEvent]) -> CallState:
     """The call's status and timestamps from its events, ordered by when they happened.
 
-    Each timestamp is the first event of its kind; the status is that of the latest event,
-    except that a cleared or cancelled call stays closed whatever arrives late from a phone.
+    Each timestamp is the first event of its kind. The status is that of the latest event
+    since the latest dispatch, except that a cleared or cancelled call stays closed whatever
+    arrives late from a phone. "Since the latest dispatch" goes by when the server recorded
+    the events, not by their times: a dispatch is stamped by the server's clock and the
+    team's events by the phone's, so a phone a minute slow would otherwise report
+    "acknowledged" before the dispatch it acknowledges, and the call would look unanswered.
+    A team's event always reaches the server after the dispatch it answers (the phone
+    learned of the call from it); a reassignment's dispatch arrives after the old team's.
     """
     live = [e for e in events if getattr(e, "voided_at", None) is None]
-    ordered = sorted(live, key=lambda e: (e.occurred_at, e.created_at or e.occurred_at))
+    ordered = sorted(live, key=lambda e: (e.occurred_at, _arrival(e)))
     timestamps: dict[str, datetime | None] = dict.fromkeys(EVENT_TIMESTAMP_FIELDS.values())
-    status = CallStatus.PENDING
     for event in ordered:
         field = EVENT_TIMESTAMP_FIELDS[EventKind(event.kind)]
         if timestamps[field] is None:
             timestamps[field] = event.occurred_at
-        status = CallStatus(event.kind)
+    dispatches = [e for e in live if e.kind == EventKind.DISPATCHED]
+    status = CallStatus.PENDING
+    if dispatches:
+        latest = max(dispatches, key=_received)
+        answers = [e for e in ordered if e is not latest and _received(e) > _received(latest)]
+        status = CallStatus(answers[-1].kind) if answers else CallStatus.DISPATCHED
+    elif ordered:
+        status = CallStatus(ordered[-1].kind)
     if timestamps["cancelled_at"] is not None:
         status = CallStatus.CANCELLED
     elif timestamps["cleared_at"] is not None:

@@ -411,6 +411,24 @@ def test_response_p90_interpolates_between_durations(supervisor):
     assert total["response_minutes"]["p90"] == 37.0
 
 
+def test_a_phone_clock_behind_the_servers_counts_as_no_response_time_not_negative_time():
+    team = TeamFactory(call_sign="SLOW-1")
+    division = DivisionFactory(code="SLW")
+    # On scene "half a minute before" the dispatch, by a phone running behind; then 10 min.
+    timed_call(
+        team=team, division=division, received_at=local(2025, 3, 3, 9), response=-0.5, on_scene=10
+    )
+    timed_call(
+        team=team, division=division, received_at=local(2025, 3, 4, 9), response=4, on_scene=10
+    )
+    desk = client_for(DispatcherFactory())
+
+    total = figures(desk, division="SLW", **MARCH)["total"]
+
+    assert total["response_minutes"] == minutes(2.0, 2.0, 3.6)
+    assert total["committed_minutes"]["mean"] == 11.8  # (9.5 + 14) / 2, to a tenth
+
+
 def test_costs_use_the_rates_asked_for(supervisor):
     body = figures(supervisor, team_rate="40", police_rate="100", **MARCH)
 

@@ -216,6 +216,44 @@ def test_events_stored_at_the_same_moment_are_ordered_by_arrival():
     assert derive_call_state([second, first]).status == CallStatus.ON_SCENE
 
 
+def stored(kind: str, minutes: int, received: int) -> StatusEvent:
+    """An event the server recorded at `received` minutes, saying it happened at `minutes`."""
+    e = event(kind, minutes)
+    e.created_at = at(received)
+    return e
+
+
+def test_a_slow_phones_acknowledgement_answers_the_dispatch_it_came_after():
+    # The desk dispatched at 10 (server clock); the phone, a minute slow, says 9:30.
+    events = [stored(EventKind.DISPATCHED, 10, 10), stored(EventKind.ACKNOWLEDGED, 9, 11)]
+
+    assert derive_call_state(events).status == CallStatus.ACKNOWLEDGED
+
+
+def test_a_reassignments_dispatch_resets_the_status_whatever_the_old_teams_clock_said():
+    # The old team's phone runs fast: its on-scene says 40, recorded at 20; reassigned at 30.
+    events = [
+        stored(EventKind.DISPATCHED, 0, 0),
+        stored(EventKind.ON_SCENE, 40, 20),
+        stored(EventKind.DISPATCHED, 30, 30),
+    ]
+
+    assert derive_call_state(events).status == CallStatus.DISPATCHED
+
+
+def test_the_new_teams_events_after_a_reassignment_give_the_status():
+    events = [
+        stored(EventKind.DISPATCHED, 0, 0),
+        stored(EventKind.ON_SCENE, 20, 20),
+        stored(EventKind.DISPATCHED, 30, 30),
+        stored(EventKind.ACKNOWLEDGED, 29, 31),
+    ]
+
+    state = derive_call_state(events)
+    assert state.status == CallStatus.ACKNOWLEDGED
+    assert state.timestamps["dispatched_at"] == at(0)
+
+
 @given(
     minutes=st.lists(st.integers(min_value=0, max_value=600), min_size=1, max_size=8, unique=True),
     kinds=st.lists(st.sampled_from(list(EventKind)), min_size=8, max_size=8),

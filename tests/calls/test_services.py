@@ -172,6 +172,15 @@ def test_recording_an_event_stores_it_and_the_derived_state(call, clinician):
     assert StatusEvent.objects.get().responder == clinician
 
 
+def test_a_phone_a_minute_slow_acknowledges_a_dispatch_made_on_the_servers_clock(clinician):
+    call = CallFactory(team=None, routed_provider=clinician.team.provider)
+    call = services.assign_call(call=call, team=clinician.team, assigned_by=DispatcherFactory())
+
+    post_event(call, clinician, EventKind.ACKNOWLEDGED, timezone.now() - timedelta(seconds=30))
+
+    assert Call.objects.get(pk=call.pk).status == CallStatus.ACKNOWLEDGED
+
+
 def test_recording_the_same_event_id_again_returns_the_stored_event(call, clinician):
     event_id = uuid.uuid4()
     first = post_event(call, clinician, EventKind.EN_ROUTE, at(3), event_id)
