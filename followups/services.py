@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from calls.models import Person
+from calls.permissions import team_people_scope
 from calls.selectors import call_and_person_in_scope
 from calls.services import Written
 from responders.choices import Role
@@ -178,11 +179,29 @@ def reassign_followup(
         raise Conflict(f"The follow-up is already {followup.status}; it cannot be handed over.")
     team, assignee = _assignees(responder, team_id, assigned_to_id)
     previous_team = followup.assigned_team_id
+    if (followup.assigned_team_id, followup.assigned_to_id) == (
+        team.pk if team else None,
+        assignee.pk if assignee else None,
+    ):
+        return followup  # already theirs: no change, no history row
+    previous = followup.assigned_team or followup.assigned_to or "nobody"
     followup.assigned_team, followup.assigned_to = team, assignee
     followup.save(update_fields=["assigned_team", "assigned_to", "updated_at"])
+    FollowUpChange.objects.create(
+        followup=followup,
+        from_status=followup.status,
+        to_status=followup.status,
+        changed_by=responder,
+        note=f"Handed from {previous} to {team or assignee}.",
+    )
     still_seen = followup.call_id is not None and followup.call.team_id == previous_team
     if previous_team is not None and previous_team != followup.assigned_team_id and not still_seen:
         record_exits("follow_ups", [followup.pk], f"team:{previous_team}")
+        person_seen = Person.objects.filter(
+            team_people_scope(previous_team), pk=followup.person_id
+        ).exists()
+        if followup.person_id is not None and not person_seen:
+            record_exits("people", [followup.person_id], f"team:{previous_team}")
     if followup.person_id is not None:
         # The new assignee's phones need the person the visit is about.
         Person.objects.filter(pk=followup.person_id).touch()

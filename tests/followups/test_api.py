@@ -365,6 +365,30 @@ def test_assigning_to_another_team_of_the_provider_hands_it_over(alcott):
     assert FollowUp.objects.get(pk=followup.pk).assigned_team == other_team
 
 
+def test_handing_a_follow_up_over_is_written_to_its_history(alcott):
+    followup = open_followup(alcott)
+
+    response = api_as(alcott.supervisor).post(
+        followup_url(followup, "assign/"), {"assigned_to": alcott.case_manager.pk}, "json"
+    )
+
+    last = response.json()["history"][-1]
+    assert (last["from_status"], last["to_status"]) == ("scheduled", "scheduled")
+    assert last["note"] == f"Handed from {alcott.team.call_sign} to {alcott.case_manager}."
+    assert FollowUpChange.objects.filter(followup=followup).count() == 2
+
+
+def test_assigning_to_whoever_has_it_already_changes_nothing(alcott):
+    followup = open_followup(alcott)
+
+    response = api_as(alcott.supervisor).post(
+        followup_url(followup, "assign/"), {"assigned_team": alcott.team.pk}, "json"
+    )
+
+    assert response.status_code == 200
+    assert FollowUpChange.objects.filter(followup=followup).count() == 1
+
+
 def test_assigning_to_another_providers_case_manager_is_400(alcott, exodus):
     followup = open_followup(alcott)
 

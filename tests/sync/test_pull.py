@@ -296,6 +296,8 @@ def test_followup_handed_to_another_team_comes_back_deleted_for_the_old_team():
     body_a = pull_body(pair.first.client, cursor_a["timestamp"])
     assert ids_of(body_a, "follow_ups", "deleted") == [str(followup.pk)]
     assert records_of(body_a, "follow_ups") == {}
+    # The pair saw the person only through the visit: the person leaves its phones too.
+    assert ids_of(body_a, "people", "deleted") == [str(person.pk)]
     body_b = pull_body(phone_b.client, cursor_b)
     assert list(records_of(body_b, "follow_ups")) == [str(followup.pk)]
     assert records_of(body_b, "follow_ups")[str(followup.pk)]["assigned_team_id"] == str(team_b.pk)
