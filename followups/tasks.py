@@ -7,14 +7,15 @@ retried after its worker died, notifies once. Each returns how many it newly not
 
 from datetime import timedelta
 
-from django.contrib.auth import get_user_model
+from django.db.models import Count
 from django.utils import timezone
 
 from referrals.models import Referral
-from referrals.selectors import stale_filter
+from referrals.selectors import STALE_AFTER, stale_filter
 from responders.choices import Role
+from responders.selectors import active_users
 from umcr.models import NotificationKind
-from umcr.notifications import notify
+from umcr.notifications import notify_each
 
 from . import selectors
 from .choices import FollowUpStatus
@@ -29,15 +30,12 @@ ESCALATION_WINDOW = timedelta(days=7)
 
 
 def _assignee_users(followup: FollowUp):
-    users = get_user_model().objects.filter(is_active=True)
     if followup.assigned_to_id is not None:
-        return users.filter(responder__pk=followup.assigned_to_id)
+        return active_users(pk=followup.assigned_to_id)
     if followup.assigned_team_id is not None:
-        return users.filter(responder__team_id=followup.assigned_team_id)
+        return active_users(team_id=followup.assigned_team_id)
     # Unassigned: the provider's case managers pick it up.
-    return users.filter(
-        responder__provider_id=followup.provider_id, responder__role=Role.CASE_MANAGER
-    )
+    return active_users(provider_id=followup.provider_id, role=Role.CASE_MANAGER)
 
 
 def _describe(followup: FollowUp) -> str:
@@ -55,17 +53,15 @@ def send_followup_reminders() -> int:
     sent = 0
     for followup in due:
         opens = timezone.localtime(followup.not_before)
-        for user in _assignee_users(followup):
-            _, created = notify(
-                recipient=user,
-                kind=NotificationKind.FOLLOWUP_REMINDER,
-                title=f"Follow-up from {opens:%a %d %b %H:%M}: {_describe(followup)}",
-                body=followup.purpose or "",
-                call=followup.call,
-                # A reschedule is a new window, so it earns a new reminder.
-                dedupe_key=f"followup_reminder:{followup.pk}:{followup.not_before.isoformat()}:{user.pk}",
-            )
-            sent += created
+        sent += notify_each(
+            _assignee_users(followup),
+            kind=NotificationKind.FOLLOWUP_REMINDER,
+            title=f"Follow-up from {opens:%a %d %b %H:%M}: {_describe(followup)}",
+            body=followup.purpose or "",
+            call=followup.call,
+            # A reschedule is a new window, so it earns a new reminder.
+            key=f"followup_reminder:{followup.pk}:{followup.not_before.isoformat()}",
+        )
     return sent
 
 
@@ -79,56 +75,47 @@ def escalate_overdue_followups() -> int:
         .select_related("person", "call", "assigned_team", "assigned_to__user")
     )
     supervisors: dict[int, list] = {}
-    for user in (
-        get_user_model()
-        .objects.filter(is_active=True, responder__role=Role.SUPERVISOR)
-        .select_related("responder")
-    ):
+    for user in active_users(role=Role.SUPERVISOR).select_related("responder"):
         supervisors.setdefault(user.responder.provider_id, []).append(user)
     sent = 0
     for followup in overdue:
         owner = followup.assigned_team or followup.assigned_to or "nobody"
-        for user in supervisors.get(followup.provider_id, []):
-            _, created = notify(
-                recipient=user,
-                kind=NotificationKind.FOLLOWUP_OVERDUE,
-                title=f"Overdue follow-up: {_describe(followup)} (assigned to {owner})",
-                body=f"Due by {timezone.localtime(followup.due_by):%a %d %b %H:%M}. "
-                f"{followup.purpose}",
-                call=followup.call,
-                dedupe_key=f"followup_overdue:{followup.pk}:{followup.due_by.isoformat()}:{user.pk}",
-            )
-            sent += created
+        sent += notify_each(
+            supervisors.get(followup.provider_id, []),
+            kind=NotificationKind.FOLLOWUP_OVERDUE,
+            title=f"Overdue follow-up: {_describe(followup)} (assigned to {owner})",
+            body=f"Due by {timezone.localtime(followup.due_by):%a %d %b %H:%M}. {followup.purpose}",
+            call=followup.call,
+            key=f"followup_overdue:{followup.pk}:{followup.due_by.isoformat()}",
+        )
     return sent
 
 
 def send_daily_digests() -> int:
     """One digest a day per case manager: their provider's queues in numbers."""
-    today = timezone.localdate()
-    managers = (
-        get_user_model()
-        .objects.filter(is_active=True, responder__role=Role.CASE_MANAGER)
-        .select_related("responder")
-    )
+    today, now = timezone.localdate(), timezone.now()
+    managers: dict[int, list] = {}
+    for user in active_users(role=Role.CASE_MANAGER).select_related("responder"):
+        managers.setdefault(user.responder.provider_id, []).append(user)
     sent = 0
-    for user in managers:
-        provider_id = user.responder.provider_id
-        followups = FollowUp.objects.filter(provider_id=provider_id)
-        counts = {
-            queue: followups.filter(selectors.queue_filter(queue)).count()
-            for queue in ("overdue", "due_today", "unassigned")
-        }
-        stale = Referral.objects.filter(stale_filter(), provider_id=provider_id).count()
-        body = (
-            f"Follow-ups overdue: {counts['overdue']}; due today: {counts['due_today']}; "
-            f"unassigned: {counts['unassigned']}. Referrals with no change for 14 days: {stale}."
+    for provider_id, users in managers.items():
+        # One provider's numbers, counted once for all of its case managers.
+        counts = FollowUp.objects.filter(provider_id=provider_id).aggregate(
+            **{
+                queue: Count("pk", filter=selectors.queue_filter(queue, now))
+                for queue in ("overdue", "due_today", "unassigned")
+            }
         )
-        _, created = notify(
-            recipient=user,
+        stale = Referral.objects.filter(stale_filter(now), provider_id=provider_id).count()
+        sent += notify_each(
+            users,
             kind=NotificationKind.DAILY_DIGEST,
             title=f"Your queue for {today:%A %d %B}",
-            body=body,
-            dedupe_key=f"daily_digest:{today.isoformat()}:{user.pk}",
+            body=(
+                f"Follow-ups overdue: {counts['overdue']}; due today: {counts['due_today']}; "
+                f"unassigned: {counts['unassigned']}. Referrals with no change for "
+                f"{STALE_AFTER.days} days: {stale}."
+            ),
+            key=f"daily_digest:{today.isoformat()}",
         )
-        sent += created
     return sent

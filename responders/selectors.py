@@ -2,8 +2,10 @@
 
 from datetime import datetime
 
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from .choices import Role
 from .models import Shift, Team
 
 
@@ -17,3 +19,14 @@ def current_shift(*, team: Team | None, at: datetime | None = None) -> Shift | N
         .order_by("starts_at")
         .first()
     )
+
+
+def active_users(**responder_filters):
+    """Active users whose responder profile matches, e.g. role=..., provider_id=..."""
+    filters = {f"responder__{name}": value for name, value in responder_filters.items()}
+    return get_user_model().objects.filter(is_active=True, **filters)
+
+
+def supervisors_of(provider_id):
+    """The active supervisors of a provider: who is told when something needs a decision."""
+    return active_users(role=Role.SUPERVISOR, provider_id=provider_id)

@@ -44,3 +44,20 @@ def notify(*, recipient, kind: str, title: str, body: str, dedupe_key: str, call
         send_mail(title, body, None, [recipient.email], fail_silently=True)
         Notification.objects.filter(pk=notification.pk).update(emailed_at=timezone.now())
     return notification, True
+
+
+def notify_each(recipients, *, kind: str, title: str, body: str, key: str, call=None) -> int:
+    """notify() every recipient, each keyed `<key>:<user id>`; returns how many were newly
+    notified (a repeat of the same key notifies no one twice)."""
+    sent = 0
+    for user in recipients:
+        _, created = notify(
+            recipient=user,
+            kind=kind,
+            title=title,
+            body=body,
+            call=call,
+            dedupe_key=f"{key}:{user.pk}",
+        )
+        sent += created
+    return sent
