@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -113,6 +114,19 @@ class Written:
 
     record: object
     created: bool
+
+
+def replayed(model, record_id, *, responder: Responder, scope: Q, maker: str) -> Written | None:
+    """A client-generated id sent again: the stored record (a phone's retry), None if the id
+    is new, or IdTaken if it names a record this responder neither made (`maker`, e.g.
+    "created_by") nor may see (`scope`) - which then says nothing of what it holds."""
+    stored = model.objects.filter(pk=record_id).first()
+    if stored is None:
+        return None
+    theirs = getattr(stored, f"{maker}_id") != responder.pk
+    if theirs and not model.objects.filter(scope, pk=stored.pk).exists():
+        raise IdTaken()
+    return Written(stored, created=False)
 
 
 def _check_occurred_at(occurred_at: datetime, field: str = "occurred_at") -> None:
@@ -468,12 +482,10 @@ def create_person(
     call has none yet), so the pair's partner pulls them with the call."""
     if responder.provider_id is None:
         raise Invalid({"detail": "Only a provider's responders record people."})
-    stored = Person.objects.filter(pk=person_id).first()
+    scope = permissions.people_scope(responder)
+    stored = replayed(Person, person_id, responder=responder, scope=scope, maker="created_by")
     if stored is not None:
-        seen = Person.objects.filter(permissions.people_scope(responder), pk=stored.pk).exists()
-        if stored.created_by_id != responder.pk and not seen:
-            raise IdTaken()
-        return Written(stored, created=False)
+        return stored
     call = None
     if call_id is not None:
         call = Call.objects.filter(permissions.call_scope(responder), pk=call_id).first()
@@ -498,6 +510,16 @@ def update_person(*, person: Person, fields: dict) -> Person:
         setattr(person, name, fields[name])
     person.save(update_fields=[*changed, "updated_at"])
     return person
+
+
+def person_left_team(person_id, team_id: int) -> None:
+    """After a call or a visit left a pair, the person the pair saw through it leaves the
+    pair's phones too, unless the pair still sees them (another of its calls, a visit it
+    was given, a record it made). Call once the record has moved."""
+    if person_id is None:
+        return
+    if not Person.objects.filter(permissions.team_people_scope(team_id), pk=person_id).exists():
+        record_exits("people", [person_id], f"team:{team_id}")
 
 
 @transaction.atomic
@@ -534,14 +556,8 @@ def assign_call(*, call: Call, team, assigned_by: Responder, occurred_at: dateti
     Call.objects.filter(pk=call.pk).update(
         team=team, routed_provider_id=team.provider_id, updated_at=timezone.now()
     )
-    if previous is not None and call.person_id is not None:
-        # The person leaves the previous pair's phones too, unless the pair still sees them
-        # (another of its calls, a visit it was given, a record it made).
-        still_seen = Person.objects.filter(
-            permissions.team_people_scope(previous), pk=call.person_id
-        ).exists()
-        if not still_seen:
-            record_exits("people", [call.person_id], f"team:{previous}")
+    if previous is not None:
+        person_left_team(call.person_id, previous)
     for qs in children.values():
         qs.touch()
     if call.person_id is not None:

@@ -31,10 +31,11 @@ def followup_scope(responder: Responder) -> Q:
     return Q(provider_id=responder.provider_id)
 
 
+FOLLOWUP_RELATED = ("person", "call__division", "assigned_team", "assigned_to__user")
+
+
 def followups_for_responder(*, responder: Responder) -> QuerySet[FollowUp]:
-    return FollowUp.objects.filter(followup_scope(responder)).select_related(
-        "person", "call__division", "assigned_team", "assigned_to__user"
-    )
+    return FollowUp.objects.filter(followup_scope(responder)).select_related(*FOLLOWUP_RELATED)
 
 
 def end_of_today(now: datetime) -> datetime:

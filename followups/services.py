@@ -12,12 +12,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from calls.models import Person
-from calls.permissions import team_people_scope
 from calls.selectors import call_and_person_in_scope
-from calls.services import Written
+from calls.services import Written, person_left_team, replayed
 from responders.choices import Role
 from responders.models import Responder, Team
-from umcr.errors import Conflict, IdTaken, Invalid, NotAllowed
+from umcr.errors import Conflict, Invalid, NotAllowed
 from umcr.sync import sequence
 from umcr.sync.exits import record_exits
 
@@ -26,10 +25,6 @@ from .models import FollowUp, FollowUpChange
 from .selectors import followup_scope
 
 CLOSED = (FollowUpStatus.COMPLETED, FollowUpStatus.MISSED, FollowUpStatus.CANCELLED)
-
-
-def _in_scope(followup: FollowUp, responder: Responder) -> bool:
-    return FollowUp.objects.filter(followup_scope(responder), pk=followup.pk).exists()
 
 
 def _check_window(not_before: datetime, due_by: datetime) -> None:
@@ -76,11 +71,10 @@ def create_followup(
     (the default assignee); case managers and supervisors for anyone of their provider."""
     if responder.role not in (Role.CLINICIAN, Role.CASE_MANAGER, Role.SUPERVISOR):
         raise NotAllowed("Only a provider's clinicians and case managers schedule follow-ups.")
-    stored = FollowUp.objects.filter(pk=followup_id).first()
+    scope = followup_scope(responder)
+    stored = replayed(FollowUp, followup_id, responder=responder, scope=scope, maker="created_by")
     if stored is not None:
-        if stored.created_by_id != responder.pk and not _in_scope(stored, responder):
-            raise IdTaken()
-        return Written(stored, created=False)
+        return stored
     if kind not in FollowUpKind.values:
         raise Invalid({"kind": [f"Not one of {', '.join(FollowUpKind.values)}."]})
     if person_id is None and call_id is None:
@@ -92,7 +86,8 @@ def create_followup(
     if responder.role == Role.CLINICIAN and assigned_to_id is None and assigned_team_id is None:
         assigned_team_id = responder.team_id
     team, assignee = _assignees(responder, assigned_team_id, assigned_to_id)
-    followup = FollowUp.objects.create(
+    followup = _schedule(
+        responder,
         id=followup_id,
         provider_id=responder.provider_id,
         person=person,
@@ -103,12 +98,21 @@ def create_followup(
         due_by=due_by,
         assigned_team=team,
         assigned_to=assignee,
-        created_by=responder,
-    )
-    FollowUpChange.objects.create(
-        followup=followup, from_status="", to_status=followup.status, changed_by=responder
     )
     return Written(followup, created=True)
+
+
+def _schedule(responder: Responder, note: str = "", **fields) -> FollowUp:
+    """A new follow-up and the first row of its history."""
+    followup = FollowUp.objects.create(created_by=responder, **fields)
+    FollowUpChange.objects.create(
+        followup=followup,
+        from_status="",
+        to_status=followup.status,
+        changed_by=responder,
+        note=note,
+    )
+    return followup
 
 
 @transaction.atomic
@@ -173,7 +177,9 @@ def reassign_followup(
     on their next pull (unless they still see it through its call)."""
     sequence.hold()
     followup = (
-        FollowUp.objects.select_for_update(of=("self",)).select_related("call").get(pk=followup.pk)
+        FollowUp.objects.select_for_update(of=("self",))
+        .select_related("call", "assigned_team", "assigned_to__user")
+        .get(pk=followup.pk)
     )
     if followup.status in CLOSED:
         raise Conflict(f"The follow-up is already {followup.status}; it cannot be handed over.")
@@ -197,11 +203,7 @@ def reassign_followup(
     still_seen = followup.call_id is not None and followup.call.team_id == previous_team
     if previous_team is not None and previous_team != followup.assigned_team_id and not still_seen:
         record_exits("follow_ups", [followup.pk], f"team:{previous_team}")
-        person_seen = Person.objects.filter(
-            team_people_scope(previous_team), pk=followup.person_id
-        ).exists()
-        if followup.person_id is not None and not person_seen:
-            record_exits("people", [followup.person_id], f"team:{previous_team}")
+        person_left_team(followup.person_id, previous_team)
     if followup.person_id is not None:
         # The new assignee's phones need the person the visit is about.
         Person.objects.filter(pk=followup.person_id).touch()
@@ -221,7 +223,9 @@ def complete_followup(
     if next_window is None or followup.next_followup_id is not None:
         return followup
     _check_window(next_window["not_before"], next_window["due_by"])
-    nxt = FollowUp.objects.create(
+    nxt = _schedule(
+        responder,
+        note=f"Scheduled on completing {followup.pk}.",
         provider_id=followup.provider_id,
         person_id=followup.person_id,
         call_id=followup.call_id,
@@ -231,14 +235,6 @@ def complete_followup(
         due_by=next_window["due_by"],
         assigned_team_id=followup.assigned_team_id,
         assigned_to_id=followup.assigned_to_id,
-        created_by=responder,
-    )
-    FollowUpChange.objects.create(
-        followup=nxt,
-        from_status="",
-        to_status=nxt.status,
-        changed_by=responder,
-        note=f"Scheduled on completing {followup.pk}.",
     )
     followup.next_followup = nxt
     followup.save(update_fields=["next_followup", "updated_at"])

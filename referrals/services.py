@@ -11,10 +11,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from calls.selectors import call_and_person_in_scope
-from calls.services import Written
+from calls.services import Written, replayed
 from responders.choices import Role
 from responders.models import Responder
-from umcr.errors import Conflict, IdTaken, Invalid, NotAllowed
+from umcr.errors import Conflict, Invalid, NotAllowed
 from umcr.sync import sequence
 
 from .choices import ConsentMethod, ReferralStatus
@@ -46,12 +46,10 @@ def create_referral(
     """Refer a person to a service. No consent, no referral (400)."""
     if responder.role not in (Role.CLINICIAN, Role.CASE_MANAGER, Role.SUPERVISOR):
         raise NotAllowed("Only a provider's clinicians and case managers make referrals.")
-    stored = Referral.objects.filter(pk=referral_id).first()
+    scope = referral_scope(responder)
+    stored = replayed(Referral, referral_id, responder=responder, scope=scope, maker="referred_by")
     if stored is not None:
-        seen = Referral.objects.filter(referral_scope(responder), pk=stored.pk).exists()
-        if stored.referred_by_id != responder.pk and not seen:
-            raise IdTaken()
-        return Written(stored, created=False)
+        return stored
     errors: dict = {}
     if consent_given is not True:
         errors["consent_given"] = ["The person's consent is required to refer them."]

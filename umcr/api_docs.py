@@ -38,3 +38,14 @@ ERROR_RESPONSES = {
     404: error_response("No such record in your scope."),
     409: error_response("The change is not allowed in the record's current state."),
 }
+
+
+def error_responses(*codes: int) -> dict:
+    """The documented error answers of an endpoint, by status code."""
+    return {code: ERROR_RESPONSES[code] for code in codes}
+
+
+# The usual sets: a write, a list with filters (bad ones are 400), a read.
+WRITE_ERRORS = error_responses(400, 401, 403, 404, 409)
+LIST_ERRORS = error_responses(400, 401, 403)
+READ_ERRORS = error_responses(401, 403)

@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 
 from umcr.access_log import log_reads
 from umcr.api import IsResponder, request_responder, strict_boolean_filter
-from umcr.api_docs import ERROR_RESPONSES
+from umcr.api_docs import ERROR_RESPONSES, READ_ERRORS, WRITE_ERRORS
 
 from .. import selectors, services
 from ..choices import BackupStatus, CallStatus
@@ -44,14 +44,6 @@ from .serializers import (
     StatusEventSerializer,
 )
 
-READ_ERRORS = {401: ERROR_RESPONSES[401], 403: ERROR_RESPONSES[403]}
-WRITE_ERRORS = {
-    400: ERROR_RESPONSES[400],
-    401: ERROR_RESPONSES[401],
-    403: ERROR_RESPONSES[403],
-    404: ERROR_RESPONSES[404],
-    409: ERROR_RESPONSES[409],
-}
 EXAMPLE_ID = "6f1c2a9e-3b7d-4c1e-9a52-0f8e7d6c5b4a"
 
 

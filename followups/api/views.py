@@ -16,7 +16,7 @@ from umcr.api import (
     api_field_names,
     request_responder,
 )
-from umcr.api_docs import ERROR_RESPONSES
+from umcr.api_docs import ERROR_RESPONSES, LIST_ERRORS, WRITE_ERRORS
 
 from .. import selectors, services
 from ..choices import FollowUpKind, FollowUpStatus
@@ -30,9 +30,6 @@ from .serializers import (
     NoteOnlySerializer,
     RescheduleSerializer,
 )
-
-WRITE_ERRORS = {k: ERROR_RESPONSES[k] for k in (400, 401, 403, 404, 409)}
-READ_ERRORS = {k: ERROR_RESPONSES[k] for k in (400, 401, 403)}
 
 
 class FollowUpFilter(django_filters.FilterSet):
@@ -76,11 +73,11 @@ class DueFirst(StrictCursorPagination):
             "the provider's), soonest due first. Queues: "
             + "; ".join(f"`{k}`: {v}" for k, v in selectors.QUEUES.items())
         ),
-        responses={200: FollowUpSerializer(many=True), **READ_ERRORS},
+        responses={200: FollowUpSerializer(many=True), **LIST_ERRORS},
     ),
     retrieve=extend_schema(
         summary="One follow-up, with its history",
-        responses={200: FollowUpDetailSerializer, 404: ERROR_RESPONSES[404], **READ_ERRORS},
+        responses={200: FollowUpDetailSerializer, 404: ERROR_RESPONSES[404], **LIST_ERRORS},
     ),
 )
 @extend_schema(tags=["follow-ups"])
@@ -105,9 +102,7 @@ class FollowUpViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         # Not through the scope: a follow-up just handed to another team is still shown
         # to the person who handed it.
         fresh = (
-            FollowUp.objects.select_related(
-                "person", "call__division", "assigned_team", "assigned_to__user"
-            )
+            FollowUp.objects.select_related(*selectors.FOLLOWUP_RELATED)
             .prefetch_related("changes__changed_by__user")
             .get(pk=followup.pk)
         )

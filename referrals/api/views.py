@@ -25,7 +25,7 @@ from umcr.api import (
     request_responder,
     strict_boolean_filter,
 )
-from umcr.api_docs import ERROR_RESPONSES
+from umcr.api_docs import ERROR_RESPONSES, LIST_ERRORS, WRITE_ERRORS
 
 from .. import selectors, services
 from ..choices import ReferralStatus, ServiceCategory
@@ -37,9 +37,6 @@ from .serializers import (
     ReferralSerializer,
     ServiceSerializer,
 )
-
-WRITE_ERRORS = {k: ERROR_RESPONSES[k] for k in (400, 401, 403, 404, 409)}
-READ_ERRORS = {k: ERROR_RESPONSES[k] for k in (400, 401, 403)}
 
 
 def _bool_param(request, name: str) -> bool | None:
@@ -81,7 +78,7 @@ class ServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             OpenApiParameter("open_now", OpenApiTypes.BOOL),
             OpenApiParameter("accepting", OpenApiTypes.BOOL, description="Accepting clients."),
         ],
-        responses={200: ServiceSerializer(many=True), **READ_ERRORS},
+        responses={200: ServiceSerializer(many=True), **LIST_ERRORS},
     )
     def list(self, request):
         category = request.query_params.get("category", "")
@@ -106,7 +103,7 @@ class ServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     @extend_schema(
         summary="One service",
-        responses={200: ServiceSerializer, 404: ERROR_RESPONSES[404], **READ_ERRORS},
+        responses={200: ServiceSerializer, 404: ERROR_RESPONSES[404], **LIST_ERRORS},
     )
     def retrieve(self, request, pk=None):
         return super().retrieve(request, pk=pk)
@@ -153,11 +150,11 @@ class OldestChangeFirst(StrictCursorPagination):
         summary="Referrals, with the stale queue",
         description="Oldest change first. A referral with no change for 14 days is "
         "`is_stale` and carries a `suggested_followup`.",
-        responses={200: ReferralSerializer(many=True), **READ_ERRORS},
+        responses={200: ReferralSerializer(many=True), **LIST_ERRORS},
     ),
     retrieve=extend_schema(
         summary="One referral, with its history",
-        responses={200: ReferralDetailSerializer, 404: ERROR_RESPONSES[404], **READ_ERRORS},
+        responses={200: ReferralDetailSerializer, 404: ERROR_RESPONSES[404], **LIST_ERRORS},
     ),
 )
 @extend_schema(tags=["referrals"])
