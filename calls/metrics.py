@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 from statistics import quantiles
 from typing import ClassVar
 
+from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import connection
 from django.db.models import (
@@ -184,8 +185,8 @@ def program_figures(
     provider_id: int | None = None,
     division_code: str | None = None,
     by: str | None = None,
-    team_rate: float = 35.0,
-    police_rate: float = 85.0,
+    team_rate: float | None = None,
+    police_rate: float | None = None,
     durations_only: bool = False,
 ) -> dict:
     calls = call_queryset(period, provider_id, division_code)
@@ -368,7 +369,12 @@ def _share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def _finish(entry: dict, team_rate: float, police_rate: float) -> None:
+def _finish(entry: dict, team_rate: float | None, police_rate: float | None) -> None:
+    # Rates not asked for are the program's (settings), for the API and the dashboard alike.
+    if team_rate is None:
+        team_rate = settings.UMCR_TEAM_HOURLY_COST
+    if police_rate is None:
+        police_rate = settings.UMCR_POLICE_HOURLY_COST
     entry["resolved_without_police_share"] = _share(
         entry["resolved_without_police"], entry["calls_handled"]
     )
@@ -444,5 +450,5 @@ def figures_with_total(*, by: str | None = None, **common) -> tuple[dict, list[d
 
 
 def _finished(entry: dict, common: dict) -> dict:
-    _finish(entry, common.get("team_rate", 35.0), common.get("police_rate", 85.0))
+    _finish(entry, common.get("team_rate"), common.get("police_rate"))
     return entry

@@ -44,10 +44,6 @@ class Voidable(models.Model):
     class Meta:
         abstract = True
 
-    @property
-    def is_voided(self) -> bool:
-        return self.voided_at is not None
-
 
 class Person(SyncedModel, Voidable, ClientRecord):
     """Someone a team served. Minimal identifying data: only what finds them again."""

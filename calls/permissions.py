@@ -55,14 +55,6 @@ def team_people_scope(team_id: int) -> Q:
     return Q(on_calls) | Q(visited) | Q(created_by__team_id=team_id)
 
 
-def can_see_call(responder: Responder, call: Call) -> bool:
-    if responder.role == Role.DISPATCHER:
-        return True
-    if responder.role == Role.CLINICIAN:
-        return responder.team_id is not None and call.team_id == responder.team_id
-    return responder.provider_id is not None and call.routed_provider_id == responder.provider_id
-
-
 def check_can_write_field_record(responder: Responder, call: Call, what: str) -> None:
     """Notes, outcomes and backup requests are written by the assigned team's clinicians."""
     if responder.role != Role.CLINICIAN or call.team_id != responder.team_id:

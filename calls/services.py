@@ -207,9 +207,10 @@ def current_outcome(call: Call) -> Outcome | None:
     return call.outcomes.filter(voided_at=None).order_by("-created_seq", "-created_at").first()
 
 
-def refresh_call_outcome(*, call: Call) -> None:
-    """Copy the current outcome's disposition and police involvement onto the call."""
-    outcome = current_outcome(call)
+def refresh_call_outcome(*, call: Call, outcome: Outcome | None = None) -> None:
+    """Copy the current outcome's disposition and police involvement onto the call (pass
+    `outcome` when it is known to be the current one, e.g. just written)."""
+    outcome = outcome or current_outcome(call)
     Call.objects.filter(pk=call.pk).update(
         disposition=outcome.disposition if outcome else "",
         police_involved=outcome.police_involved if outcome else None,
@@ -344,7 +345,7 @@ def record_outcome(
         responder=responder,
         device=device,
     )
-    refresh_call_outcome(call=call)
+    refresh_call_outcome(call=call, outcome=outcome)
     return Written(outcome, created=True)
 
 
@@ -569,7 +570,7 @@ def assign_call(*, call: Call, team, assigned_by: Responder, occurred_at: dateti
         occurred_at=occurred_at or timezone.now(),
         responder=assigned_by,
     )
-    refresh_call_state(call=call, events=[*call.events.all()])
+    refresh_call_state(call=call)
     transaction.on_commit(
         lambda: async_task("calls.tasks.notify_team_assigned", str(call.pk), str(event.pk))
     )

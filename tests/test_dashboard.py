@@ -150,6 +150,19 @@ def test_dashboard_numbers_match_the_api_definitions(supervisor_admin):
     assert "resolved without police" in response.content.decode()
 
 
+def test_dashboard_costs_use_the_programs_configured_rates(supervisor_admin, settings):
+    settings.UMCR_TEAM_HOURLY_COST, settings.UMCR_POLICE_HOURLY_COST = 40.0, 100.0
+
+    total = supervisor_admin.get(DASHBOARD, MARCH).context["total"]
+
+    hours = total["committed_hours"]
+    assert hours > 0
+    assert (total["team_cost"], total["police_cost"]) == (
+        round(hours * 40, 2),
+        round(hours * 100, 2),
+    )
+
+
 def test_anonymous_is_sent_to_the_login(client, calls):
     response = client.get(DASHBOARD)
 

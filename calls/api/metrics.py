@@ -149,6 +149,7 @@ class MetricsView(APIView):
         if params.get("division") and not Division.objects.filter(code=params["division"]).exists():
             raise serializers.ValidationError({"division": ["No such division."]})
         period = metrics.Period.from_dates(params["from"], params["to"])
+        # Resolved here too: the answer names the rates its costs used.
         rates = {
             "team_rate": params.get("team_rate", settings.UMCR_TEAM_HOURLY_COST),
             "police_rate": params.get("police_rate", settings.UMCR_POLICE_HOURLY_COST),
