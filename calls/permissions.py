@@ -40,10 +40,15 @@ def people_scope(responder: Responder) -> Q:
         if responder.team_id is None:
             return Q(pk__in=[])
         return team_people_scope(responder.team_id)
-    on_calls = Exists(Call.objects.filter(call_scope(responder), person=OuterRef("pk")))
     if responder.provider_id is None:
         return Q(pk__in=[])
-    return Q(on_calls) | Q(provider_id=responder.provider_id)
+    return provider_people_scope(responder.provider_id)
+
+
+def provider_people_scope(provider_id: int) -> Q:
+    """The people a provider's staff see: on the provider's calls, or recorded by it."""
+    on_calls = Exists(Call.objects.filter(routed_provider_id=provider_id, person=OuterRef("pk")))
+    return Q(on_calls) | Q(provider_id=provider_id)
 
 
 def team_people_scope(team_id: int) -> Q:

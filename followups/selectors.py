@@ -43,6 +43,11 @@ def end_of_today(now: datetime) -> datetime:
     return datetime.combine(local.date() + timedelta(days=1), time.min, tzinfo=local.tzinfo)
 
 
+def is_overdue(followup: FollowUp, now: datetime | None = None) -> bool:
+    """queue_filter("overdue") for one follow-up already loaded."""
+    return followup.status == FollowUpStatus.SCHEDULED and followup.due_by < (now or timezone.now())
+
+
 def queue_filter(queue: str, now: datetime | None = None) -> Q:
     now = now or timezone.now()
     scheduled = Q(status=FollowUpStatus.SCHEDULED)

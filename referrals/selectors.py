@@ -51,6 +51,12 @@ def _ranges(hours: dict, day: str) -> list[tuple[str, str]]:
     ]
 
 
+def is_stale(referral: Referral, now: datetime | None = None) -> bool:
+    """stale_filter for one referral already loaded."""
+    now = now or timezone.now()
+    return not referral.is_closed and referral.status_changed_at < now - STALE_AFTER
+
+
 def is_open_now(service: Service, at: datetime | None = None) -> bool:
     """Whether the service's opening hours (local time) include `at`; a range that ends
     before it starts runs past midnight into the next day."""

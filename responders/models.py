@@ -103,13 +103,15 @@ class Team(TimeStampedModel):
 
 # What a responder's sync scope is made of: the rows their phone holds follow from these.
 SCOPE_FIELDS = ("team_id", "provider_id", "role")
+# The same, as an update() or save(update_fields=...) may name them.
+SCOPE_NAMES = {*SCOPE_FIELDS, "team", "provider"}
 
 
 class ResponderQuerySet(models.QuerySet):
     def update(self, **kwargs):
         """A bulk change of team, provider or role moves each row's scope epoch, as save()
         does (for every row named, changed or not: a needless resync is harmless)."""
-        if not {"team", "team_id", "provider", "provider_id", "role"} & set(kwargs):
+        if not SCOPE_NAMES & set(kwargs):
             return super().update(**kwargs)
         with sequence.atomic_claim():
             kwargs["scope_changed_seq"] = sequence.claim()
@@ -190,13 +192,7 @@ class Responder(TimeStampedModel):
         would never be told to resync. A claimed number N commits with the new scope, so
         every snapshot that sees N sees the new scope too."""
         update_fields = kwargs.get("update_fields")
-        scope_named = update_fields is None or {
-            "team",
-            "team_id",
-            "provider",
-            "provider_id",
-            "role",
-        } & set(update_fields)
+        scope_named = update_fields is None or SCOPE_NAMES & set(update_fields)
         if self.pk is None or not scope_named:
             return super().save(*args, **kwargs)
         with sequence.atomic_claim():

@@ -7,7 +7,7 @@ grants them more. Each ModelAdmin names the path from its model to the provider.
 """
 
 from django.contrib import admin
-from django.db.models import Exists, Model, OuterRef, Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
 
 from responders.choices import Role
@@ -41,13 +41,13 @@ def provider_scope_q(model: type[Model], provider_id: int) -> Q | None:
     """Which rows of a related model a provider's staff may pick in a form (raw-id fields
     included), or None if every row (divisions, the services directory)."""
     from calls.models import Call, Person
+    from calls.permissions import provider_people_scope
     from followups.models import FollowUp
     from referrals.models import Referral
     from responders.models import Device
 
     if model is Person:
-        served = Call.objects.filter(person=OuterRef("pk"), routed_provider_id=provider_id)
-        return Q(provider_id=provider_id) | Q(Exists(served))
+        return provider_people_scope(provider_id)
     paths = {
         Provider: "pk",
         Team: "provider",

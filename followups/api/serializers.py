@@ -1,8 +1,8 @@
 """Shapes of the follow-ups API. Input serializers only parse; services.py holds the rules."""
 
-from django.utils import timezone
 from rest_framework import serializers
 
+from .. import selectors
 from ..choices import FollowUpKind
 from ..models import FollowUp, FollowUpChange
 
@@ -71,7 +71,7 @@ class FollowUpSerializer(serializers.ModelSerializer):
         return str(followup.person) if followup.person_id else None
 
     def get_is_overdue(self, followup) -> bool:
-        return followup.status == "scheduled" and followup.due_by < timezone.now()
+        return selectors.is_overdue(followup)
 
 
 class FollowUpDetailSerializer(FollowUpSerializer):

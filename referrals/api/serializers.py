@@ -102,16 +102,14 @@ class ReferralSerializer(serializers.ModelSerializer):
         return str(referral.person) if referral.person_id else None
 
     def get_is_stale(self, referral) -> bool:
-        return not referral.is_closed and (
-            referral.status_changed_at < timezone.now() - selectors.STALE_AFTER
-        )
+        return selectors.is_stale(referral)
 
     @extend_schema_field(SuggestedFollowUpSerializer(allow_null=True))
     def get_suggested_followup(self, referral):
         """A stale referral suggests a phone call to find out where it stands."""
-        if not self.get_is_stale(referral):
-            return None
         now = timezone.now()
+        if not selectors.is_stale(referral, now):
+            return None
         return {
             "kind": "phone_call",
             "not_before": now,
