@@ -37,25 +37,6 @@ def open_filter(is_open: bool) -> Q:
     return Q(status__in=OPEN_STATUSES) if is_open else ~Q(status__in=OPEN_STATUSES)
 
 
-def current_outcome_prefetch() -> Prefetch:
-    """A call's outcomes not voided, for attach_current_outcomes to pick the current one.
-
-    Not a NOT EXISTS in SQL: a call has one or two outcomes, and picking the current one in
-    Python keeps the query a plain index lookup by call."""
-    return Prefetch(
-        "outcomes", queryset=Outcome.objects.filter(voided_at=None), to_attr="_outcomes"
-    )
-
-
-def attach_current_outcomes(calls, to_attr: str = "current_outcomes"):
-    """Set `current_outcomes` on calls fetched with current_outcome_prefetch()."""
-    calls = list(calls)
-    for call in calls:
-        current = Outcome.current_of(getattr(call, "_outcomes", []))
-        setattr(call, to_attr, [current] if current else [])
-    return calls
-
-
 def call_detail(*, responder: Responder) -> QuerySet[Call]:
     """Everything about one call in a fixed number of queries, whatever its size."""
     from followups.models import FollowUp
@@ -91,14 +72,14 @@ def prior_contacts(*, call: Call) -> list[Call]:
     if call.person_id is not None:
         same |= Q(person_id=call.person_id)
     scope = Q(routed_provider_id=call.routed_provider_id) if call.routed_provider_id else Q()
-    return attach_current_outcomes(
+    # The outcome comes from the call's own columns (kept in step with its current outcome).
+    return list(
         Call.objects.filter(same, scope, received_at__lt=call.received_at)
         .exclude(pk=call.pk)
         .exclude(status=CallStatus.CANCELLED)
         .order_by("-received_at")
         .prefetch_related(
-            current_outcome_prefetch(),
-            Prefetch("backup_requests", queryset=BackupRequest.objects.order_by("occurred_at")),
+            Prefetch("backup_requests", queryset=BackupRequest.objects.order_by("occurred_at"))
         )[:PRIOR_CONTACTS_LIMIT]
     )
 

@@ -197,10 +197,10 @@ class PriorContactSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.ChoiceField(Disposition.choices, allow_null=True))
     def get_disposition(self, call):
-        return call.current_outcomes[0].disposition if call.current_outcomes else None
+        return call.disposition or None
 
     def get_police_involved(self, call) -> bool:
-        return any(o.police_involved for o in call.current_outcomes) or any(
+        return bool(call.police_involved) or any(
             b.status != BackupStatus.CANCELLED for b in call.backup_requests.all()
         )
 
@@ -389,7 +389,7 @@ class PersonCallSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.ChoiceField(Disposition.choices, allow_null=True))
     def get_disposition(self, call):
-        return call.current_outcomes[0].disposition if call.current_outcomes else None
+        return call.disposition or None
 
 
 class PersonDetailSerializer(PersonSerializer):

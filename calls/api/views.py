@@ -422,11 +422,10 @@ class PersonDetailView(APIView):
         calls = (
             selectors.calls_for_responder(responder=responder)
             .filter(person=person)
-            .order_by("-received_at")
-            .prefetch_related(selectors.current_outcome_prefetch())[:100]
+            .order_by("-received_at")[:100]
         )
         context = {
-            "calls": selectors.attach_current_outcomes(list(calls)),
+            "calls": list(calls),
             "followups": list(
                 followups_for_responder(responder=responder)
                 .filter(person=person)
