@@ -7,6 +7,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -74,14 +75,40 @@ def timed(fn, repeat: int, warmup: int = 3) -> list[float]:
     return samples
 
 
+class Measured(NamedTuple):
+    """One endpoint's figures: median and p95 in milliseconds, queries and bytes of one GET."""
+
+    median: float
+    p95: float
+    queries: int
+    size: int
+
+
+def measure(client, url: str, repeat: int, warmup: int = 3) -> Measured:
+    """GET `url` once to count its queries and bytes (it must answer 200), then time it."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    connection.queries_log.clear()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    # Counted now: the log is cleared by the requests that follow.
+    query_count = len(queries)
+    assert response.status_code == 200, (url, response.status_code)
+    median, p95 = summarise(timed(lambda: client.get(url), repeat, warmup))
+    return Measured(median, p95, query_count, len(response.content))
+
+
 def signed_in_client(username: str):
-    """A DRF test client signed in as a demo user (password umcr-demo)."""
+    """A DRF test client signed in as a demo user (with the demo password)."""
     from rest_framework.test import APIClient
+
+    from umcr.demo_data import PASSWORD
 
     client = APIClient()
     login = client.post(
         "/api/v1/auth/login/",
-        {"username": username, "password": "umcr-demo", "device_name": "bench"},
+        {"username": username, "password": PASSWORD, "device_name": "bench"},
         format="json",
     )
     client.credentials(HTTP_AUTHORIZATION="Token " + login.json()["token"])

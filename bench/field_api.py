@@ -9,7 +9,7 @@ DATABASE_URL), then prints the median and p95 time and the query count of the ca
 
 import argparse
 
-from common import machine, setup, signed_in_client, summarise, timed
+from common import machine, measure, setup, signed_in_client
 
 
 def main() -> None:
@@ -18,9 +18,6 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=50)
     args = parser.parse_args()
     setup(args.calls)
-
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
     from calls.models import Call
 
@@ -44,15 +41,8 @@ def main() -> None:
     print(f"\n{machine()}; {Call.objects.count()} calls, {team_calls.count()} for ALCOTT-1")
     print(f"{'endpoint':40} {'median ms':>10} {'p95 ms':>8} {'queries':>8} {'bytes':>8}")
     for label, url in cases:
-        connection.queries_log.clear()
-        with CaptureQueriesContext(connection) as queries:
-            response = client.get(url)
-        # Counted now: the log is cleared by the requests that follow.
-        query_count = len(queries)
-        assert response.status_code == 200, (url, response.status_code)
-        median, p95 = summarise(timed(lambda url=url: client.get(url), args.repeat))
-        size = len(response.content)
-        print(f"{label:40} {median:10.1f} {p95:8.1f} {query_count:8d} {size:8d}")
+        median, p95, queries, size = measure(client, url, args.repeat)
+        print(f"{label:40} {median:10.1f} {p95:8.1f} {queries:8d} {size:8d}")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ median time and query count of GET /api/v1/metrics/ for a year (goal: under a se
 
 import argparse
 
-from common import machine, setup, signed_in_client, summarise, timed
+from common import machine, measure, setup, signed_in_client
 
 
 def main() -> None:
@@ -17,9 +17,6 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     setup(args.calls)
-
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
     from calls.models import Call
 
@@ -34,14 +31,8 @@ def main() -> None:
     print(f"\n{machine()}; {Call.objects.count()} calls in all")
     print(f"{'figures':46} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")
     for label, client, url in cases:
-        connection.queries_log.clear()
-        with CaptureQueriesContext(connection) as queries:
-            response = client.get(url)
-        # Counted now: the log is cleared by the requests that follow.
-        query_count = len(queries)
-        assert response.status_code == 200, (url, response.status_code)
-        median, p95 = summarise(timed(lambda c=client, u=url: c.get(u), args.repeat, warmup=1))
-        print(f"{label:46} {median:10.1f} {p95:8.1f} {query_count:8d}")
+        median, p95, queries, _ = measure(client, url, args.repeat, warmup=1)
+        print(f"{label:46} {median:10.1f} {p95:8.1f} {queries:8d}")
 
 
 if __name__ == "__main__":

@@ -95,12 +95,18 @@ def derive_call_state(events: Iterable[StatusEvent]) -> CallState:
     return CallState(status=status, timestamps=timestamps)
 
 
-def refresh_call_state(*, call: Call, events: Iterable[StatusEvent] | None = None) -> Call:
-    """Recompute and store the call's derived fields from its events."""
-    state = derive_call_state(call.events.all() if events is None else events)
+def apply_call_state(call: Call, events: Iterable[StatusEvent]) -> CallState:
+    """Set the call's derived fields from its events, in memory (the caller saves them)."""
+    state = derive_call_state(events)
     call.status = state.status
     for field, value in state.timestamps.items():
         setattr(call, field, value)
+    return state
+
+
+def refresh_call_state(*, call: Call, events: Iterable[StatusEvent] | None = None) -> Call:
+    """Recompute and store the call's derived fields from its events."""
+    state = apply_call_state(call, call.events.all() if events is None else events)
     call.updated_at = timezone.now()
     Call.objects.filter(pk=call.pk).update(
         status=state.status, updated_at=call.updated_at, **state.timestamps

@@ -4,6 +4,7 @@ people are fictional. Used by `manage.py seed_demo` only."""
 
 from calls.choices import BackupReason, CallType, Disposition
 from referrals.choices import ServiceCategory
+from referrals.models import WEEKDAYS
 
 PASSWORD = "umcr-demo"
 
@@ -120,7 +121,6 @@ BACKUP_DETAILS = {
 GIVEN_NAMES = ["Maria", "James", "Ana", "Robert", "Keisha", "Luis", "Mei", "David", "Rosa", "Tom"]
 FAMILY_NAMES = ["Garcia", "Johnson", "Nguyen", "Smith", "Hernandez", "Lee", "Brown", "Lopez"]
 
-WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 OFFICE_HOURS = {day: [["08:00", "17:00"]] for day in WEEKDAYS[:5]}
 ALWAYS_OPEN = {"always": True}
 

@@ -28,7 +28,7 @@ from calls.choices import (
     SafetyFlag,
 )
 from calls.models import BackupRequest, Call, Note, Outcome, Person, StatusEvent, normalise_address
-from calls.services import derive_call_state
+from calls.services import apply_call_state, refresh_call_state
 from followups.choices import FollowUpKind, FollowUpStatus
 from followups.models import FollowUp
 from referrals.choices import ConsentMethod, ReferralStatus
@@ -232,10 +232,7 @@ class Command(BaseCommand):
                         occurred_at=at,
                         responder=clinician,
                     )
-                self.apply_state(call, events)
-                Call.objects.filter(pk=call.pk).update(
-                    **{f: getattr(call, f) for f in ["status", *self.timestamp_fields()]}
-                )
+                refresh_call_state(call=call, events=events)
 
     # --- history ----------------------------------------------------------------------------
 
@@ -246,10 +243,6 @@ class Command(BaseCommand):
         have = existing.count()
         if have >= total:
             return
-        by_division = {}
-        for entry in providers:
-            for division in entry["divisions"]:
-                by_division[division.pk] = entry
         self.people_pool: dict[int, list[Person]] = {e["provider"].pk: [] for e in providers}
         self.services = list(Service.objects.all())
         bar = tqdm(
@@ -263,12 +256,12 @@ class Command(BaseCommand):
         while index <= total:
             end = min(index + BATCH, total + 1)
             with transaction.atomic():
-                self.write_batch(range(index, end), providers, by_division)
+                self.write_batch(range(index, end), providers)
             bar.update(end - index)
             index = end
         bar.close()
 
-    def write_batch(self, numbers: range, providers: list[dict], by_division: dict) -> None:
+    def write_batch(self, numbers: range, providers: list[dict]) -> None:
         rows: dict[str, list] = {
             "people": [],
             "calls": [],
@@ -300,7 +293,7 @@ class Command(BaseCommand):
         received_at = self.now - timedelta(days=rng.uniform(0.5, 365), minutes=rng.randint(0, 59))
         call = self.build_call(rng, entry, f"{HISTORY_PREFIX}{number:07d}", received_at, team)
 
-        person = self.pick_person(rng, entry, rows, received_at)
+        person = self.pick_person(rng, entry, rows)
         call.person = person
 
         # A golden-ratio (Weyl) sequence spreads evenly over any run of numbers, so every
@@ -346,7 +339,8 @@ class Command(BaseCommand):
                 StatusEvent(call=call, kind=kind, occurred_at=at, responder=author, device=None)
             )
             at += timedelta(minutes=gap)
-        self.apply_state(call, events)
+        # The call is bulk-created below, so its derived fields are set in memory here.
+        apply_call_state(call, events)
         rows["calls"].append(call)
         rows["events"].extend(events)
         if cancelled:
@@ -428,7 +422,7 @@ class Command(BaseCommand):
             team=team,
         )
 
-    def pick_person(self, rng, entry, rows, seen_at) -> Person | None:
+    def pick_person(self, rng, entry, rows) -> Person | None:
         if rng.random() < 0.35:
             return None  # often nobody gives a name
         pool = self.people_pool[entry["provider"].pk]
@@ -526,25 +520,6 @@ class Command(BaseCommand):
         rows["referrals"].append(referral)
 
     # --- helpers ------------------------------------------------------------------------------
-
-    @staticmethod
-    def timestamp_fields() -> list[str]:
-        return [
-            "dispatched_at",
-            "acknowledged_at",
-            "en_route_at",
-            "on_scene_at",
-            "transporting_at",
-            "cleared_at",
-            "cancelled_at",
-        ]
-
-    @staticmethod
-    def apply_state(call: Call, events: list[StatusEvent]) -> None:
-        state = derive_call_state(events)
-        call.status = state.status
-        for field, value in state.timestamps.items():
-            setattr(call, field, value)
 
     def report(self, providers: list[dict]) -> None:
         history = Call.objects.filter(cad_incident_number__startswith=HISTORY_PREFIX).exclude(

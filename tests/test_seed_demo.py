@@ -1,0 +1,134 @@
+"""`manage.py seed_demo`: the Los Angeles demo the README promises, loaded once however
+often it runs, with the figures issue 2 names (about 300 calls, about 96% without police,
+about 4% with a backup request, shifts around the clock for the coming week, open calls for
+each demo pair)."""
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.utils import timezone
+
+from calls.choices import CallStatus
+from calls.models import BackupRequest, Call, Note, Outcome, StatusEvent
+from followups.models import FollowUp
+from referrals.choices import ServiceCategory
+from referrals.models import Referral, Service, validate_hours
+from responders.models import Coverage, Division, Provider, Responder, Shift, Team
+from umcr import demo_data
+
+pytestmark = pytest.mark.django_db
+
+MODELS = [
+    Provider,
+    Division,
+    Coverage,
+    Team,
+    Responder,
+    Shift,
+    Service,
+    Call,
+    StatusEvent,
+    Note,
+    Outcome,
+    BackupRequest,
+    FollowUp,
+    Referral,
+]
+
+
+def seed() -> str:
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+@pytest.fixture
+def seeded():
+    return seed()
+
+
+def counts() -> dict:
+    return {model.__name__: model.objects.count() for model in MODELS}
+
+
+def test_seeding_twice_adds_nothing_the_second_time(seeded):
+    first = counts()
+
+    seed()
+
+    assert counts() == first
+
+
+def test_the_three_providers_six_divisions_and_their_coverage(seeded):
+    assert Provider.objects.count() == 3
+    assert Division.objects.count() == 6
+    covered = set(Coverage.objects.values_list("division__code", flat=True))
+    assert covered == set(Division.objects.values_list("code", flat=True))
+
+
+def test_every_provider_has_two_teams_on_shift_around_the_clock_for_the_coming_week(seeded):
+    now = timezone.now()
+    for provider in Provider.objects.all():
+        teams = Team.objects.filter(provider=provider, is_active=True)
+        assert teams.count() >= 2
+        shifts = Shift.objects.filter(team__provider=provider, ends_at__gt=now).order_by(
+            "starts_at"
+        )
+        assert shifts.first().starts_at <= now
+        covered_until = now
+        for shift in shifts:
+            if shift.starts_at <= covered_until:
+                covered_until = max(covered_until, shift.ends_at)
+        assert covered_until >= now + timedelta(days=7), provider
+
+
+def test_the_history_holds_about_300_calls_nearly_all_without_police(seeded):
+    history = Call.objects.filter(cad_incident_number__startswith="DEMO-").exclude(
+        cad_incident_number__startswith="DEMO-OPEN-"
+    )
+    handled = history.filter(status=CallStatus.CLEARED)
+    without_police = handled.filter(police_involved=False).count() / handled.count()
+    with_backup = history.filter(backup_requests__isnull=False).distinct().count()
+
+    assert 280 <= history.count() <= 320
+    assert 0.94 <= without_police <= 0.98
+    assert 0.02 <= with_backup / history.count() <= 0.06
+    assert FollowUp.objects.exists() and Referral.objects.exists()
+
+
+def test_at_least_30_services_across_every_category_with_valid_hours(seeded):
+    services = Service.objects.all()
+
+    assert services.count() >= 30
+    assert {s.category for s in services} == set(ServiceCategory.values)
+    for service in services:
+        validate_hours(service.hours)
+
+
+def test_each_demo_pair_has_open_calls_just_dispatched_acknowledged_and_on_scene(seeded):
+    for slug in ("alcott", "pennylane", "exodus"):
+        clinician = Responder.objects.get(user__username=f"{slug}.clinician1")
+        partner = Responder.objects.get(user__username=f"{slug}.clinician2")
+        assert clinician.team_id == partner.team_id is not None
+        states = set(
+            Call.objects.filter(
+                team=clinician.team, cad_incident_number__startswith="DEMO-OPEN-"
+            ).values_list("status", flat=True)
+        )
+        assert states == {CallStatus.DISPATCHED, CallStatus.ACKNOWLEDGED, CallStatus.ON_SCENE}
+
+
+def test_every_demo_sign_in_works_with_the_demo_password_and_is_printed(seeded):
+    usernames = ["desk.dispatcher"] + [
+        f"{slug}.{who}"
+        for slug in ("alcott", "pennylane", "exodus")
+        for who in ("clinician1", "clinician2", "supervisor", "casemanager")
+    ]
+
+    for username in usernames:
+        user = get_user_model().objects.get(username=username)
+        assert user.check_password(demo_data.PASSWORD) and user.is_active, username
+        assert username in seeded
