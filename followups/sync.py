@@ -2,8 +2,7 @@
 
 from django.db.models import Q
 
-from umcr.errors import Invalid
-from umcr.sync.parsing import record_text, record_time, record_uuid
+from umcr.sync.parsing import record_int, record_text, record_time, record_uuid
 from umcr.sync.registry import SyncTable, register
 
 from . import services
@@ -13,20 +12,6 @@ from .selectors import followup_scope
 
 def followups_audience(responder) -> Q:
     return followup_scope(responder)
-
-
-def _optional_int(record, column):
-    """An integer id, as a number or its digits. Not `true` (Python's 1) and not 1.9 (which
-    int() would quietly make 1): a wrong id is refused, never bent into another one."""
-    value = record.get(column)
-    if value in (None, ""):
-        return None
-    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-        raise Invalid({column: ["Must be an id."]})
-    try:
-        return int(value)
-    except (TypeError, ValueError, OverflowError):
-        raise Invalid({column: ["Must be an id."]}) from None
 
 
 def _moved(record, column, stored):
@@ -48,8 +33,8 @@ class FollowUpPush:
             due_by=record_time(record, "due_by"),
             person_id=record_uuid(record, "person_id", required=False),
             call_id=record_uuid(record, "call_id", required=False),
-            assigned_team_id=_optional_int(record, "assigned_team_id"),
-            assigned_to_id=_optional_int(record, "assigned_to_id"),
+            assigned_team_id=record_int(record, "assigned_team_id", required=False),
+            assigned_to_id=record_int(record, "assigned_to_id", required=False),
             purpose=record_text(record, "purpose"),
         )
 

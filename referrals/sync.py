@@ -3,8 +3,7 @@
 
 from django.db.models import Q
 
-from umcr.errors import Invalid
-from umcr.sync.parsing import record_text, record_uuid
+from umcr.sync.parsing import record_int, record_text, record_uuid
 from umcr.sync.registry import SyncTable, register
 
 from . import services
@@ -20,21 +19,9 @@ def directory_audience(responder) -> Q:
     return Q()
 
 
-def _service_id(record) -> int:
-    """An integer id, as a number or its digits. Not `true` (Python's 1) and not 1.9 (which
-    int() would quietly make 1): a wrong id is refused, never bent into another one."""
-    value = record.get("service_id")
-    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-        raise Invalid({"service_id": ["Must be a service id."]})
-    try:
-        return int(value)
-    except (TypeError, ValueError, OverflowError):
-        raise Invalid({"service_id": ["Must be a service id."]}) from None
-
-
 class ReferralPush:
     def create(self, ctx, record):
-        service_id = _service_id(record)
+        service_id = record_int(record, "service_id", message="Must be a service id.")
         services.create_referral(
             responder=ctx.responder,
             referral_id=record_uuid(record),

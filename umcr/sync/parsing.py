@@ -21,6 +21,22 @@ def record_uuid(record: dict, column: str = "id", required: bool = True) -> uuid
         raise Invalid({column: ["Not a valid UUID."]}) from None
 
 
+def record_int(
+    record: dict, column: str, *, required: bool = True, message: str = "Must be an id."
+) -> int | None:
+    """An integer id, as a number or its digits. Not `true` (Python's 1) and not 1.9 (which
+    int() would quietly make 1): a wrong id is refused, never bent into another one."""
+    value = record.get(column)
+    if value in (None, "") and not required:
+        return None
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise Invalid({column: [message]})
+    try:
+        return int(value)
+    except (TypeError, ValueError, OverflowError):
+        raise Invalid({column: [message]}) from None
+
+
 def record_time(record: dict, column: str, required: bool = True) -> datetime | None:
     raw = record.get(column)
     if raw in (None, ""):

@@ -23,7 +23,6 @@ from .registry import SyncTable, tables
 @dataclass(frozen=True)
 class PullRequest:
     last_pulled_at: int | None
-    schema_version: int
     # WatermelonDB migration sync: tables and columns new to the client since `from`.
     migration: dict | None = None
     limit: int | None = None
@@ -44,17 +43,17 @@ class ResyncRequired(Exception):
         }
 
 
-def refuse_cursor_before_scope(responder, last_pulled_at: int | None) -> None:
+def cursor_predates_scope(responder, last_pulled_at: int | None) -> bool:
     """A cursor 0 or null already means "from the start"; any other below the responder's
-    scope epoch was pulled under the old scope."""
-    if last_pulled_at and last_pulled_at < responder.scope_changed_seq:
-        raise ResyncRequired(responder.scope_changed_seq)
+    scope epoch was pulled under the old scope. Pull and push ask the same question."""
+    return bool(last_pulled_at) and last_pulled_at < responder.scope_changed_seq
 
 
-def _reload_scope(responder) -> None:
-    """The responder as this snapshot sees them. The one loaded with the token came before
-    the snapshot: a scope change committed in between would otherwise be pulled with the old
-    audience under a timestamp at or past its epoch, and never be noticed."""
+def reload_scope(responder) -> None:
+    """The responder as this transaction sees them (pull's snapshot, push's lock). The one
+    loaded with the token came before it: a scope change committed in between would
+    otherwise be synced with the old audience under a cursor at or past its epoch, and never
+    be noticed."""
     responder.refresh_from_db(fields=["team", "provider", "role", "scope_changed_seq"])
 
 
@@ -68,10 +67,8 @@ def audience_keys(responder) -> list[str]:
 
 
 def _full_tables(request: PullRequest) -> set[str]:
-    """Tables whose every row the client needs: all on a first sync, and on a migration
-    sync the tables (or tables with columns) that are new to it."""
-    if request.last_pulled_at is None:
-        return {t.name for t in tables()}
+    """Tables whose every row the client needs on a migration sync: those (or those with
+    columns) new to it. Not asked on a first sync, which takes every row anyway."""
     if not request.migration:
         return set()
     names = set(request.migration.get("tables") or [])
@@ -114,8 +111,9 @@ def pull_changes(*, responder, request: PullRequest) -> dict:
     last = -1 if first_sync else request.last_pulled_at
     whole = _full_tables(request) if not first_sync else set()
     with snapshot():
-        _reload_scope(responder)
-        refuse_cursor_before_scope(responder, request.last_pulled_at)
+        reload_scope(responder)
+        if cursor_predates_scope(responder, request.last_pulled_at):
+            raise ResyncRequired(responder.scope_changed_seq)
         now = sequence.current()
         if last > now:
             raise Invalid(

@@ -25,6 +25,7 @@ from ..errors import DomainError, Invalid
 from ..models import QuarantinedRecord, SyncBatch
 from . import sequence
 from .base import Actor, current_actor
+from .pull import cursor_predates_scope, reload_scope
 from .registry import registry, tables
 
 OPERATIONS = ("created", "updated", "deleted")
@@ -188,7 +189,7 @@ def push_changes(*, ctx: PushContext, changes: dict) -> tuple[int, dict]:
             if answered is not None:
                 return answered
             # As it is now: a scope change committed since the token was read is seen.
-            ctx.responder.refresh_from_db(fields=["team", "provider", "role", "scope_changed_seq"])
+            reload_scope(ctx.responder)
             _refuse_stale_writes(ctx, changes)
             applied = 0
             for table in tables():
@@ -229,11 +230,6 @@ def _answer_of_batch(ctx: PushContext, body_hash: str) -> tuple[int, dict] | Non
     return done.status_code, done.response
 
 
-def must_resync(ctx: PushContext) -> bool:
-    last = ctx.last_pulled_at
-    return bool(last) and last < ctx.responder.scope_changed_seq
-
-
 def _refuse_stale_writes(ctx: PushContext, changes: dict) -> None:
     stale: dict[str, list[str]] = {}
     for table in tables():
@@ -244,16 +240,14 @@ def _refuse_stale_writes(ctx: PushContext, changes: dict) -> None:
         if not ids:
             continue
         # Only rows the pusher sees: a conflict on another provider's row would say it exists.
-        rows = (
-            table.model.objects.filter(table.audience(ctx.responder))
-            .filter(pk__in=_valid_ids(table, ids))
-            .only("pk", "sync_seq", "changed_by_id", "changed_device_id")
+        rows = _in_scope(ctx, table, ids).only(
+            "pk", "sync_seq", "changed_by_id", "changed_device_id"
         )
         last = ctx.last_pulled_at if ctx.last_pulled_at is not None else -1
         for row in rows:
             if row.sync_seq > last and not ctx.is_own_write(row):
                 stale.setdefault(table.name, []).append(str(row.pk))
-    if stale and must_resync(ctx):
+    if stale and cursor_predates_scope(ctx.responder, ctx.last_pulled_at):
         ctx.cache["stale"] = {(name, pk) for name, pks in stale.items() for pk in pks}
         return
     if stale:
@@ -268,15 +262,11 @@ def _refuse_stale_writes(ctx: PushContext, changes: dict) -> None:
         )
 
 
-def _valid_ids(table, ids):
-    pk_field = table.model._meta.pk
-    valid = []
-    for raw in ids:
-        try:
-            valid.append(pk_field.to_python(raw))
-        except Exception:  # noqa: BLE001 - a malformed id is refused per record later
-            continue
-    return valid
+def _in_scope(ctx: PushContext, table, ids):
+    """The stored rows these ids name, in the pusher's audience only. Queried afresh by the
+    stale check and by each table's apply: earlier tables' handlers run in between."""
+    valid = [key for key in (_normalised_id(table, raw) for raw in ids) if key is not None]
+    return table.model.objects.filter(table.audience(ctx.responder)).filter(pk__in=valid)
 
 
 def _apply_table(ctx: PushContext, table, ops: dict) -> int:
@@ -288,11 +278,7 @@ def _apply_table(ctx: PushContext, table, ops: dict) -> int:
     # One query for the rows these ids already name (a known id is an update or a replay),
     # in the pusher's audience only: a row they cannot see is, to them, an unknown id, and
     # handlers' update() receives only rows in scope.
-    wanted = _valid_ids(table, [r["id"] for _, r in records])
-    known = {
-        str(row.pk): row
-        for row in table.model.objects.filter(table.audience(ctx.responder)).filter(pk__in=wanted)
-    }
+    known = {str(row.pk): row for row in _in_scope(ctx, table, [r["id"] for _, r in records])}
     for op, record in records:
         if _apply_one(ctx, table, op, record, known):
             applied += 1
@@ -428,6 +414,8 @@ class _Stale(Exception):
 
 
 def _normalised_id(table, record_id) -> str | None:
+    """The id as the primary key spells it, or None if it cannot be one (refused per record
+    by _apply_one; left out of lookups)."""
     try:
         return str(table.model._meta.pk.to_python(record_id))
     except Exception:  # noqa: BLE001 - any malformed id

@@ -49,10 +49,6 @@ class SyncTable:
     voidable: bool = False
     _converters: list | None = None
 
-    @property
-    def writable(self) -> bool:
-        return self.push is not None
-
     def paths(self) -> list[str]:
         paths = [self.columns[name] for name in self.columns]
         paths += ["sync_seq", "created_seq"]

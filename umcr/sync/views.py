@@ -2,6 +2,7 @@
 (the hot path: DRF's serializers are not the tool for thousands of raw rows)."""
 
 import orjson
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
@@ -177,9 +178,7 @@ class SyncPullView(APIView):
         try:
             body = pull_changes(
                 responder=request_responder(request),
-                request=PullRequest(
-                    last_pulled_at=last, schema_version=version, migration=migration, limit=limit
-                ),
+                request=PullRequest(last_pulled_at=last, migration=migration, limit=limit),
             )
         except ResyncRequired as exc:
             return json_response(exc.body, status=exc.status)
@@ -271,5 +270,7 @@ class SyncPushView(APIView):
             return None
         try:
             return Device.objects.get(pk=raw, responder=responder, revoked_at__isnull=True)
-        except (Device.DoesNotExist, ValueError, Exception):
+        except (Device.DoesNotExist, ValueError, DjangoValidationError):
+            # Not a UUID is Django's ValidationError (UUIDField.to_python); another
+            # responder's, a revoked or an unknown device is DoesNotExist.
             raise ValidationError({"device_id": ["No such device of yours."]}) from None
