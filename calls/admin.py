@@ -7,13 +7,15 @@ append-only and read-only here (a correction is an addendum from the phone, neve
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import QuerySet
 
 from responders.models import Team
-from umcr.admin import ReadOnlyInline, ScopedAdmin, staff_responder
+from umcr import policy
+from umcr.admin import STAFF_ROLES, ReadOnlyInline, ScopedAdmin, staff_responder
 from umcr.errors import DomainError
+from umcr.policy import CHANGE, READ
 
-from . import services
+from . import permissions, services
 from .models import BackupRequest, Call, IntakeRefusal, Note, Outcome, Person, StatusEvent
 
 
@@ -108,22 +110,25 @@ class CallAdmin(ScopedAdmin):
     action_form = ReassignForm
     actions = ["reassign"]
 
+    def has_reassign_permission(self, request) -> bool:
+        actor = staff_responder(request) or request.user
+        responder, superuser = permissions.acting_responder(actor)
+        return superuser or permissions.may(responder, CHANGE, "calls")
+
     @admin.action(
-        description="Reassign selected calls to the team named beside", permissions=["change"]
+        description="Reassign selected calls to the team named beside", permissions=["reassign"]
     )
     def reassign(self, request, queryset):
         sign = request.POST.get("team", "").strip()
-        teams = Team.objects.filter(call_sign=sign, is_active=True)
-        if not request.user.is_superuser:
-            teams = teams.filter(provider_id=staff_responder(request).provider_id)
-        team = teams.first()
+        team = Team.objects.filter(call_sign=sign, is_active=True).first()
         if team is None:
-            self.message_user(request, f"No active team '{sign}' of yours.", messages.ERROR)
+            self.message_user(request, f"No active team '{sign}'.", messages.ERROR)
             return
+        actor = request.user if request.user.is_superuser else staff_responder(request)
         done = 0
         for call in queryset:
             try:
-                services.assign_call(call=call, team=team, assigned_by=staff_responder(request))
+                services.assign_call(call=call, team=team, assigned_by=actor)
                 done += 1
             except DomainError as exc:
                 self.message_user(request, f"{call}: {exc.detail}", messages.WARNING)
@@ -144,10 +149,11 @@ class PersonAdmin(ScopedAdmin):
     change_roles = ()
     add_roles = ()
 
+    view_roles = policy.roles_allowed(READ, "people", among=STAFF_ROLES)
+
     def scope_queryset(self, qs: QuerySet, provider_id: int) -> QuerySet:
         # The provider that first met someone, and every provider whose calls served them.
-        served = Call.objects.filter(person=OuterRef("pk"), routed_provider_id=provider_id)
-        return qs.filter(provider_id=provider_id) | qs.filter(Exists(served))
+        return qs.filter(permissions.provider_people_scope(provider_id))
 
 
 @admin.register(BackupRequest)
@@ -218,15 +224,25 @@ class FieldRecordAdmin(ScopedAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields]
 
-    @admin.action(description="Void selected records (entered in error) with the reason beside")
+    def has_void_permission(self, request) -> bool:
+        return permissions.may_void(request.user, permissions.VOIDABLE[self.model])
+
+    @admin.action(
+        description="Void selected records (entered in error) with the reason beside",
+        permissions=["void"],
+    )
     def void(self, request, queryset):
         reason = request.POST.get("reason", "").strip()
         if not reason:
             self.message_user(request, "Give a reason to void records.", messages.ERROR)
             return
         count = 0
-        for record in queryset.filter(voided_at__isnull=True):
-            services.void_field_record(record=record, voided_by=request.user, reason=reason)
+        for record in queryset.filter(voided_at__isnull=True).select_related("call"):
+            try:
+                services.void_field_record(record=record, voided_by=request.user, reason=reason)
+            except DomainError as exc:
+                self.message_user(request, f"{record}: {exc.detail}", messages.WARNING)
+                continue
             count += 1
         self.message_user(request, f"Voided {count} record(s).", messages.SUCCESS)
 

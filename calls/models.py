@@ -66,6 +66,16 @@ class Person(SyncedModel, Voidable, ClientRecord):
     created_by = models.ForeignKey(
         Responder, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Scope follows the record: the pair that recorded someone keeps seeing them, whichever
+    # team its members move to later (calls.permissions.team_people_scope).
+    team = models.ForeignKey(
+        Team,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The team that recorded this person.",
+    )
 
     class Meta:
         ordering = ["family_name", "given_name"]

@@ -1,19 +1,120 @@
-"""Who may see and do what on calls: one place, shared by the REST API and the sync push.
+"""Who may do what to calls, their field records and the people served: one place, asked by
+the services, the REST views, the sync push and pull, and the admin.
 
 Scope: a clinician reaches their own team's calls; supervisors and case managers their own
-provider's; the dispatch desk every call. Outside scope a call does not exist (404). Inside
-scope, roles decide what may be written (403): clinicians write their team's field records,
-the desk writes desk events and backup statuses, supervisors and case managers only read.
+provider's; the dispatch desk every call. Outside scope a record does not exist (404). Inside
+scope the role matrix (umcr/policy.py, this app's rows registered below) decides (403).
+Scope follows the record - the call's team and provider, the team and provider that recorded
+a person - never the current team of whoever wrote it, so moving a clinician between teams
+or providers carries no record across.
+
+The desk gets what dispatch needs (minimum necessary): logistics, status, the disposition
+code, police involvement and backup requests; not note bodies, outcome summaries or people's
+identity and contact details.
 """
 
 from django.db.models import Exists, OuterRef, Q
+from django.http import Http404
 
 from responders.choices import Role
 from responders.models import Responder
+from umcr import policy
 from umcr.errors import NotAllowed
+from umcr.policy import CHANGE, CREATE, READ, VOID
 
 from .choices import DESK_EVENT_KINDS, TEAM_EVENT_KINDS, BackupStatus
-from .models import Call
+from .models import BackupRequest, Call, Note, Outcome, Person, StatusEvent
+
+policy.register(
+    "calls",
+    "calls: logistics (type, place, narrative, team, status)",
+    clinician="read",
+    case_manager="read",
+    supervisor="read change",
+    dispatcher="read create change",
+    limits={"supervisor": "reassign", "dispatcher": "intake, assign"},
+)
+policy.register(
+    "status_events",
+    "status events",
+    clinician="read create",
+    case_manager="read",
+    supervisor="read void",
+    dispatcher="read create",
+    limits={"clinician": "the team's steps", "dispatcher": "dispatched, cancelled"},
+)
+policy.register(
+    "notes",
+    "notes",
+    clinician="read create",
+    case_manager="read",
+    supervisor="read void",
+    limits={"clinician": "a correction is an addendum"},
+)
+policy.register(
+    "outcome_codes",
+    "outcomes: disposition code, police involved",
+    clinician="read create",
+    case_manager="read",
+    supervisor="read void",
+    dispatcher="read",
+    limits={"clinician": "a correction supersedes"},
+)
+policy.register(
+    "outcome_details",
+    "outcomes: summary",
+    clinician="read create",
+    case_manager="read",
+    supervisor="read void",
+)
+policy.register(
+    "backup_requests",
+    "backup requests",
+    clinician="read create change",
+    case_manager="read",
+    supervisor="read",
+    dispatcher="read change",
+    limits={"clinician": "cancel", "dispatcher": "move its status"},
+)
+policy.register(
+    "people",
+    "people: identity and contact details",
+    clinician="read create change",
+    case_manager="read",
+    supervisor="read",
+)
+
+policy.register(
+    "figures",
+    "program figures",
+    case_manager="read",
+    supervisor="read",
+    dispatcher="read",
+    limits={"case_manager": "own provider", "supervisor": "own provider"},
+    position=950,
+)
+
+NOTHING = Q(pk__in=[])
+
+# The matrix row of each field record; those a supervisor may void (entered in error).
+RECORD_RESOURCES = {
+    StatusEvent: "status_events",
+    Note: "notes",
+    Outcome: "outcome_codes",
+    BackupRequest: "backup_requests",
+}
+VOIDABLE = {StatusEvent: "status_events", Note: "notes", Outcome: "outcome_codes"}
+
+
+def may(responder: Responder | None, action: str, resource: str) -> bool:
+    """The matrix's answer for this responder's role (no responder: nothing)."""
+    return responder is not None and policy.allows(responder.role, action, resource)
+
+
+def check(responder: Responder | None, action: str, resource: str) -> None:
+    if not may(responder, action, resource):
+        label = resource.replace("_", " ")
+        raise NotAllowed(f"Your role may not {action} {label}.")
 
 
 def call_scope(responder: Responder, prefix: str = "") -> Q:
@@ -23,25 +124,42 @@ def call_scope(responder: Responder, prefix: str = "") -> Q:
         return Q()
     if responder.role == Role.CLINICIAN:
         if responder.team_id is None:
-            return Q(pk__in=[])
+            return NOTHING
         return Q(**{f"{prefix}team_id": responder.team_id})
     if responder.provider_id is None:
-        return Q(pk__in=[])
+        return NOTHING
     return Q(**{f"{prefix}routed_provider_id": responder.provider_id})
 
 
-def people_scope(responder: Responder) -> Q:
-    """The people `responder` may see: those on calls they see; for a clinician also those
-    their pair recorded or visits; for provider staff those their provider recorded."""
-    if responder.role == Role.DISPATCHER:
-        return Q()
+def call_records_scope(responder: Responder, resource: str) -> Q:
+    """The field records of one kind (`resource`) a responder reads: those of the calls they
+    see, if their role reads that kind at all. A filter on the record's model."""
+    if not may(responder, READ, resource):
+        return NOTHING
+    return call_scope(responder, prefix="call__")
 
+
+def in_call_scope(responder: Responder, call: Call) -> bool:
+    """call_scope for one call already loaded (e.g. locked by a service)."""
+    if responder.role == Role.DISPATCHER:
+        return True
+    if responder.role == Role.CLINICIAN:
+        return responder.team_id is not None and call.team_id == responder.team_id
+    return responder.provider_id is not None and call.routed_provider_id == responder.provider_id
+
+
+def people_scope(responder: Responder) -> Q:
+    """The people `responder` may see: for a clinician, those on their team's calls, visited
+    by their team or recorded by it; for provider staff, those on the provider's calls or
+    recorded by it; the desk none (it dispatches to places, not to people's records)."""
+    if not may(responder, READ, "people"):
+        return NOTHING
     if responder.role == Role.CLINICIAN:
         if responder.team_id is None:
-            return Q(pk__in=[])
+            return NOTHING
         return team_people_scope(responder.team_id)
     if responder.provider_id is None:
-        return Q(pk__in=[])
+        return NOTHING
     return provider_people_scope(responder.provider_id)
 
 
@@ -52,36 +170,111 @@ def provider_people_scope(provider_id: int) -> Q:
 
 
 def team_people_scope(team_id: int) -> Q:
-    """The people a pair sees: on its calls, visited by it, or recorded by it."""
+    """The people a pair sees: on its calls, visited by it, or recorded by it (the team that
+    recorded them, kept on the person: not the current team of the clinician who did)."""
     from followups.models import FollowUp
 
     on_calls = Exists(Call.objects.filter(team_id=team_id, person=OuterRef("pk")))
     visited = Exists(FollowUp.objects.filter(assigned_team_id=team_id, person=OuterRef("pk")))
-    return Q(on_calls) | Q(visited) | Q(created_by__team_id=team_id)
+    return Q(on_calls) | Q(visited) | Q(team_id=team_id)
 
 
-def check_can_write_field_record(responder: Responder, call: Call, what: str) -> None:
-    """Notes, outcomes and backup requests are written by the assigned team's clinicians."""
-    if responder.role != Role.CLINICIAN or call.team_id != responder.team_id:
-        raise NotAllowed(f"Only the clinicians of the assigned team may add {what}.")
+def check_can_write_field_record(responder: Responder, call: Call, resource: str) -> None:
+    """Notes, outcomes and backup requests are written by the assigned team's clinicians:
+    the call must be in the writer's scope (checked again on the locked row: a reassignment
+    may have committed since it was read) and the matrix must grant the role `create`."""
+    if not in_call_scope(responder, call):
+        raise NotAllowed("The call is no longer assigned to your team.")
+    check(responder, CREATE, resource)
 
 
 def check_can_post_event(responder: Responder, call: Call, kind: str) -> None:
-    if kind in DESK_EVENT_KINDS:
-        if responder.role != Role.DISPATCHER:
-            raise NotAllowed(f"Only the dispatch desk may post '{kind}' events.")
-        return
-    if kind in TEAM_EVENT_KINDS:
-        check_can_write_field_record(responder, call, f"'{kind}' events")
-        return
-    raise NotAllowed(f"Unknown event kind '{kind}'.")
+    """The team posts its own steps; the desk posts dispatched and cancelled."""
+    check_can_write_field_record(responder, call, "status_events")
+    if kind in DESK_EVENT_KINDS and responder.role != Role.DISPATCHER:
+        raise NotAllowed(f"Only the dispatch desk may post '{kind}' events.")
+    if kind in TEAM_EVENT_KINDS and responder.role != Role.CLINICIAN:
+        raise NotAllowed(f"Only the team's clinicians may post '{kind}' events.")
+    if kind not in DESK_EVENT_KINDS and kind not in TEAM_EVENT_KINDS:
+        raise NotAllowed(f"Unknown event kind '{kind}'.")
 
 
 def check_can_move_backup(responder: Responder, call: Call, to_status: str) -> None:
     """The desk moves a backup request; the team may only call it off."""
+    if not in_call_scope(responder, call):
+        raise NotAllowed("The call is no longer assigned to your team.")
+    check(responder, CHANGE, "backup_requests")
+    if responder.role == Role.CLINICIAN and to_status != BackupStatus.CANCELLED:
+        raise NotAllowed("Only the dispatch desk moves a backup request (the team may cancel it).")
+
+
+def acting_responder(actor) -> tuple[Responder | None, bool]:
+    """Admin actions are taken by a user, the API's by a responder: the responder behind
+    `actor` (if any) and whether it is a superuser, who may do anything in the admin."""
+    if isinstance(actor, Responder):
+        return actor, False
+    if actor is None:
+        return None, False
+    return getattr(actor, "responder", None), bool(actor.is_superuser)
+
+
+def check_can_assign(actor, call: Call, team) -> None:
+    """Supervisors reassign their provider's calls to their provider's teams; the desk
+    assigns any call to any team of the call's provider; superusers in the admin too."""
+    responder, superuser = acting_responder(actor)
+    if superuser:
+        return
+    if responder is None or not in_call_scope(responder, call):
+        raise Http404
+    check(responder, CHANGE, "calls")
+    if responder.role != Role.DISPATCHER and team.provider_id != responder.provider_id:
+        raise NotAllowed("The team belongs to another provider.")
+
+
+def assignable_teams(responder: Responder) -> Q:
+    """The teams a responder may hand calls to, as a filter on Team: the desk any, a
+    supervisor their provider's."""
     if responder.role == Role.DISPATCHER:
+        return Q()
+    if not may(responder, CHANGE, "calls") or responder.provider_id is None:
+        return NOTHING
+    return Q(provider_id=responder.provider_id)
+
+
+def check_can_change_person(responder: Responder, person: Person) -> None:
+    """A pair keeps the details of the people it sees; provider staff and the desk read them
+    (or not) but do not change them. `person` is in the responder's scope."""
+    check(responder, CHANGE, "people")
+
+
+def may_void(actor, resource: str) -> bool:
+    """Whether this user may void records of `resource` at all (the admin's action)."""
+    responder, superuser = acting_responder(actor)
+    return superuser or may(responder, VOID, resource)
+
+
+def check_can_void(actor, record) -> None:
+    """A supervisor voids a clinical record of their provider entered in error; superusers
+    any. The record's call decides the provider, whoever wrote it."""
+    responder, superuser = acting_responder(actor)
+    if superuser:
         return
-    if to_status == BackupStatus.CANCELLED and responder.role == Role.CLINICIAN:
-        check_can_write_field_record(responder, call, "backup cancellations")
-        return
-    raise NotAllowed("Only the dispatch desk moves a backup request (the team may cancel it).")
+    resource = VOIDABLE.get(type(record))
+    if responder is None or resource is None or not in_call_scope(responder, record.call):
+        raise NotAllowed("You may not void this record.")
+    check(responder, VOID, resource)
+
+
+def withheld(responder: Responder) -> set[str]:
+    """What of a call this responder sees but may not read (the desk's minimum necessary):
+    the names of the parts an answer leaves out."""
+    parts = {"notes": "notes", "outcome_details": "outcome_details", "person": "people"}
+    hidden = {part for part, resource in parts.items() if not may(responder, READ, resource)}
+    if "person" in hidden:
+        # Follow-ups and referrals are about the person: whoever may not read them neither.
+        hidden |= {"followups", "referrals"}
+    return hidden
+
+
+def backup_request_scope(responder: Responder) -> Q:
+    return call_records_scope(responder, "backup_requests")

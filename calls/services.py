@@ -18,6 +18,7 @@ from django_q.tasks import async_task
 
 from responders.models import Device, Responder
 from umcr.errors import Conflict, IdTaken, Invalid
+from umcr.policy import CREATE
 from umcr.sync import sequence
 from umcr.sync.exits import record_exits
 
@@ -122,15 +123,15 @@ class Written:
     created: bool
 
 
-def replayed(model, record_id, *, responder: Responder, scope: Q, maker: str) -> Written | None:
-    """A client-generated id sent again: the stored record (a phone's retry), None if the id
-    is new, or IdTaken if it names a record this responder neither made (`maker`, e.g.
-    "created_by") nor may see (`scope`) - which then says nothing of what it holds."""
+def replayed(model, record_id, *, scope: Q) -> Written | None:
+    """A client-generated id sent again: the stored record (a phone's retry) if the sender
+    may read it now (`scope`), None if the id is new, or IdTaken if it names a record they
+    may not read - another team's, or their own that has left their scope since - which
+    then says nothing of what it holds."""
     stored = model.objects.filter(pk=record_id).first()
     if stored is None:
         return None
-    theirs = getattr(stored, f"{maker}_id") != responder.pk
-    if theirs and not model.objects.filter(scope, pk=stored.pk).exists():
+    if not model.objects.filter(scope, pk=stored.pk).exists():
         raise IdTaken()
     return Written(stored, created=False)
 
@@ -142,12 +143,18 @@ def _check_occurred_at(occurred_at: datetime, field: str = "occurred_at") -> Non
         raise Invalid({field: ["Is before 2000; check the phone's clock."]})
 
 
-def _replay(model, record_id: uuid.UUID, call: Call, **same):
+def _replay(model, record_id: uuid.UUID, call: Call, responder: Responder, **same):
     """The stored row if this id was already written for this call with the same content;
-    None if the id is new; a Conflict if the id names something else."""
+    None if the id is new. An id naming a record the sender may not read is IdTaken, as on
+    every table; one naming a record they may read, with other content, is id_reused.
+    `call` is locked and in the sender's scope."""
     existing = model.objects.filter(pk=record_id).first()
     if existing is None:
         return None
+    if existing.call_id != call.pk:
+        readable = permissions.call_records_scope(responder, permissions.RECORD_RESOURCES[model])
+        if not model.objects.filter(readable, pk=record_id).exists():
+            raise IdTaken()
     differs = existing.call_id != call.pk or any(
         getattr(existing, field) != value for field, value in same.items()
     )
@@ -237,10 +244,10 @@ def record_status_event(
     permissions.check_can_post_event(responder, call, kind)
     _check_occurred_at(occurred_at)
     call = _locked_call(call)
-    stored = _replay(StatusEvent, event_id, call, kind=kind, occurred_at=occurred_at)
+    permissions.check_can_post_event(responder, call, kind)  # on the locked row: see _locked_call
+    stored = _replay(StatusEvent, event_id, call, responder, kind=kind, occurred_at=occurred_at)
     if stored is not None:
         return Written(stored, created=False)
-    permissions.check_can_post_event(responder, call, kind)  # on the locked row: see _locked_call
     if call.team_id is None and kind != EventKind.CANCELLED:
         raise Conflict("The call is not assigned to a team yet.", code="not_assigned")
     event = StatusEvent(
@@ -275,10 +282,10 @@ def add_note(
     if not body.strip():
         raise Invalid({"body": ["A note needs some text."]})
     call = _locked_call(call)
-    stored = _replay(Note, note_id, call, body=body, amends_id=amends)
+    permissions.check_can_write_field_record(responder, call, "notes")
+    stored = _replay(Note, note_id, call, responder, body=body, amends_id=amends)
     if stored is not None:
         return Written(stored, created=False)
-    permissions.check_can_write_field_record(responder, call, "notes")
     if amends is not None and not Note.objects.filter(pk=amends, call=call).exists():
         raise Invalid({"amends": ["No note with this id on this call."]})
     note = Note.objects.create(
@@ -309,15 +316,17 @@ def record_outcome(
 ) -> Written:
     """Record how the call ended, or correct it: a correction `supersedes` the current
     outcome (a new row; the old one stays)."""
-    permissions.check_can_write_field_record(responder, call, "outcomes")
+    permissions.check_can_write_field_record(responder, call, "outcome_codes")
     _check_occurred_at(occurred_at)
     if disposition == Disposition.HANDED_TO_POLICE and not police_involved:
         raise Invalid({"police_involved": ["A call handed to police had police involved."]})
     call = _locked_call(call)
-    stored = _replay(Outcome, outcome_id, call, disposition=disposition, supersedes_id=supersedes)
+    permissions.check_can_write_field_record(responder, call, "outcome_codes")
+    stored = _replay(
+        Outcome, outcome_id, call, responder, disposition=disposition, supersedes_id=supersedes
+    )
     if stored is not None:
         return Written(stored, created=False)
-    permissions.check_can_write_field_record(responder, call, "outcomes")
     if call.status == CallStatus.CANCELLED and disposition != Disposition.CANCELLED:
         raise Conflict("The call was cancelled; its only outcome can be 'cancelled'.")
     current = current_outcome(call)
@@ -368,15 +377,15 @@ def request_backup(
 ) -> Written:
     """Accept a police-backup request at once and alert the desk and the supervisor
     (a django-q2 task, queued when this transaction commits)."""
-    permissions.check_can_write_field_record(responder, call, "backup requests")
+    permissions.check_can_write_field_record(responder, call, "backup_requests")
     _check_occurred_at(occurred_at)
     if reason == "other" and not details.strip():
         raise Invalid({"details": ["Say what is happening when the reason is 'other'."]})
     call = _locked_call(call)
-    stored = _replay(BackupRequest, request_id, call, reason=reason)
+    permissions.check_can_write_field_record(responder, call, "backup_requests")
+    stored = _replay(BackupRequest, request_id, call, responder, reason=reason)
     if stored is not None:
         return Written(stored, created=False)
-    permissions.check_can_write_field_record(responder, call, "backup requests")
     if not call.is_open:
         raise Conflict(
             f"The call is {call.status}; call the desk directly for police.", code="call_closed"
@@ -486,11 +495,10 @@ def create_person(
     *, responder: Responder, person_id: uuid.UUID, fields: dict, call_id: uuid.UUID | None = None
 ) -> Written:
     """Record someone a team served. With `call_id`, they become that call's person (if the
-    call has none yet), so the pair's partner pulls them with the call."""
-    if responder.provider_id is None:
-        raise Invalid({"detail": "Only a provider's responders record people."})
-    scope = permissions.people_scope(responder)
-    stored = replayed(Person, person_id, responder=responder, scope=scope, maker="created_by")
+    call has none yet), so the pair's partner pulls them with the call. The person stays
+    with the recording team and provider, wherever the clinician moves later."""
+    permissions.check(responder, CREATE, "people")
+    stored = replayed(Person, person_id, scope=permissions.people_scope(responder))
     if stored is not None:
         return stored
     call = None
@@ -499,7 +507,11 @@ def create_person(
         if call is None:
             raise Invalid({"call_id": ["No such call in your scope."]})
     person = Person.objects.create(
-        id=person_id, provider_id=responder.provider_id, created_by=responder, **fields
+        id=person_id,
+        provider_id=responder.provider_id,
+        team_id=responder.team_id,
+        created_by=responder,
+        **fields,
     )
     if call is not None and call.person_id is None:
         Call.objects.filter(pk=call.pk).update(person=person, updated_at=timezone.now())
@@ -507,9 +519,11 @@ def create_person(
 
 
 @transaction.atomic
-def update_person(*, person: Person, fields: dict) -> Person:
+def update_person(*, person: Person, responder: Responder, fields: dict) -> Person:
     """Change a person's identifying details (a mutable record: last write wins, stale
-    writes are refused by the sync push before they get here)."""
+    writes are refused by the sync push before they get here). `person` is in the
+    responder's scope."""
+    permissions.check_can_change_person(responder, person)
     changed = [name for name, value in fields.items() if getattr(person, name) != value]
     if not changed:
         return person
@@ -530,8 +544,9 @@ def person_left_team(person_id, team_id: int) -> None:
 
 
 @transaction.atomic
-def assign_call(*, call: Call, team, assigned_by: Responder, occurred_at: datetime | None = None):
+def assign_call(*, call: Call, team, assigned_by, occurred_at: datetime | None = None):
     """Assign (or reassign) a call to a team of its provider and record `dispatched`.
+    `assigned_by` is the desk's or a supervisor's responder, or a superuser in the admin.
 
     The previous team's phones lose the call and its records on their next pull (exits);
     the new team's phones get it whole, with its children (re-stamped)."""
@@ -540,6 +555,8 @@ def assign_call(*, call: Call, team, assigned_by: Responder, occurred_at: dateti
 
     sequence.hold()
     call = Call.objects.select_for_update().get(pk=call.pk)
+    permissions.check_can_assign(assigned_by, call, team)
+    assigned_by, _ = permissions.acting_responder(assigned_by)
     if team.provider_id != call.routed_provider_id and call.routed_provider_id is not None:
         raise Invalid({"team": ["The team belongs to another provider than the call's."]})
     previous = call.team_id
@@ -588,6 +605,7 @@ def void_field_record(*, record, voided_by, reason: str):
     """Void a clinical record entered in error: it stays, with who, when and why, and
     phones drop it on their next pull. A voided status event no longer counts towards the
     call's status."""
+    permissions.check_can_void(voided_by, record)
     if not reason.strip():
         raise Invalid({"reason": ["Say why the record is voided."]})
     if record.voided_at is not None:

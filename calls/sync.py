@@ -9,16 +9,22 @@ from umcr.sync.registry import SyncTable, register
 
 from . import services
 from .models import BackupRequest, Call, Note, Outcome, Person, StatusEvent
-from .permissions import call_scope, people_scope
+from .permissions import call_records_scope, call_scope, people_scope
 
 
 def calls_audience(responder) -> Q:
     return call_scope(responder)
 
 
-def children_audience(responder) -> Q:
-    """Records of a call are seen by whoever sees the call."""
-    return call_scope(responder, prefix="call__")
+def records_of(resource: str):
+    """The audience of a call's records of one kind: whoever sees the call, if their role
+    reads that kind (the desk pulls events and backup requests, not notes or outcomes:
+    it gets each call's disposition and police involvement on the call itself)."""
+
+    def audience(responder) -> Q:
+        return call_records_scope(responder, resource)
+
+    return audience
 
 
 def people_audience(responder) -> Q:
@@ -155,7 +161,9 @@ class PersonPush:
 
     def update(self, ctx, record, existing):
         # `existing` is in the pusher's scope: the engine looks ids up in the audience.
-        services.update_person(person=existing, fields=services.person_fields(record))
+        services.update_person(
+            person=existing, responder=ctx.responder, fields=services.person_fields(record)
+        )
 
 
 FIELD_RECORD = {"id": "id", "call_id": "call_id", "responder_id": "responder_id"}
@@ -187,6 +195,8 @@ register(
             "transporting_at": "transporting_at",
             "cleared_at": "cleared_at",
             "cancelled_at": "cancelled_at",
+            "disposition": "disposition",
+            "police_involved": "police_involved",
             "updated_at": "updated_at",
         },
         audience=calls_audience,
@@ -229,7 +239,7 @@ register(
             "recorded_at": "created_at",
             "supersedes_id": "supersedes_id",
         },
-        audience=children_audience,
+        audience=records_of("outcome_details"),
         push=OutcomePush(),
         voidable=True,
         # Before status events: a call is cleared only with an outcome.
@@ -246,7 +256,7 @@ register(
             "occurred_at": "occurred_at",
             "recorded_at": "created_at",
         },
-        audience=children_audience,
+        audience=records_of("status_events"),
         push=StatusEventPush(),
         voidable=True,
         push_order=30,
@@ -263,7 +273,7 @@ register(
             "recorded_at": "created_at",
             "amends_id": "amends_id",
         },
-        audience=children_audience,
+        audience=records_of("notes"),
         push=NotePush(),
         voidable=True,
         push_order=40,
@@ -281,7 +291,7 @@ register(
             "occurred_at": "occurred_at",
             "status_changed_at": "status_changed_at",
         },
-        audience=children_audience,
+        audience=records_of("backup_requests"),
         push=BackupRequestPush(),
         voidable=True,
         push_order=50,

@@ -10,6 +10,7 @@ from responders.models import Responder
 
 from .choices import FollowUpStatus
 from .models import FollowUp
+from .permissions import followup_scope
 
 QUEUES = {
     "overdue": "Scheduled and past its window (due_by before now).",
@@ -17,18 +18,6 @@ QUEUES = {
     "upcoming": "Scheduled, its window opening after today.",
     "unassigned": "Scheduled with no team and no case manager.",
 }
-
-
-def followup_scope(responder: Responder) -> Q:
-    """A pair sees follow-ups assigned to it or tied to its calls; provider staff all of
-    their provider's; the desk none."""
-    if responder.role == Role.CLINICIAN:
-        if responder.team_id is None:
-            return Q(pk__in=[])
-        return Q(assigned_team_id=responder.team_id) | Q(call__team_id=responder.team_id)
-    if responder.role == Role.DISPATCHER or responder.provider_id is None:
-        return Q(pk__in=[])
-    return Q(provider_id=responder.provider_id)
 
 
 FOLLOWUP_RELATED = ("person", "call__division", "assigned_team", "assigned_to__user")

@@ -16,13 +16,15 @@ from calls.selectors import call_and_person_in_scope
 from calls.services import Written, person_left_team, replayed
 from responders.choices import Role
 from responders.models import Responder, Team
-from umcr.errors import Conflict, Invalid, NotAllowed
+from umcr.errors import Conflict, Invalid
+from umcr.policy import CHANGE, CREATE
 from umcr.sync import sequence
 from umcr.sync.exits import record_exits
 
+from . import permissions
 from .choices import FollowUpKind, FollowUpStatus
 from .models import FollowUp, FollowUpChange
-from .selectors import followup_scope
+from .permissions import followup_scope
 
 CLOSED = (FollowUpStatus.COMPLETED, FollowUpStatus.MISSED, FollowUpStatus.CANCELLED)
 
@@ -69,10 +71,8 @@ def create_followup(
 ) -> Written:
     """Schedule a follow-up from a call or a person. Clinicians schedule for their own pair
     (the default assignee); case managers and supervisors for anyone of their provider."""
-    if responder.role not in (Role.CLINICIAN, Role.CASE_MANAGER, Role.SUPERVISOR):
-        raise NotAllowed("Only a provider's clinicians and case managers schedule follow-ups.")
-    scope = followup_scope(responder)
-    stored = replayed(FollowUp, followup_id, responder=responder, scope=scope, maker="created_by")
+    permissions.check(responder, CREATE)
+    stored = replayed(FollowUp, followup_id, scope=followup_scope(responder))
     if stored is not None:
         return stored
     if kind not in FollowUpKind.values:
@@ -129,7 +129,7 @@ def change_followup(
     """Complete, miss, cancel or reschedule a follow-up. Repeating the current state is a
     no-op (a retried request); any move of a closed follow-up is a 409."""
     sequence.hold()
-    followup = FollowUp.objects.select_for_update().get(pk=followup.pk)
+    followup = permissions.access_followup(responder, followup.pk, action=CHANGE, lock=True)
     target = status or followup.status
     if target not in FollowUpStatus.values:
         raise Invalid({"status": [f"Not one of {', '.join(FollowUpStatus.values)}."]})
@@ -176,10 +176,9 @@ def reassign_followup(
     """Hand a follow-up to another team or case manager; the previous team's phones drop it
     on their next pull (unless they still see it through its call)."""
     sequence.hold()
-    followup = (
-        FollowUp.objects.select_for_update(of=("self",))
-        .select_related("call", "assigned_team", "assigned_to__user")
-        .get(pk=followup.pk)
+    permissions.access_followup(responder, followup.pk, action=CHANGE, lock=True)
+    followup = FollowUp.objects.select_related("call", "assigned_team", "assigned_to__user").get(
+        pk=followup.pk
     )
     if followup.status in CLOSED:
         raise Conflict(f"The follow-up is already {followup.status}; it cannot be handed over.")

@@ -7,7 +7,7 @@ from umcr.sync.registry import SyncTable, register
 
 from . import services
 from .models import FollowUp
-from .selectors import followup_scope
+from .permissions import followup_scope
 
 
 def followups_audience(responder) -> Q:

@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import Q
 
 from calls.models import Call, Person
-from responders.models import Division, Provider, Responder
+from responders.models import Division, Provider, Responder, Team
 from umcr.models import ClientRecord, TimeStampedModel
 from umcr.sync.base import SyncedModel
 
@@ -130,6 +130,16 @@ class Referral(SyncedModel, ClientRecord):
     consent_recorded_at = models.DateTimeField()
     referred_by = models.ForeignKey(
         Responder, on_delete=models.SET_NULL, null=True, blank=True, related_name="referrals_made"
+    )
+    # Scope follows the record: the pair that referred keeps seeing the referral, whichever
+    # team its members move to later (referrals.permissions.referral_scope).
+    team = models.ForeignKey(
+        Team,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The team whose clinician made the referral.",
     )
     assigned_to = models.ForeignKey(
         Responder,

@@ -5,24 +5,13 @@ from datetime import datetime, timedelta
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from responders.choices import Role
 from responders.models import Responder
 
 from .models import CLOSED_REFERRAL_STATUSES, WEEKDAYS, Referral, Service
+from .permissions import referral_scope
 
 # A referral with no change for this long shows in the case manager's queue.
 STALE_AFTER = timedelta(days=14)
-
-
-def referral_scope(responder: Responder) -> Q:
-    """A pair sees referrals it made or from its calls; provider staff their provider's."""
-    if responder.role == Role.CLINICIAN:
-        if responder.team_id is None:
-            return Q(pk__in=[])
-        return Q(call__team_id=responder.team_id) | Q(referred_by__team_id=responder.team_id)
-    if responder.role == Role.DISPATCHER or responder.provider_id is None:
-        return Q(pk__in=[])
-    return Q(provider_id=responder.provider_id)
 
 
 REFERRAL_RELATED = ("service", "person", "call", "referred_by__user", "assigned_to__user")

@@ -14,12 +14,14 @@ from calls.selectors import call_and_person_in_scope
 from calls.services import Written, replayed
 from responders.choices import Role
 from responders.models import Responder
-from umcr.errors import Conflict, Invalid, NotAllowed
+from umcr.errors import Conflict, Invalid
+from umcr.policy import CHANGE, CREATE
 from umcr.sync import sequence
 
+from . import permissions
 from .choices import ConsentMethod, ReferralStatus
 from .models import CLOSED_REFERRAL_STATUSES, Referral, ReferralStatusChange, Service
-from .selectors import referral_scope
+from .permissions import referral_scope
 
 S = ReferralStatus
 ALLOWED_MOVES = {
@@ -44,10 +46,8 @@ def create_referral(
     assigned_to_id: int | None = None,
 ) -> Written:
     """Refer a person to a service. No consent, no referral (400)."""
-    if responder.role not in (Role.CLINICIAN, Role.CASE_MANAGER, Role.SUPERVISOR):
-        raise NotAllowed("Only a provider's clinicians and case managers make referrals.")
-    scope = referral_scope(responder)
-    stored = replayed(Referral, referral_id, responder=responder, scope=scope, maker="referred_by")
+    permissions.check(responder, CREATE)
+    stored = replayed(Referral, referral_id, scope=referral_scope(responder))
     if stored is not None:
         return stored
     errors: dict = {}
@@ -85,6 +85,8 @@ def create_referral(
         consent_method=consent_method,
         consent_recorded_at=now,
         referred_by=responder,
+        # The referring pair keeps seeing it, wherever its clinicians move later.
+        team_id=responder.team_id or (call.team_id if call is not None else None),
         assigned_to=assignee,
         notes=notes,
     )
@@ -106,7 +108,7 @@ def move_referral(
     if to_status not in S.values:
         raise Invalid({"status": [f"Not one of {', '.join(S.values)}."]})
     sequence.hold()
-    referral = Referral.objects.select_for_update().get(pk=referral.pk)
+    referral = permissions.access_referral(responder, referral.pk, action=CHANGE, lock=True)
     current = referral.status
     if to_status == current:
         return referral
@@ -134,7 +136,9 @@ def move_referral(
     return referral
 
 
-def update_referral_notes(*, referral: Referral, notes: str) -> Referral:
+def update_referral_notes(*, referral: Referral, responder: Responder, notes: str) -> Referral:
+    """`referral` is in the responder's scope (the sync push looks ids up in it)."""
+    permissions.check(responder, CHANGE)
     if referral.notes != notes:
         referral.notes = notes
         referral.save(update_fields=["notes", "updated_at"])

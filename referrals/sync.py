@@ -8,7 +8,7 @@ from umcr.sync.registry import SyncTable, register
 
 from . import services
 from .models import Referral, Service
-from .selectors import referral_scope
+from .permissions import referral_scope
 
 
 def referrals_audience(responder) -> Q:
@@ -39,7 +39,9 @@ class ReferralPush:
         if status and status != existing.status:
             services.move_referral(referral=existing, responder=ctx.responder, to_status=status)
         if "notes" in record:
-            services.update_referral_notes(referral=existing, notes=record_text(record, "notes"))
+            services.update_referral_notes(
+                referral=existing, responder=ctx.responder, notes=record_text(record, "notes")
+            )
 
 
 register(

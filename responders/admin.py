@@ -9,8 +9,10 @@ from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
 
 from umcr.admin import ScopedAdmin, staff_role
+from umcr.errors import DomainError
+from umcr.policy import CHANGE, VOID
 
-from . import services
+from . import permissions, services
 from .choices import Role
 from .models import Coverage, Device, Division, Provider, Responder, Shift, Team
 
@@ -96,7 +98,7 @@ class TeamAdmin(ScopedAdmin):
 
 @admin.register(Responder)
 class ResponderAdmin(ScopedAdmin):
-    list_display = ["__str__", "user", "role", "provider", "team", "device_count"]
+    list_display = ["__str__", "user", "role", "provider", "team", "device_count", "is_active"]
     list_filter = [
         "role",
         ("provider", admin.RelatedOnlyFieldListFilter),
@@ -106,8 +108,53 @@ class ResponderAdmin(ScopedAdmin):
     list_select_related = ["user", "provider", "team"]
     add_roles = ()  # accounts are created by superusers, with the user they belong to
 
+    actions = ["suspend_accounts", "reinstate_accounts"]
+
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(device_total=Count("devices"))
+
+    def has_suspend_permission(self, request) -> bool:
+        return permissions.may(request.user, CHANGE)
+
+    def _each(self, request, queryset, move, done: str) -> None:
+        count = 0
+        for responder in queryset.select_related("user"):
+            try:
+                move(responder, request.user)
+            except DomainError as exc:
+                self.message_user(request, f"{responder}: {exc.detail}", messages.WARNING)
+                continue
+            count += 1
+        self.message_user(request, f"{count} account(s) {done}.", messages.SUCCESS)
+
+    @admin.action(
+        description="Suspend selected accounts (all devices and sessions end, no sign-in)",
+        permissions=["suspend"],
+    )
+    def suspend_accounts(self, request, queryset: QuerySet) -> None:
+        self._each(
+            request,
+            queryset,
+            lambda responder, user: services.suspend_responder(
+                responder=responder, suspended_by=user
+            ),
+            "suspended",
+        )
+
+    @admin.action(description="Reinstate selected accounts", permissions=["suspend"])
+    def reinstate_accounts(self, request, queryset: QuerySet) -> None:
+        self._each(
+            request,
+            queryset,
+            lambda responder, user: services.reinstate_responder(
+                responder=responder, reinstated_by=user
+            ),
+            "reinstated",
+        )
+
+    @admin.display(description="active", boolean=True)
+    def is_active(self, responder) -> bool:
+        return responder.user.is_active
 
     @admin.display(description="devices", ordering="device_total")
     def device_count(self, responder) -> int:
@@ -157,11 +204,20 @@ class DeviceAdmin(ScopedAdmin):
     actions = ["revoke_devices"]
     add_roles = ()  # devices appear when a phone signs in
 
-    @admin.action(description="Revoke selected devices (lost or retired phones)")
+    def has_revoke_permission(self, request) -> bool:
+        return permissions.may(request.user, VOID)
+
+    @admin.action(
+        description="Revoke selected devices (lost or retired phones)", permissions=["revoke"]
+    )
     def revoke_devices(self, request, queryset: QuerySet) -> None:
         count = 0
-        for device in queryset.filter(revoked_at__isnull=True):
-            services.revoke_device(device=device, revoked_by=request.user)
+        for device in queryset.filter(revoked_at__isnull=True).select_related("responder"):
+            try:
+                services.revoke_device(device=device, revoked_by=request.user)
+            except DomainError as exc:
+                self.message_user(request, f"{device}: {exc.detail}", messages.WARNING)
+                continue
             count += 1
         self.message_user(
             request, f"Revoked {count} device(s); their tokens no longer work.", messages.SUCCESS

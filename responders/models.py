@@ -139,9 +139,11 @@ class Responder(TimeStampedModel):
         help_text="Empty only for the dispatch desk, which serves every provider.",
     )
     role = models.CharField(max_length=16, choices=Role.choices)
+    # PROTECT: a team is emptied by moving its members (each move restarts their phones'
+    # sync under the new scope) before it can be deleted; a silent SET_NULL would not.
     team = models.ForeignKey(
         Team,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         related_name="members",
         null=True,
         blank=True,
@@ -204,17 +206,9 @@ class Responder(TimeStampedModel):
                 self.scope_changed_seq = sequence.claim()
                 if update_fields is not None:
                     kwargs["update_fields"] = {*update_fields, "scope_changed_seq"}
-                self._move_partners_scope(stored[0])
+            # The partners' scope does not move: what a pair sees follows its records (the
+            # team kept on each person and referral), not who is in the pair today.
             return super().save(*args, **kwargs)
-
-    def _move_partners_scope(self, old_team_id) -> None:
-        """A pair's scope includes records its members made (referred_by__team,
-        created_by__team): a member joining or leaving changes the partners' scope too."""
-        teams = {old_team_id, self.team_id} - {None}
-        if teams:
-            Responder.objects.filter(team_id__in=teams).exclude(pk=self.pk).update(
-                scope_changed_seq=self.scope_changed_seq
-            )
 
     @property
     def is_clinician(self) -> bool:

@@ -7,6 +7,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from . import permissions
 from .models import Device, DeviceToken, Responder
 
 
@@ -70,7 +71,32 @@ def sign_out_token(*, token: DeviceToken) -> None:
 def revoke_device(*, device: Device, revoked_by) -> None:
     """Revoke a device (a lost phone): its tokens are deleted now, so its next request is
     refused, and it cannot sign in again under the same device id."""
+    permissions.check_can_revoke(revoked_by, device)
     device.revoked_at = timezone.now()
     device.revoked_by = revoked_by
     device.save(update_fields=["revoked_at", "revoked_by", "updated_at"])
     device.tokens.all().delete()
+
+
+@transaction.atomic
+def suspend_responder(*, responder: Responder, suspended_by) -> None:
+    """Suspend an account (a stolen phone with a saved password, someone who left): every
+    token of every device is deleted, so each phone's next request is refused; admin
+    sessions end on their next request (Django signs inactive users out); and no new
+    sign-in succeeds until a supervisor reinstates the account."""
+    permissions.check_can_suspend(suspended_by, responder)
+    user = responder.user
+    if user.is_active:
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+    DeviceToken.objects.filter(user=user).delete()
+
+
+@transaction.atomic
+def reinstate_responder(*, responder: Responder, reinstated_by) -> None:
+    """Let a suspended account sign in again (on each phone afresh: old tokens are gone)."""
+    permissions.check_can_suspend(reinstated_by, responder)
+    user = responder.user
+    if not user.is_active:
+        user.is_active = True
+        user.save(update_fields=["is_active"])

@@ -177,6 +177,9 @@ class PersonFactory(DjangoModelFactory):
     given_name = factory.Faker("first_name")
     family_name = factory.Faker("last_name")
     provider = factory.SubFactory(ProviderFactory)
+    created_by = None
+    # As create_person does: the recording clinician's team stays with the person.
+    team = factory.LazyAttribute(lambda o: o.created_by.team if o.created_by else None)
 
 
 class CallFactory(_ProviderFollowsParent, DjangoModelFactory):
@@ -303,6 +306,13 @@ class ReferralFactory(_ProviderFollowsParent, DjangoModelFactory):
     consent_given = True
     consent_method = ConsentMethod.VERBAL
     consent_recorded_at = factory.SelfAttribute("status_changed_at")
+    referred_by = None
+    # As create_referral does: the referring clinician's team (else the call's) stays on it.
+    team = factory.LazyAttribute(
+        lambda o: (
+            (o.referred_by.team if o.referred_by else None) or (o.call.team if o.call else None)
+        )
+    )
 
 
 class ReferralStatusChangeFactory(DjangoModelFactory):

@@ -9,5 +9,7 @@ class UmcrConfig(AppConfig):
     def ready(self) -> None:
         from . import schema  # noqa: F401  (registers the OpenAPI auth extension)
 
-        # Each app's sync.py registers its synced tables, as admin.py registers models.
+        # Each app's permissions.py registers its rows of the role matrix (umcr/policy.py),
+        # and its sync.py its synced tables, as admin.py registers models.
+        autodiscover_modules("permissions")
         autodiscover_modules("sync")

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from calls import services
 from calls.choices import Disposition
-from tests.factories import CallFactory, ClinicianFactory, UserFactory
+from tests.factories import CallFactory, ClinicianFactory, SupervisorFactory
 from umcr.errors import Conflict
 
 pytestmark = pytest.mark.django_db
@@ -55,14 +55,22 @@ def test_voiding_the_only_outcome_clears_the_calls_disposition():
     call = CallFactory(team=clinician.team)
     outcome = record(call, clinician, Disposition.REFUSED_SERVICES)
 
-    services.void_field_record(record=outcome, voided_by=UserFactory(), reason="wrong call")
+    services.void_field_record(
+        record=outcome,
+        voided_by=SupervisorFactory(provider=outcome.call.routed_provider).user,
+        reason="wrong call",
+    )
 
     call.refresh_from_db()
     assert (call.disposition, call.police_involved) == ("", None)
 
 
 def void(outcome) -> None:
-    services.void_field_record(record=outcome, voided_by=UserFactory(), reason="entered in error")
+    services.void_field_record(
+        record=outcome,
+        voided_by=SupervisorFactory(provider=outcome.call.routed_provider).user,
+        reason="entered in error",
+    )
 
 
 def test_voiding_a_correction_brings_back_the_outcome_it_corrected():

@@ -182,9 +182,13 @@ def test_notes_change_only_when_they_differ(alcott, shelter):
     referral = refer(alcott, shelter)
     seq = Referral.objects.get(pk=referral.pk).sync_seq
 
-    services.update_referral_notes(referral=referral, notes=referral.notes)
+    services.update_referral_notes(
+        referral=referral, responder=alcott.clinician, notes=referral.notes
+    )
     unchanged_seq = Referral.objects.get(pk=referral.pk).sync_seq
-    services.update_referral_notes(referral=referral, notes="Has a dog named Biscuit.")
+    services.update_referral_notes(
+        referral=referral, responder=alcott.clinician, notes="Has a dog named Biscuit."
+    )
 
     stored = Referral.objects.get(pk=referral.pk)
     assert unchanged_seq == seq

@@ -365,7 +365,8 @@ def test_revoked_devices_token_is_refused_on_its_next_request(clinician):
 
 def test_revoked_device_cannot_sign_in_again_with_its_id(api_client, clinician):
     _, _, device = signed_in_client(clinician)
-    services.revoke_device(device=device, revoked_by=SupervisorFactory().user)
+    supervisor = SupervisorFactory(provider=clinician.provider)
+    services.revoke_device(device=device, revoked_by=supervisor.user)
 
     response = sign_in(api_client, clinician.user.username, device_id=str(device.pk))
 

@@ -133,7 +133,9 @@ def test_record_changed_many_times_is_pulled_once_in_its_latest_state():
     pair.call.save()
     cursor = pull_body(pair.first.client, None)["timestamp"]
     for name in ("Samuel", "Sammy", "Samson"):
-        call_services.update_person(person=person, fields={"given_name": name})
+        call_services.update_person(
+            person=person, responder=pair.first.responder, fields={"given_name": name}
+        )
     for minutes, kind in ((30, EventKind.ACKNOWLEDGED), (20, EventKind.EN_ROUTE)):
         call_services.record_status_event(
             call=pair.call,
@@ -603,7 +605,9 @@ def test_incremental_pull_query_count_does_not_grow_with_the_changes(
         call=large.call, team=TeamFactory(provider=large.team.provider), assigned_by=supervisor
     )
     call_services.assign_call(
-        call=small.call, team=TeamFactory(provider=small.team.provider), assigned_by=supervisor
+        call=small.call,
+        team=TeamFactory(provider=small.team.provider),
+        assigned_by=SupervisorFactory(provider=small.team.provider),
     )
 
     small_count, small_body = counted_pull(small.first, cursors[0], django_assert_max_num_queries)
@@ -679,7 +683,8 @@ def test_revoked_device_cannot_pull_or_push_at_once():
     phone = pair.first
     cursor = pull_body(phone.client, None)["timestamp"]
 
-    revoke_device(device=phone.device, revoked_by=SupervisorFactory().user)
+    supervisor = SupervisorFactory(provider=pair.team.provider)
+    revoke_device(device=phone.device, revoked_by=supervisor.user)
 
     assert pull(phone.client, cursor).status_code == 401
     record = note_record(pair.call, "Written on a lost phone.", minutes_ago_ms(1))

@@ -877,7 +877,7 @@ def test_push_naming_another_providers_note_tells_nothing_about_it(pair):
     # Same answer whatever the body: no replay, no append-only refusal, only "id taken",
     # which any id the phone did not pull and cannot use gets.
     assert answers[0] == answers[1]
-    assert answers[0]["code"] == "id_reused"
+    assert answers[0]["code"] == "id_taken"
     assert theirs.body not in str(answers)
     assert Note.objects.get(pk=theirs.pk).body == "Their clinical note."
 

@@ -64,9 +64,13 @@ def test_resynced_phone_holds_the_new_teams_older_records_and_none_of_the_old(mo
     assert again["changes"]["calls"] == {"created": [], "updated": [], "deleted": []}
 
 
-def test_partner_left_behind_is_told_to_resync_too(moved):
-    # A pair sees what its members made; one member leaving changes what the other sees.
-    assert_resync_required(pull(moved["pair"].second.client, moved["cursor"]))
+def test_partner_left_behind_keeps_syncing_without_a_resync(moved):
+    # What a pair sees follows its records (the team kept on each person and referral), not
+    # who is in the pair today: a member leaving changes nothing of the partner's scope.
+    response = pull(moved["pair"].second.client, moved["cursor"])
+
+    assert response.status_code == 200
+    assert str(moved["note_b"].pk) not in str(response.content)
 
 
 def test_change_of_role_by_a_bulk_update_is_a_scope_change():

@@ -1,0 +1,56 @@
+"""Who may do what to devices and accounts: the responders app's rows of the role matrix,
+asked by its services and its admin actions.
+
+A supervisor revokes a lost phone of their provider, or suspends an account (every device
+and session ends at once, and no new sign-in) and reinstates it; superusers anyone's.
+Everyone signs their own devices in and out. Nobody suspends themselves.
+"""
+
+from umcr import policy
+from umcr.errors import NotAllowed
+from umcr.policy import CHANGE, VOID
+
+from .models import Device, Responder
+
+policy.register(
+    "devices",
+    "devices and accounts",
+    supervisor="read change void",
+    limits={
+        "supervisor": "revoke a device, suspend an account",
+        "clinician": "signs own devices in and out",
+        "case_manager": "signs own devices in and out",
+        "dispatcher": "signs own devices in and out",
+    },
+    position=800,
+)
+
+
+def _responder_of(user) -> Responder | None:
+    return getattr(user, "responder", None)
+
+
+def may(user, action: str) -> bool:
+    """Whether `user` may take `action` on devices and accounts at all (the admin's
+    actions ask this before they are offered)."""
+    if user.is_superuser:
+        return True
+    responder = _responder_of(user)
+    return responder is not None and policy.allows(responder.role, action, "devices")
+
+
+def _same_provider(user, responder: Responder) -> bool:
+    actor = _responder_of(user)
+    return actor is not None and actor.provider_id == responder.provider_id
+
+
+def check_can_revoke(user, device: Device) -> None:
+    if not may(user, VOID) or not (user.is_superuser or _same_provider(user, device.responder)):
+        raise NotAllowed("You may not revoke this device.")
+
+
+def check_can_suspend(user, responder: Responder) -> None:
+    if responder.user_id == user.pk:
+        raise NotAllowed("You may not suspend your own account.")
+    if not may(user, CHANGE) or not (user.is_superuser or _same_provider(user, responder)):
+        raise NotAllowed("You may not suspend this account.")
