@@ -5,10 +5,12 @@ broker, DEBUG on) so a newcomer's first command works; a deployment sets DATABAS
 REDIS_URL, SECRET_KEY, DEBUG=false and ALLOWED_HOSTS. There are no local settings files.
 """
 
+import sys
 from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -40,6 +42,9 @@ INSTALLED_APPS = [
     "knox",
     "django_filters",
     "drf_spectacular",
+    # Swagger UI and ReDoc served from our own static files, never a CDN.
+    "drf_spectacular_sidecar",
+    "csp",
     "django_q",
     "axes",
     "umcr",
@@ -51,6 +56,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.gzip.GZipMiddleware",
     # ETag on every GET and 304 for a matching If-None-Match: phones on weak signal
@@ -161,6 +167,18 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # The schema and its docs need a signed-in user unless DEBUG is on: umcr/urls.py.
+    # Demo credentials appear in the examples only in demo mode.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "umcr.urls.hide_demo_password",
+    ],
+    # Swagger UI from drf-spectacular-sidecar's static files; no request leaves the site
+    # (the validator badge would call validator.swagger.io).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "ENUM_NAME_OVERRIDES": {
         "CallStatusEnum": "calls.choices.CallStatus",
         "EventKindEnum": "calls.choices.EventKind",
@@ -228,11 +246,52 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
+# --- HTTPS and browser protections (`manage.py check --deploy` is clean with DEBUG off) ------
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 if REST_FRAMEWORK["NUM_PROXIES"]:
     # Only behind a trusted proxy, which sets (and strips any client's) X-Forwarded-Proto.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The test client speaks plain HTTP to "testserver"; pytest is never installed in a deployment
+# (requirements.txt), so this cannot turn the redirect off there.
+_UNDER_PYTEST = "pytest" in sys.modules
+# Plain HTTP is redirected to HTTPS. Set SECURE_SSL_REDIRECT=false only where nothing speaks
+# TLS (a laptop) or the proxy in front already redirects; a proxy that terminates TLS and sets
+# X-Forwarded-Proto (with NUM_PROXIES) works with it on.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG and not _UNDER_PYTEST)
+# A load balancer probes over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^health/$", r"^ready/$"]
+# HSTS: browsers refuse plain HTTP to this host for this long. A first rollout may start
+# with SECURE_HSTS_SECONDS=3600 and raise it once HTTPS is known to work everywhere.
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+# Only consents to browsers' preload list; the host is on it once submitted to hstspreload.org.
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+
+# Content-Security-Policy (django-csp 4): the admin, the dashboard and the API docs load
+# scripts only from this site or with the per-request nonce (`{{ request.csp_nonce }}`);
+# Swagger UI's init script is a file of its own (SpectacularSwaggerSplitView). Inline styles
+# are allowed: the dashboard draws its bars with style attributes and Swagger UI's page has
+# a <style> block; a style cannot run code. Nothing is loaded from another origin.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 LOGGING = {
     "version": 1,

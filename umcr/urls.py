@@ -1,15 +1,20 @@
-"""Root URLs: the admin, the versioned API, and its OpenAPI schema and docs."""
+"""Root URLs: the admin, the versioned API, its OpenAPI schema and docs, and the load
+balancer's health and readiness probes."""
 
+from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth.views import redirect_to_login
 from django.http import JsonResponse
-from django.urls import include, path, re_path
+from django.urls import include, path, re_path, reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.defaults import page_not_found
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
+from rest_framework.permissions import BasePermission
 
 from calls.dashboard import dashboard
 
-from . import views
+from . import demo_data, health, views
 from .sync import views as sync_views
 
 api_v1 = [
@@ -37,12 +42,63 @@ def not_found(request, exception=None):
 
 handler404 = "umcr.urls.not_found"
 
+
+# --- The schema and its docs --------------------------------------------------------------
+
+
+class SignedInUnlessDemo(BasePermission):
+    """The schema and docs are for signed-in users (session or token) in a deployment; the
+    demo (DEBUG on) shows them to anyone."""
+
+    def has_permission(self, request, view) -> bool:
+        return settings.DEBUG or bool(request.user and request.user.is_authenticated)
+
+
+def hide_demo_password(result, generator, request, public):
+    """drf-spectacular post-processing hook: outside demo mode the demo password in the
+    examples becomes a placeholder, so a deployment's schema does not advertise it."""
+    if settings.DEBUG:
+        return result
+
+    def scrub(value):
+        if isinstance(value, dict):
+            return {key: scrub(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [scrub(item) for item in value]
+        if isinstance(value, str):
+            return value.replace(demo_data.PASSWORD, "<password>")
+        return value
+
+    return scrub(result)
+
+
+class DocsView(SpectacularSwaggerSplitView):
+    """Swagger UI with its init script served as a file of its own (`?script`), so the
+    Content-Security-Policy needs no inline script; a browser that is not signed in is sent
+    to the sign-in page."""
+
+    def handle_exception(self, exc):
+        if isinstance(exc, NotAuthenticated | AuthenticationFailed):
+            return redirect_to_login(self.request.get_full_path(), reverse("admin:login"))
+        return super().handle_exception(exc)
+
+
 urlpatterns = [
     path("admin/dashboard/", dashboard, name="umcr-dashboard"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path(
+        "api/schema/",
+        SpectacularAPIView.as_view(permission_classes=[SignedInUnlessDemo]),
+        name="schema",
+    ),
+    path(
+        "api/docs/",
+        DocsView.as_view(url_name="schema", permission_classes=[SignedInUnlessDemo]),
+        name="docs",
+    ),
+    path("health/", health.health, name="health"),
+    path("ready/", health.ready, name="ready"),
     # Last: any other /api/ URL, in any method, is the JSON 404 (with DEBUG on too, where
     # Django would otherwise show its HTML page).
     re_path(r"^api/", csrf_exempt(not_found)),
