@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from responders.models import Division, Provider
 from umcr.admin import staff_responder, staff_role
+from umcr.policy import READ
 
-from . import metrics
+from . import metrics, permissions
 from .choices import BackupReason, Disposition
 
 
@@ -35,7 +36,9 @@ def _bars(counts: dict, labels: dict | None = None) -> list[dict]:
 
 @staff_member_required
 def dashboard(request):
-    if not request.user.is_superuser and staff_role(request) is None:
+    if not request.user.is_superuser and not permissions.may(
+        staff_responder(request) if staff_role(request) else None, READ, "figures"
+    ):
         raise PermissionDenied
     today = timezone.localdate()
     last = _date(request.GET.get("to"), today)

@@ -241,6 +241,18 @@ def assignable_teams(responder: Responder) -> Q:
     return Q(provider_id=responder.provider_id)
 
 
+def figures_provider(responder: Responder, asked=None):
+    """Whose figures `responder` reads, given the provider asked for (a Provider or None):
+    provider staff their own provider's whatever they ask (another's does not exist for
+    them: 404); the desk the provider asked for, or every provider (None)."""
+    check(responder, READ, "figures")
+    if responder.role == Role.DISPATCHER:
+        return asked
+    if asked is not None and asked.pk != responder.provider_id:
+        raise Http404
+    return responder.provider
+
+
 def check_can_change_person(responder: Responder, person: Person) -> None:
     """A pair keeps the details of the people it sees; provider staff and the desk read them
     (or not) but do not change them. `person` is in the responder's scope."""
