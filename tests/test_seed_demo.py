@@ -4,12 +4,16 @@ about 4% with a backup request, shifts around the clock for the coming week, ope
 each demo pair)."""
 
 import io
-from datetime import timedelta
+from contextlib import nullcontext
+from datetime import datetime, timedelta
+from unittest import mock
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from calls.choices import CallStatus
 from calls.models import BackupRequest, Call, Note, Outcome, StatusEvent
@@ -17,6 +21,7 @@ from followups.models import FollowUp
 from referrals.choices import ServiceCategory
 from referrals.models import Referral, Service, validate_hours
 from responders.models import Coverage, Division, Provider, Responder, Shift, Team
+from responders.selectors import current_shift
 from umcr import demo_data
 
 pytestmark = pytest.mark.django_db
@@ -39,10 +44,34 @@ MODELS = [
 ]
 
 
-def seed() -> str:
+LOS_ANGELES = ZoneInfo("America/Los_Angeles")
+PROVIDERS = ("alcott", "pennylane", "exodus")
+
+
+def seed(*, at: datetime | None = None) -> str:
+    """Run seed_demo, at a given moment if asked (the clock frozen for the command, with a
+    short history to keep the test quick)."""
     out = io.StringIO()
-    call_command("seed_demo", stdout=out, stderr=io.StringIO())
+    with mock.patch.object(timezone, "now", return_value=at) if at else nullcontext():
+        call_command(
+            "seed_demo", "--calls", "20" if at else "300", stdout=out, stderr=io.StringIO()
+        )
     return out.getvalue()
+
+
+def advertised_team(slug: str) -> Team:
+    return Responder.objects.get(user__username=f"{slug}.clinician1").team
+
+
+def assert_one_team_on_shift_at_a_time_for_a_week(provider: Provider, since: datetime):
+    shifts = list(
+        Shift.objects.filter(team__provider=provider, ends_at__gt=since).order_by("starts_at")
+    )
+    assert shifts[0].starts_at <= since
+    for earlier, later in zip(shifts, shifts[1:], strict=False):
+        assert later.starts_at == earlier.ends_at, (earlier, later)  # no gap, no overlap
+        assert later.team_id != earlier.team_id
+    assert shifts[-1].ends_at >= since + timedelta(days=7)
 
 
 @pytest.fixture
@@ -124,11 +153,76 @@ def test_each_demo_pair_has_open_calls_just_dispatched_acknowledged_and_on_scene
 def test_every_demo_sign_in_works_with_the_demo_password_and_is_printed(seeded):
     usernames = ["desk.dispatcher"] + [
         f"{slug}.{who}"
-        for slug in ("alcott", "pennylane", "exodus")
-        for who in ("clinician1", "clinician2", "supervisor", "casemanager")
+        for slug in PROVIDERS
+        for who in (
+            "clinician1",
+            "clinician2",
+            "clinician3",
+            "clinician4",
+            "supervisor",
+            "casemanager",
+        )
     ]
 
     for username in usernames:
         user = get_user_model().objects.get(username=username)
         assert user.check_password(demo_data.PASSWORD) and user.is_active, username
         assert username in seeded
+
+
+@pytest.mark.parametrize(
+    "hours",
+    [
+        # Local times the demo is opened; each list is one database seeded again and again.
+        [(8, 51), (20, 51)],
+        [(19, 5), (19, 40), (6, 59)],
+        [(0, 30), (12, 0)],
+    ],
+)
+def test_the_advertised_pair_is_on_shift_whenever_the_demo_is_seeded(hours):
+    day = datetime(2026, 11, 3, tzinfo=LOS_ANGELES)
+    for hour, minute in hours:
+        at = day.replace(hour=hour, minute=minute)
+        if hour < 7:
+            at += timedelta(days=1)  # the next morning
+
+        seed(at=at)
+
+        for slug in PROVIDERS:
+            assert current_shift(team=advertised_team(slug), at=at) is not None, (slug, at)
+            assert_one_team_on_shift_at_a_time_for_a_week(Provider.objects.get(slug=slug), at)
+
+
+def test_seeding_again_while_the_pair_is_on_shift_keeps_the_rota():
+    at = datetime(2026, 11, 3, 8, 51, tzinfo=LOS_ANGELES)
+    seed(at=at)
+    rota = set(Shift.objects.values_list("team_id", "starts_at", "ends_at"))
+
+    seed(at=at + timedelta(hours=3))
+
+    assert set(Shift.objects.values_list("team_id", "starts_at", "ends_at")) == rota
+
+
+def test_the_advertised_pair_sees_its_shift_on_me_after_signing_in(seeded):
+    client = APIClient()
+    signed_in = client.post(
+        "/api/v1/auth/login/",
+        {"username": "alcott.clinician1", "password": demo_data.PASSWORD, "device_name": "Phone"},
+        format="json",
+    )
+    client.credentials(HTTP_AUTHORIZATION=f"Token {signed_in.json()['token']}")
+
+    me = client.get("/api/v1/me/").json()
+
+    assert me["team"]["call_sign"] == "ALCOTT-1"
+    assert me["current_shift"] is not None
+
+
+def test_every_team_is_printed_with_its_members_and_whether_on_shift(seeded):
+    for slug in PROVIDERS:
+        tag = slug.upper()
+        assert (
+            f"{tag}-1 (the demo pair, with open calls): {slug}.clinician1, {slug}.clinician2; "
+            "on shift now" in seeded
+        )
+        assert f"{tag}-2: {slug}.clinician3, {slug}.clinician4; off shift now" in seeded

@@ -7,7 +7,7 @@ bar, so benchmark-sized data takes minutes, not hours. Not for production data.
 """
 
 import random
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
@@ -35,6 +35,7 @@ from referrals.choices import ConsentMethod, ReferralStatus
 from referrals.models import Referral, ReferralStatusChange, Service
 from responders.choices import Role
 from responders.models import Coverage, Division, Provider, Responder, Shift, Team
+from responders.selectors import current_shift
 from umcr import demo_data as demo
 
 HISTORY_PREFIX = "DEMO-"
@@ -42,6 +43,8 @@ OPEN_PREFIX = "DEMO-OPEN-"
 BATCH = 1000
 COVERAGE_START = date(2024, 1, 1)
 GOLDEN_RATIO_CONJUGATE = 0.6180339887498949
+SHIFT_LENGTH = timedelta(hours=12)
+SHIFT_SLOTS = 2 * 8 + 1  # eight days and a half from the advertised pair's shift
 
 
 def weighted(rng: random.Random, pairs):
@@ -123,7 +126,12 @@ class Command(BaseCommand):
                     "supervisor": supervisor,
                     "case_manager": case_manager,
                     "clinicians": {
-                        team.pk: list(Responder.objects.filter(team=team)) for team in teams
+                        team.pk: list(
+                            Responder.objects.filter(team=team)
+                            .select_related("user")
+                            .order_by("user__username")
+                        )
+                        for team in teams
                     },
                 }
             )
@@ -153,18 +161,30 @@ class Command(BaseCommand):
         return responder
 
     def seed_shifts(self, teams: list[Team]) -> None:
-        """Two teams alternate 12-hour shifts (07:00 and 19:00 local) from last night for
-        eight days, so the coming week is covered around the clock."""
-        tz = timezone.get_current_timezone()
-        today = timezone.localdate(self.now)
-        start = datetime.combine(today - timedelta(days=1), time(19, 0), tzinfo=tz)
-        for slot in range(2 * 8 + 1):
-            starts_at = start + timedelta(hours=12 * slot)
-            team = teams[slot % 2]
+        """A day/night rota of 12-hour shifts for eight days, laid so that the advertised
+        pair (the first team) is on shift whenever the command runs: its shift began at the
+        top of the hour the rota was first laid, and the other team takes the next 12 hours.
+
+        While the advertised team is on shift, an existing rota is kept (and extended), so
+        running the command again changes nothing. Run when that team is off shift, the
+        rota is laid again from this hour: the shift in progress ends now and later ones go
+        (demo shifts only; nothing refers to a shift)."""
+        advertised = teams[0]
+        on_duty = current_shift(team=advertised, at=self.now)
+        if on_duty is not None:
+            # Local time, so 12-hour steps keep the same wall-clock changeovers across DST.
+            anchor = timezone.localtime(on_duty.starts_at)
+        else:
+            anchor = timezone.localtime(self.now).replace(minute=0, second=0, microsecond=0)
+            rota = Shift.objects.filter(team__in=teams)
+            rota.filter(starts_at__gte=anchor).delete()
+            rota.filter(starts_at__lt=anchor, ends_at__gt=anchor).update(ends_at=anchor)
+        for slot in range(SHIFT_SLOTS):
+            starts_at = anchor + SHIFT_LENGTH * slot
             Shift.objects.get_or_create(
-                team=team,
+                team=teams[slot % 2],
                 starts_at=starts_at,
-                defaults={"ends_at": starts_at + timedelta(hours=12)},
+                defaults={"ends_at": starts_at + SHIFT_LENGTH},
             )
 
     def seed_services(self) -> None:
@@ -545,14 +565,27 @@ class Command(BaseCommand):
         self.stdout.write(f"Sign in with password '{demo.PASSWORD}' as:")
         for entry in providers:
             slug = entry["provider"].slug
-            names = [
-                f"{slug}.clinician1",
-                f"{slug}.clinician2",
-                f"{slug}.supervisor",
-                f"{slug}.casemanager",
-            ]
-            self.stdout.write(f"  {entry['provider'].name}: {', '.join(names)}")
+            self.stdout.write(f"  {entry['provider'].name}")
+            for index, team in enumerate(entry["teams"]):
+                members = ", ".join(
+                    responder.user.username for responder in entry["clinicians"][team.pk]
+                )
+                label = " (the demo pair, with open calls)" if index == 0 else ""
+                self.stdout.write(f"    {team.call_sign}{label}: {members}; {self.duty(team)}")
+            self.stdout.write(
+                f"    supervisor: {slug}.supervisor, case manager: {slug}.casemanager (admin)"
+            )
         self.stdout.write("  Dispatch desk: desk.dispatcher")
         self.stdout.write(
             "Supervisors and case managers can use /admin/; the API docs are at /api/docs/."
         )
+
+    def duty(self, team: Team) -> str:
+        """Whether the team is on shift now, and until or from when (local time)."""
+        shift = current_shift(team=team, at=self.now)
+        if shift is not None:
+            return f"on shift now, until {timezone.localtime(shift.ends_at):%a %H:%M}"
+        upcoming = team.shifts.filter(starts_at__gt=self.now).order_by("starts_at").first()
+        if upcoming is None:
+            return "off shift, none ahead"
+        return f"off shift now, next from {timezone.localtime(upcoming.starts_at):%a %H:%M}"
