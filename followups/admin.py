@@ -4,8 +4,9 @@ from django.contrib import admin, messages
 
 from umcr.admin import STAFF_ROLES, HistoryInline, ScopedAdmin, staff_responder
 from umcr.errors import DomainError
+from umcr.policy import CHANGE
 
-from . import selectors, services
+from . import permissions, selectors, services
 from .choices import FollowUpStatus
 from .models import FollowUp, FollowUpChange
 
@@ -38,6 +39,7 @@ class QueueFilter(admin.SimpleListFilter):
 
 @admin.register(FollowUp)
 class FollowUpAdmin(ScopedAdmin):
+    audit_kind = "followup"
     list_display = [
         "__str__",
         "person",
@@ -91,14 +93,18 @@ class FollowUpAdmin(ScopedAdmin):
         for line in refused:
             self.message_user(request, line, messages.WARNING)
 
-    @admin.action(description="Assign selected follow-ups to me")
+    def has_move_permission(self, request) -> bool:
+        # The actions move follow-ups through the services, which ask the same policy again.
+        return permissions.may(staff_responder(request), CHANGE)
+
+    @admin.action(description="Assign selected follow-ups to me", permissions=["move"])
     def assign_to_me(self, request, queryset):
         me = staff_responder(request)
         self._each(
             request, queryset, services.reassign_followup, assigned_to_id=me.pk if me else None
         )
 
-    @admin.action(description="Mark selected follow-ups completed")
+    @admin.action(description="Mark selected follow-ups completed", permissions=["move"])
     def mark_completed(self, request, queryset):
         self._each(
             request,
@@ -108,10 +114,10 @@ class FollowUpAdmin(ScopedAdmin):
             outcome="Completed (recorded in the admin).",
         )
 
-    @admin.action(description="Mark selected follow-ups missed")
+    @admin.action(description="Mark selected follow-ups missed", permissions=["move"])
     def mark_missed(self, request, queryset):
         self._each(request, queryset, services.change_followup, status=FollowUpStatus.MISSED)
 
-    @admin.action(description="Cancel selected follow-ups")
+    @admin.action(description="Cancel selected follow-ups", permissions=["move"])
     def cancel(self, request, queryset):
         self._each(request, queryset, services.change_followup, status=FollowUpStatus.CANCELLED)

@@ -4,8 +4,9 @@ from django.contrib import admin, messages
 
 from umcr.admin import STAFF_ROLES, HistoryInline, ScopedAdmin, staff_responder, staff_role
 from umcr.errors import DomainError
+from umcr.policy import CHANGE
 
-from . import selectors, services
+from . import permissions, selectors, services
 from .choices import ReferralStatus
 from .models import Referral, ReferralStatusChange, Service
 
@@ -63,6 +64,7 @@ class StaleFilter(admin.SimpleListFilter):
 
 @admin.register(Referral)
 class ReferralAdmin(ScopedAdmin):
+    audit_kind = "referral"
     list_display = ["__str__", "person", "service", "status", "status_changed_at", "assigned_to"]
     list_filter = [StaleFilter, "status", "service__category"]
     search_fields = ["service__name", "person__given_name", "person__family_name", "notes"]
@@ -98,14 +100,18 @@ class ReferralAdmin(ScopedAdmin):
                 self.message_user(request, f"{referral}: {exc.detail}", messages.WARNING)
         self.message_user(request, f"{done} referral(s) moved to {to_status}.", messages.SUCCESS)
 
-    @admin.action(description="Close selected referrals as completed")
+    def has_move_permission(self, request) -> bool:
+        # The actions move referrals through the services, which ask the same policy again.
+        return permissions.may(staff_responder(request), CHANGE)
+
+    @admin.action(description="Close selected referrals as completed", permissions=["move"])
     def close_completed(self, request, queryset):
         self._move(request, queryset, ReferralStatus.COMPLETED)
 
-    @admin.action(description="Close selected referrals as withdrawn")
+    @admin.action(description="Close selected referrals as withdrawn", permissions=["move"])
     def close_withdrawn(self, request, queryset):
         self._move(request, queryset, ReferralStatus.WITHDRAWN)
 
-    @admin.action(description="Close selected referrals as unreachable")
+    @admin.action(description="Close selected referrals as unreachable", permissions=["move"])
     def close_unreachable(self, request, queryset):
         self._move(request, queryset, ReferralStatus.UNREACHABLE)

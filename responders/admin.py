@@ -8,9 +8,10 @@ role, their own included.
 from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
 
-from umcr.admin import ScopedAdmin, staff_role
+from umcr import policy
+from umcr.admin import STAFF_ROLES, ScopedAdmin, staff_role
 from umcr.errors import DomainError
-from umcr.policy import CHANGE, VOID
+from umcr.policy import CHANGE, READ, VOID
 
 from . import permissions, services
 from .choices import Role
@@ -107,6 +108,7 @@ class ResponderAdmin(ScopedAdmin):
     search_fields = ["user__username", "display_name", "user__email", "phone"]
     list_select_related = ["user", "provider", "team"]
     add_roles = ()  # accounts are created by superusers, with the user they belong to
+    view_roles = policy.roles_allowed(READ, "devices", among=STAFF_ROLES)
 
     actions = ["suspend_accounts", "reinstate_accounts"]
 
@@ -203,6 +205,7 @@ class DeviceAdmin(ScopedAdmin):
     ]
     actions = ["revoke_devices"]
     add_roles = ()  # devices appear when a phone signs in
+    view_roles = policy.roles_allowed(READ, "devices", among=STAFF_ROLES)
 
     def has_revoke_permission(self, request) -> bool:
         return permissions.may(request.user, VOID)
