@@ -15,12 +15,11 @@ from decimal import Decimal
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
-from django_q.tasks import async_task
 
 from responders.models import Coverage, Division, Provider, Responder, Team
 from umcr.errors import DomainError
 
-from . import services
+from . import alerts, services
 from .choices import OPEN_STATUSES, CallType, SafetyFlag
 from .models import Call, IntakeRefusal
 
@@ -194,7 +193,7 @@ def _create_and_route(*, desk, data, division, provider) -> Routed:
     )
     team, reason = pick_team(provider=provider, call=call, at=timezone.now())
     if team is None:
-        transaction.on_commit(lambda: async_task("calls.tasks.alert_call_waiting", str(call.pk)))
+        alerts.call_waiting(call)
         return Routed(call, True, provider, None, reason)
     call = services.assign_call(call=call, team=team, assigned_by=desk)
     return Routed(call, True, provider, team, reason)

@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from django_q.tasks import async_task
 
 from responders.models import Device, Responder
 from umcr.errors import Conflict, IdTaken, Invalid
@@ -22,7 +21,7 @@ from umcr.policy import CREATE
 from umcr.sync import sequence
 from umcr.sync.exits import record_exits
 
-from . import permissions
+from . import alerts, permissions
 from .choices import BackupStatus, CallStatus, Disposition, EventKind
 from .models import BackupRequest, Call, Note, Outcome, Person, StatusEvent
 
@@ -399,7 +398,9 @@ def request_backup(
         responder=responder,
         device=device,
     )
-    transaction.on_commit(lambda: async_task("calls.tasks.alert_backup_requested", str(backup.pk)))
+    # Written with the request, in its transaction: an alert is never lost to a broker
+    # outage or a killed worker, and a retry of the request (a replay) needs none.
+    alerts.backup_requested(backup)
     return Written(backup, created=True)
 
 
@@ -437,9 +438,7 @@ def move_backup_request(
     backup.status_changed_at = timezone.now()
     backup.status_changed_by = responder.user
     backup.save(update_fields=["status", "status_changed_at", "status_changed_by", "updated_at"])
-    transaction.on_commit(
-        lambda: async_task("calls.tasks.alert_backup_moved", str(backup.pk), to_status)
-    )
+    alerts.backup_moved(backup, to_status)
     return backup
 
 
@@ -594,9 +593,7 @@ def assign_call(*, call: Call, team, assigned_by, occurred_at: datetime | None =
         responder=assigned_by,
     )
     refresh_call_state(call=call)
-    transaction.on_commit(
-        lambda: async_task("calls.tasks.notify_team_assigned", str(call.pk), str(event.pk))
-    )
+    alerts.team_assigned(call, event)
     return call
 
 

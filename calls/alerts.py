@@ -1,31 +1,33 @@
-"""django-q2 tasks of the calls app: alerting the desk and the supervisors.
+"""Who is told what when something happens on a call: the desk and the supervisors of a
+police-backup request, the team of an assignment, the supervisors of a call waiting.
 
-Each is safe to run twice (a retried task notifies once): notifications are keyed.
+Each function writes the outbox's delivery rows (umcr/outbox.py) inside the transaction of
+the change that causes it, so an alert is stored with its cause or not at all; the delivery
+loop sends it. Keyed by the cause, so writing the same cause twice alerts once.
 """
-
-from django.core.mail import send_mail
 
 from responders.choices import Role
 from responders.selectors import active_users, supervisors_of
 from umcr.models import NotificationKind
-from umcr.notifications import notify_each, one_line_title
+from umcr.outbox import enqueue, one_line_title
 
-from .models import BackupRequest
+from .models import BackupRequest, Call, StatusEvent
 
 
-def backup_audience(backup: BackupRequest):
+def backup_audience(call: Call):
     """The desk, and the supervisors of the provider the call was routed to."""
     desk = active_users(role=Role.DISPATCHER)
-    return (desk | supervisors_of(backup.call.routed_provider_id)).distinct()
+    return (desk | supervisors_of(call.routed_provider_id)).distinct()
 
 
-def alert_backup_requested(backup_id: str) -> int:
-    """Tell the desk and the supervisors a team asked for police. Returns how many were
-    newly notified."""
-    backup = BackupRequest.objects.select_related(
-        "call__team", "call__division", "call__routed_provider"
-    ).get(pk=backup_id)
-    call = backup.call
+def backup_subject(backup: BackupRequest) -> str:
+    return f"backup_request:{backup.pk}"
+
+
+def backup_requested(backup: BackupRequest) -> int:
+    """Tell the desk and the supervisors a team asked for police (and the provider's alert
+    address). Returns how many people are newly alerted."""
+    call = Call.objects.select_related("team", "division", "routed_provider").get(pk=backup.call_id)
     title = one_line_title(
         f"POLICE BACKUP: {call.team} at {call.address} ({backup.get_reason_display()})"
     )
@@ -34,62 +36,54 @@ def alert_backup_requested(backup_id: str) -> int:
         f"at {call.address}, {call.division}.\nReason: {backup.get_reason_display()}.\n"
         f"Details: {backup.details or '-'}\nRequested at {backup.occurred_at.isoformat()}."
     )
-    sent = notify_each(
-        backup_audience(backup),
+    alert_email = call.routed_provider.alert_email if call.routed_provider else ""
+    return enqueue(
+        backup_audience(call),
         kind=NotificationKind.BACKUP_REQUESTED,
         title=title,
         body=body,
         call=call,
         key=f"backup_requested:{backup.pk}",
+        subject=backup_subject(backup),
+        emails=[alert_email] if alert_email else [],
     )
-    alert_email = call.routed_provider.alert_email if call.routed_provider else ""
-    if sent and alert_email:
-        # Only the run that notified anyone emails the provider's alert address.
-        send_mail(title, body, None, [alert_email], fail_silently=True)
-    return sent
 
 
-def alert_backup_moved(backup_id: str, to_status: str) -> int:
+def backup_moved(backup: BackupRequest, to_status: str) -> int:
     """Tell the team's clinicians and the supervisors how their backup request moved."""
-    backup = BackupRequest.objects.select_related("call__team").get(pk=backup_id)
     call = backup.call
     team = active_users(team_id=call.team_id) if call.team_id else active_users().none()
     label = backup.get_status_display() if backup.status == to_status else to_status
-    return notify_each(
+    return enqueue(
         (team | supervisors_of(call.routed_provider_id)).distinct(),
         kind=NotificationKind.BACKUP_STATUS,
         title=f"Backup on {call.cad_incident_number}: {label}",
         body=f"The police-backup request at {call.address} is now: {label}.",
         call=call,
         key=f"backup_status:{backup.pk}:{to_status}",
+        subject=backup_subject(backup),
     )
 
 
-def notify_team_assigned(call_id: str, event_id: str) -> int:
+def team_assigned(call: Call, event: StatusEvent) -> int:
     """Tell the clinicians of the call's team that a call is theirs."""
-    from .models import Call
-
-    call = Call.objects.select_related("team", "division").get(pk=call_id)
     if call.team_id is None:
         return 0
-    return notify_each(
+    return enqueue(
         active_users(team_id=call.team_id),
         kind=NotificationKind.CALL_ASSIGNED,
         title=f"New call: {call.get_call_type_display()} at {call.address}",
         body=f"Priority {call.priority}. {call.narrative}",
         call=call,
-        key=f"call_assigned:{event_id}",
+        key=f"call_assigned:{event.pk}",
     )
 
 
-def alert_call_waiting(call_id: str) -> int:
+def call_waiting(call: Call) -> int:
     """No team of the provider is on shift: tell its supervisors a call is waiting."""
-    from .models import Call
-
-    call = Call.objects.select_related("division").get(pk=call_id)
     if call.team_id is not None or call.routed_provider_id is None:
         return 0
-    return notify_each(
+    return enqueue(
         supervisors_of(call.routed_provider_id),
         kind=NotificationKind.CALL_UNASSIGNED,
         title=f"Call waiting, no team on shift: {call.get_call_type_display()} at {call.address}",
