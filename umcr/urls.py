@@ -83,6 +83,8 @@ class DocsView(SpectacularSwaggerSplitView):
         return super().handle_exception(exc)
 
 
+handler500 = "umcr.exceptions.server_error"
+
 urlpatterns = [
     path("admin/dashboard/", dashboard, name="umcr-dashboard"),
     path("admin/", admin.site.urls),

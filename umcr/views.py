@@ -1,6 +1,5 @@
 """Cross-cutting endpoints: the signed-in user's stored notifications."""
 
-import django_filters
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
@@ -8,7 +7,7 @@ from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .api import StrictCursorPagination, strict_boolean_filter
+from .api import StrictCursorPagination, StrictFilterSet, strict_boolean_filter
 from .api_docs import ERROR_RESPONSES
 from .models import Notification
 
@@ -19,7 +18,7 @@ class NotificationSerializer(serializers.ModelSerializer):
         fields = ["id", "kind", "title", "body", "call", "created_at", "read_at"]
 
 
-class NotificationFilter(django_filters.FilterSet):
+class NotificationFilter(StrictFilterSet):
     unread = strict_boolean_filter(
         field_name="read_at",
         lookup_expr="isnull",

@@ -18,7 +18,7 @@ from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
-from umcr.api import parse_page_size
+from umcr.api import page_size_schema, parse_page_size
 
 from ..selectors import open_filter
 
@@ -148,6 +148,6 @@ class CallQueuePagination(BasePagination):
                 "required": False,
                 "in": "query",
                 "description": f"Calls per page (1–{self.max_page_size}, default {self.page_size}).",
-                "schema": {"type": "integer"},
+                "schema": page_size_schema(self.page_size, self.max_page_size),
             },
         ]

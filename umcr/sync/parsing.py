@@ -1,11 +1,13 @@
 """Reading raw WatermelonDB records: times are epoch milliseconds (ISO 8601 accepted),
-ids are strings. Each failure names the column, for the quarantine and the phone."""
+ids are strings. Each failure names the column, for the quarantine and the phone. The
+bounds are the REST API's (umcr/bounds.py), so a value refused there is refused here."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from django.utils.dateparse import parse_datetime
 
+from .. import bounds
 from ..errors import Invalid
 
 
@@ -25,16 +27,22 @@ def record_int(
     record: dict, column: str, *, required: bool = True, message: str = "Must be an id."
 ) -> int | None:
     """An integer id, as a number or its digits. Not `true` (Python's 1) and not 1.9 (which
-    int() would quietly make 1): a wrong id is refused, never bent into another one."""
+    int() would quietly make 1): a wrong id is refused, never bent into another one; nor one
+    outside a bigint, which no row has."""
     value = record.get(column)
     if value in (None, "") and not required:
         return None
     if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
         raise Invalid({column: [message]})
+    if isinstance(value, str) and len(value) > 20:
+        raise Invalid({column: [message]})
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError, OverflowError):
         raise Invalid({column: [message]}) from None
+    if bounds.id_problem(number) is not None:
+        raise Invalid({column: [message]})
+    return number
 
 
 def record_time(record: dict, column: str, required: bool = True) -> datetime | None:
@@ -47,11 +55,21 @@ def record_time(record: dict, column: str, required: bool = True) -> datetime | 
         raise Invalid({column: ["Must be epoch milliseconds."]})
     if isinstance(raw, int | float):
         try:
-            return datetime.fromtimestamp(raw / 1000, tz=UTC)
+            parsed = datetime.fromtimestamp(raw / 1000, tz=UTC)
         except (OverflowError, OSError, ValueError):
-            raise Invalid({column: ["Out of range."]}) from None
+            raise Invalid({column: [bounds.TIME_RANGE_MESSAGE]}) from None
+    else:
+        parsed = _iso_time(raw, column)
+    problem = bounds.time_problem(parsed)
+    if problem is not None:
+        raise Invalid({column: [problem]})
+    return parsed
+
+
+def _iso_time(raw, column: str) -> datetime:
     try:
-        parsed = parse_datetime(raw) if isinstance(raw, str) else None
+        # 64 characters hold any ISO 8601 time; longer is not one.
+        parsed = parse_datetime(raw) if isinstance(raw, str) and len(raw) <= 64 else None
     except ValueError:  # well-formed but impossible, e.g. month 13
         parsed = None
     if parsed is None or parsed.tzinfo is None:
@@ -59,14 +77,30 @@ def record_time(record: dict, column: str, required: bool = True) -> datetime | 
     return parsed
 
 
-def record_text(record: dict, column: str, max_length: int = 20000) -> str:
+def record_date(record: dict, column: str) -> date | None:
+    """A date of birth, YYYY-MM-DD, from 1900-01-01 to today; None when empty."""
+    raw = record.get(column)
+    if raw in (None, ""):
+        return None
+    try:
+        parsed = date.fromisoformat(raw) if isinstance(raw, str) and len(raw) <= 10 else None
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise Invalid({column: ["Must be a date, YYYY-MM-DD."]})
+    problem = bounds.birth_date_problem(parsed)
+    if problem is not None:
+        raise Invalid({column: [problem]})
+    return parsed
+
+
+def record_text(record: dict, column: str, max_length: int = bounds.MAX_TEXT_LENGTH) -> str:
     raw = record.get(column)
     if raw is None:
         return ""
     if not isinstance(raw, str):
         raise Invalid({column: ["Must be text."]})
-    if len(raw) > max_length:
-        raise Invalid({column: [f"At most {max_length} characters."]})
-    if "\x00" in raw:
-        raise Invalid({column: ["Contains a NUL character."]})
+    problem = bounds.text_problem(raw, max_length)
+    if problem is not None:
+        raise Invalid({column: [problem]})
     return raw
