@@ -63,6 +63,7 @@ SHARED_ERROR_DESCRIPTIONS = {
     406: "None of the `Accept`ed media types can be answered.",
     413: "The body is larger than the server takes (4 MiB).",
     415: "The body is not `application/json`.",
+    503: "The database or the broker is unreachable for now; retry after `Retry-After`.",
 }
 
 

@@ -77,10 +77,11 @@ METHODS = ("get", "put", "patch", "post", "delete", "head", "options", "trace")
 
 
 def document_shared_errors(result, generator, request, public):
-    """A postprocessing hook: every operation documents 406 and 414; one that needs a token
-    401 and 403; one with a path parameter 404; one with query parameters or a body 400; one
-    with a body 413 and 415; a GET 304 (ETag). The API answers each in its error shape
-    (414: the WSGI server, in its own)."""
+    """A postprocessing hook: every operation documents 406, 414 and 503 (the database or
+    the broker unreachable, umcr/outage.py); one that needs a token 401 and 403; one with a
+    path parameter 404; one with query parameters or a body 400; one with a body 413 and
+    415; a GET 304 (ETag). The API answers each in its error shape (414: the WSGI server,
+    in its own)."""
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     if "Error" not in schemas or "BadRequest" not in schemas:
         return result
@@ -95,7 +96,7 @@ def document_shared_errors(result, generator, request, public):
 def _add_shared_errors(method: str, operation: dict) -> None:
     responses = operation.setdefault("responses", {})
     parameters = operation.get("parameters", [])
-    codes = [406]
+    codes = [406, 503]
     if any(requirement for requirement in operation.get("security", [{}])):
         codes += [401, 403]
     if any(p.get("in") == "path" for p in parameters):
