@@ -18,6 +18,8 @@ os.environ.setdefault("Q_SYNC", "1")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver")
 os.environ.setdefault("LOGIN_THROTTLE_RATE", "1000/min")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
+# In-process requests over plain HTTP: no redirect to HTTPS (a deployment default).
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 
 
 def ensure_database() -> None:

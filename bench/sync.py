@@ -9,7 +9,10 @@ DATABASE_URL) and prints, for the demo clinician alcott.clinician1's team:
   `json.dumps`, median ms, and the ratio of the two (goal: first pull <= 1.5x);
 - an empty incremental pull: median ms (goal: under 10 ms), when nothing was written since
   the cursor and when other teams wrote (so every table is queried);
-- a push of 500 notes: median ms.
+- a push of 500 notes: median ms;
+- the cost of the access log: the first pull and an incremental pull of one changed note,
+  with the audit on and off, runs interleaved so the machine's load hits both alike
+  (goal: first pull at most 15% slower; empty pull under 10 ms either way).
 """
 
 import argparse
@@ -121,6 +124,44 @@ def main() -> None:
         " (every table looked at, nothing in scope)"
     )
     print(f"push of 500 notes         median {push[0]:8.1f} ms  p95 {push[1]:8.1f} ms")
+
+    audit_cost(client, first_url, args.repeat)
+
+
+def audit_cost(client, first_url: str, repeat: int) -> None:
+    """The pull with the access log on and off (its noting replaced by nothing, so no row
+    is written), interleaved run by run."""
+    from unittest import mock
+
+    from umcr.models import AccessLog
+
+    def off():
+        return mock.patch("umcr.sync.views.note_pulled", lambda *args, **kwargs: None)
+
+    def paired(url: str, runs: int) -> tuple[list[float], list[float]]:
+        on_samples, off_samples = [], []
+        for _ in range(runs):
+            on_samples += timed(lambda: client.get(url), 1, warmup=0)
+            with off():
+                off_samples += timed(lambda: client.get(url), 1, warmup=0)
+        return on_samples, off_samples
+
+    before = AccessLog.objects.count()
+    body = json.loads(client.get(first_url).content)
+    rows = AccessLog.objects.count() - before
+    ids = sum(len(t["created"]) + len(t["updated"]) for t in body["changes"].values())
+    first_on, first_off = (summarise(s) for s in paired(first_url, max(repeat, 5)))
+    empty_url = f"/api/v1/sync/pull/?last_pulled_at={body['timestamp']}&schema_version=1"
+    empty_on, empty_off = (summarise(s) for s in paired(empty_url, max(repeat, 50)))
+    print(f"access log of a first pull: {ids} ids in {rows} rows, one insert")
+    print(
+        f"  first pull  audit on  median {first_on[0]:8.1f} ms   off {first_off[0]:8.1f} ms"
+        f"  -> {100 * (first_on[0] / first_off[0] - 1):+.1f}% (goal <= +15%)"
+    )
+    print(
+        f"  empty pull  audit on  median {empty_on[0]:8.1f} ms   off {empty_off[0]:8.1f} ms"
+        " (goal < 10 ms)"
+    )
 
 
 if __name__ == "__main__":

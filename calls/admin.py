@@ -11,7 +11,13 @@ from django.db.models import QuerySet
 
 from responders.models import Team
 from umcr import policy
-from umcr.admin import STAFF_ROLES, ReadOnlyInline, ScopedAdmin, staff_responder
+from umcr.admin import (
+    STAFF_ROLES,
+    ReadOnlyInline,
+    ScopedAdmin,
+    latest_reads_table,
+    staff_responder,
+)
 from umcr.errors import DomainError
 from umcr.policy import CHANGE, READ
 
@@ -36,18 +42,21 @@ class StatusEventInline(ReadOnlyInline):
 
 class NoteInline(ReadOnlyInline):
     model = Note
+    audit_kind = "note"
     provider_path = CALL_SCOPE
     fields = ["occurred_at", "responder", "body", "amends"]
 
 
 class OutcomeInline(ReadOnlyInline):
     model = Outcome
+    audit_kind = "outcome"
     provider_path = CALL_SCOPE
     fields = ["disposition", "police_involved", "people_served", "summary", "supersedes"]
 
 
 class BackupRequestInline(ReadOnlyInline):
     model = BackupRequest
+    audit_kind = "backuprequest"
     provider_path = CALL_SCOPE
     fields = ["reason", "details", "status", "occurred_at", "responder"]
 
@@ -55,6 +64,7 @@ class BackupRequestInline(ReadOnlyInline):
 @admin.register(Call)
 class CallAdmin(ScopedAdmin):
     provider_path = "routed_provider"
+    audit_kind = "call"
     list_display = [
         "cad_incident_number",
         "call_type",
@@ -142,6 +152,8 @@ class CallAdmin(ScopedAdmin):
 
 @admin.register(Person)
 class PersonAdmin(ScopedAdmin):
+    audit_kind = "person"
+    readonly_fields = ["who_read_this_record"]
     list_display = ["__str__", "preferred_name", "birth_date", "approximate_age", "provider"]
     search_fields = ["given_name", "family_name", "preferred_name", "phone"]
     list_filter = [("provider", admin.RelatedOnlyFieldListFilter)]
@@ -155,10 +167,15 @@ class PersonAdmin(ScopedAdmin):
         # The provider that first met someone, and every provider whose calls served them.
         return qs.filter(permissions.provider_people_scope(provider_id))
 
+    @admin.display(description="Who read this record")
+    def who_read_this_record(self, person) -> str:
+        return latest_reads_table("person", person.pk)
+
 
 @admin.register(BackupRequest)
 class BackupRequestAdmin(ScopedAdmin):
     provider_path = CALL_SCOPE
+    audit_kind = "backuprequest"
     list_display = ["call", "reason", "status", "occurred_at", "responder"]
     list_filter = ["status", "reason"]
     search_fields = ["call__cad_incident_number", "details"]
@@ -249,6 +266,7 @@ class FieldRecordAdmin(ScopedAdmin):
 
 @admin.register(Note)
 class NoteAdmin(FieldRecordAdmin):
+    audit_kind = "note"
     list_display = ["call", "occurred_at", "responder", "body", "voided_at"]
     search_fields = ["call__cad_incident_number", "body"]
 
@@ -260,4 +278,5 @@ class StatusEventAdmin(FieldRecordAdmin):
 
 @admin.register(Outcome)
 class OutcomeAdmin(FieldRecordAdmin):
+    audit_kind = "outcome"
     list_display = ["call", "disposition", "police_involved", "occurred_at", "voided_at"]

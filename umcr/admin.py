@@ -7,13 +7,17 @@ grants them more. Each ModelAdmin names the path from its model to the provider.
 """
 
 from django.contrib import admin
+from django.core.paginator import Page, Paginator
 from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
 
 from responders.choices import Role
 from responders.models import Provider, Responder, Team
 
-from .models import AccessLog, Notification, QuarantinedRecord
+from . import audit
+from .models import AccessChannel, AccessLog, Notification, QuarantinedRecord
 
 STAFF_ROLES = (Role.SUPERVISOR, Role.CASE_MANAGER)
 
@@ -69,6 +73,8 @@ class ProviderScopedMixin:
     - `provider_path`: lookup from the model to its provider (e.g. "team__provider").
     - `view_roles`, `change_roles`, `add_roles`, `delete_roles`: which staff roles may do what.
       Superusers may do everything; deleting clinical records is left to them alone.
+    - `audit_kind`: set on the pages that show personal data (the model's name, "person"):
+      every record such a page shows is written to the access log (channel "admin").
     """
 
     provider_path: str = "provider"
@@ -76,6 +82,31 @@ class ProviderScopedMixin:
     change_roles: tuple = (Role.SUPERVISOR,)
     add_roles: tuple | None = None  # defaults to change_roles
     delete_roles: tuple = ()
+    audit_kind: str | None = None
+
+    def note_reads(self, request, records) -> None:
+        """Note records this page shows as read, each with its provider when the relations
+        to it are loaded, else the staff member's own (whose scope the page is)."""
+        if not self.audit_kind:
+            return
+        fallback = None
+        if not request.user.is_superuser:
+            responder = staff_responder(request)
+            fallback = responder.provider_id if responder else None
+        path = audit.model_path(self.model, self.provider_path)  # type: ignore[attr-defined]
+        by_provider: dict = {}
+        for record in records:
+            if record.pk is None:
+                continue
+            provider_id = audit.cached_path(record, path) if path else None
+            by_provider.setdefault(provider_id or fallback, []).append(record.pk)
+        for provider_id, ids in by_provider.items():
+            audit.note_reads(
+                channel=AccessChannel.ADMIN,
+                kind=self.audit_kind,
+                record_ids=ids,
+                provider_id=provider_id,
+            )
 
     def scope_queryset(self, qs: QuerySet, provider_id: int) -> QuerySet:
         return qs.filter(**{self.provider_path: provider_id})
@@ -133,11 +164,60 @@ def _limit_choices(field, db_field, request):
     return field
 
 
+class AuditedPaginator(Paginator):
+    """A paginator whose pages are noted as read when built (the admin's autocomplete)."""
+
+    def __init__(self, *args, note_reads, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.note_reads = note_reads
+
+    def _get_page(self, object_list, *args, **kwargs) -> Page:
+        records = list(object_list)
+        self.note_reads(records)
+        return super()._get_page(records, *args, **kwargs)
+
+
 class ScopedAdmin(ProviderScopedMixin, admin.ModelAdmin):
     """A ModelAdmin scoped to the staff member's provider. When the model has a direct
-    `provider` field, new and edited rows are pinned to that provider."""
+    `provider` field, new and edited rows are pinned to that provider.
+
+    With `audit_kind` set, its change page (the record and its inlines that have an
+    `audit_kind`), its list (the rows on the page) and its autocomplete answers are written
+    to the access log."""
 
     list_per_page = 50
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        response = super().render_change_form(request, context, add, change, form_url, obj)
+        if obj is not None and self.audit_kind:
+            self.note_reads(request, [obj])
+            # Inline rows are loaded while the page renders; note them after, from the
+            # formsets' own cache (no query).
+            inlines = context.get("inline_admin_formsets", [])
+            response.add_post_render_callback(lambda _: _note_inline_reads(request, inlines))
+        return response
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = (getattr(response, "context_data", None) or {}).get("cl")
+        if self.audit_kind and changelist is not None:
+            # The page's rows, from the queryset the template evaluated (no second query).
+            response.add_post_render_callback(
+                lambda _: self.note_reads(request, changelist.result_list)
+            )
+        return response
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        match = getattr(request, "resolver_match", None)
+        if self.audit_kind and match is not None and match.url_name == "autocomplete":
+            return AuditedPaginator(
+                queryset,
+                per_page,
+                orphans,
+                allow_empty_first_page,
+                note_reads=lambda records: self.note_reads(request, records),
+            )
+        return super().get_paginator(request, queryset, per_page, orphans, allow_empty_first_page)
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
@@ -149,6 +229,47 @@ class ScopedAdmin(ProviderScopedMixin, admin.ModelAdmin):
         if not request.user.is_superuser and self.provider_path == "provider":
             obj.provider_id = staff_responder(request).provider_id
         super().save_model(request, obj, form, change)
+
+
+#: How many of a record's latest reads its page lists.
+LATEST_READS = 20
+
+
+def latest_reads_table(record_type: str, record_id) -> str:
+    """A record's latest reads (who, how, when, from which device), newest first, as a small
+    HTML table for a read-only admin field: "who read this record"."""
+    if record_id is None:
+        return "-"
+    logs = audit.reads_of(record_type, record_id)[:LATEST_READS]
+    rows = format_html_join(
+        "",
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        (
+            (
+                localtime(log.accessed_at).strftime("%Y-%m-%d %H:%M:%S"),
+                log.user or "-",
+                log.get_channel_display(),
+                log.device or "-",
+                log.path or "-",
+            )
+            for log in logs
+        ),
+    )
+    if not rows:
+        return "No reads logged yet."
+    return format_html(
+        "<table><thead><tr><th>when</th><th>who</th><th>how</th><th>device</th>"
+        "<th>page</th></tr></thead><tbody>{}</tbody></table>",
+        rows,
+    )
+
+
+def _note_inline_reads(request, inline_admin_formsets) -> None:
+    for inline_admin_formset in inline_admin_formsets:
+        inline = inline_admin_formset.opts
+        if getattr(inline, "audit_kind", None):
+            records = [form.instance for form in inline_admin_formset.formset.initial_forms]
+            inline.note_reads(request, records)
 
 
 class HistoryInline(admin.TabularInline):
@@ -196,19 +317,53 @@ class ReadOnlyInline(ProviderScopedMixin, admin.TabularInline):
 
 @admin.register(AccessLog)
 class AccessLogAdmin(ScopedAdmin):
-    """The audit trail of reads of health records; supervisors see their provider's."""
+    """The audit trail of reads of personal data: supervisors see their provider's rows,
+    superusers all. Append-only for everyone, superusers included: no add, change or delete
+    here (the model and, on PostgreSQL, a trigger refuse them too). Search by a record's id
+    (exact) or a username."""
 
-    list_display = ["accessed_at", "user", "record_type", "record_id", "device", "ip_address"]
-    list_filter = ["record_type", "action"]
-    search_fields = ["user__username", "record_id"]
+    list_display = [
+        "accessed_at",
+        "channel",
+        "record_type",
+        "record_count",
+        "user",
+        "device",
+        "provider",
+        "ip_address",
+    ]
+    list_filter = ["channel", "record_type", "action"]
+    search_fields = ["user__username"]
+    search_help_text = "A record's id (exact), or a username."
     date_hierarchy = "accessed_at"
-    list_select_related = ["user", "device__responder__user"]
+    list_select_related = ["user", "provider", "device__responder__user"]
     view_roles = (Role.SUPERVISOR,)
     change_roles = ()
     add_roles = ()
+    actions = None
 
     def has_view_permission(self, request, obj=None) -> bool:
         return self._allowed(request, self.view_roles)
+
+    def has_add_permission(self, request, *args) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        # record_ids @> '["<term>"]' on PostgreSQL's GIN index.
+        return queryset.filter(Q(user__username__iexact=term) | audit.with_record_id(term)), False
+
+    @admin.display(description="records")
+    def record_count(self, log) -> int:
+        return len(log.record_ids or [])
 
 
 @admin.register(Notification)
@@ -251,6 +406,7 @@ class QuarantinedRecordAdmin(ScopedAdmin):
     ]
     fields = [*readonly_fields, "resolved_at", "resolution"]
     add_roles = ()
+    audit_kind = "quarantinedrecord"
 
     @admin.display(description="reason")
     def short_reason(self, record) -> str:

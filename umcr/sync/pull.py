@@ -14,10 +14,11 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
+from .. import audit
 from ..errors import Invalid
-from ..models import SyncExit
+from ..models import AccessChannel, SyncExit
 from . import sequence
-from .registry import SyncTable, tables
+from .registry import SyncTable, registry, tables
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,23 @@ def pull_changes(*, responder, request: PullRequest) -> dict:
         for table in tables()
     }
     return {"changes": changes, "timestamp": cut, "has_more": has_more}
+
+
+def note_pulled(body: dict, *, responder) -> None:
+    """Note the records a pull delivers (created and updated: deleted ids carry no data) for
+    the access log, per table, from the ids already in hand. A pull holds only the caller's
+    provider's records (and the shared directory), so the rows name that provider; the
+    desk's pulls span providers and name none."""
+    for name, change in body["changes"].items():
+        if change["created"] or change["updated"]:
+            audit.note_reads(
+                channel=AccessChannel.SYNC,
+                kind=registry[name].model._meta.model_name,
+                record_ids=[
+                    record["id"] for part in ("created", "updated") for record in change[part]
+                ],
+                provider_id=responder.provider_id,
+            )
 
 
 def _no_changes() -> dict:

@@ -13,7 +13,7 @@ from responders.models import Device
 
 from ..api import IsResponder, request_responder
 from ..api_docs import ERROR_RESPONSES, ErrorSerializer, error_response
-from .pull import PullRequest, ResyncRequired, pull_changes
+from .pull import PullRequest, ResyncRequired, note_pulled, pull_changes
 from .push import PushContext, PushRejected, push_changes
 from .registry import MIN_SCHEMA_VERSION, SCHEMA_VERSION, default_json
 
@@ -175,13 +175,15 @@ class SyncPullView(APIView):
         refused = version_refused(version)
         if refused is not None:
             return refused
+        responder = request_responder(request)
         try:
             body = pull_changes(
-                responder=request_responder(request),
+                responder=responder,
                 request=PullRequest(last_pulled_at=last, migration=migration, limit=limit),
             )
         except ResyncRequired as exc:
             return json_response(exc.body, status=exc.status)
+        note_pulled(body, responder=responder)
         return json_response(body)
 
 
