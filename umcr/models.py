@@ -4,7 +4,8 @@ notifications and the access log. Nothing here knows any one app's rules."""
 import uuid
 
 from django.conf import settings
-from django.db import models
+from django.db import IntegrityError, models
+from django.utils import timezone
 
 
 class TimeStampedModel(models.Model):
@@ -72,13 +73,87 @@ class Notification(models.Model):
         return self.title
 
 
-class AccessLog(models.Model):
-    """Who read which health record, when, from which device: the audit trail that
-    health-records law expects. Written by the API on every read of a call or a person."""
+class AccessChannel(models.TextChoices):
+    """How a record was read."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    #: The field API (`/api/v1/`), a phone or the desk's link.
+    REST = "rest", "REST API"
+    #: A sync pull (WatermelonDB), the ids delivered per table.
+    SYNC = "sync", "Sync pull"
+    #: A Django admin page (change page, list, autocomplete).
+    ADMIN = "admin", "Admin"
+    #: A management command or a background task.
+    COMMAND = "command", "Command"
+
+
+class AccessAction(models.TextChoices):
+    """What was done to the records (reads only, for now)."""
+
+    #: The records were delivered in a response.
+    READ = "read", "Read"
+
+
+class AppendOnlyViolation(IntegrityError):
+    """An access-log row was to be changed or deleted: the trail is append-only for everyone;
+    only the retention job removes rows, once they are past retention."""
+
+
+#: How long access-log rows are kept (HIPAA 164.316(b)(2): six years). The database's
+#: trigger (migration 0006) refuses deleting younger rows with the same interval.
+ACCESS_LOG_RETENTION_YEARS = 6
+
+
+def access_log_retention_cutoff(now=None):
+    """The instant six calendar years before `now`: rows written before it may go."""
+    now = now or timezone.now()
+    try:
+        return now.replace(year=now.year - ACCESS_LOG_RETENTION_YEARS)
+    except ValueError:  # 29 February, as PostgreSQL's interval arithmetic does
+        return now.replace(year=now.year - ACCESS_LOG_RETENTION_YEARS, day=28)
+
+
+class AccessLogQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyViolation("Access-log rows are never changed.")
+
+    def delete(self):
+        raise AppendOnlyViolation(
+            "Access-log rows are deleted only past retention (umcr.tasks.purge_access_log)."
+        )
+
+    def delete_past_retention(self, *, before) -> int:
+        """Delete the rows written before `before`, which must lie at least six years back
+        (the database's trigger checks each row again)."""
+        if before > access_log_retention_cutoff():
+            raise AppendOnlyViolation("Access-log rows are kept six years.")
+        count, _ = models.QuerySet.delete(self.filter(accessed_at__lt=before))
+        return count
+
+
+class AccessLog(models.Model):
+    """Who read which records, how, when and from which device: the audit trail HIPAA
+    164.312(b) asks for. One row holds one response's reads of one kind of record for one
+    provider (umcr/audit.py writes them). Append-only: rows are never changed, and deleted
+    only past retention."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty for a command or task run by no one signed in.",
+    )
     device = models.ForeignKey(
-        "responders.Device", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "responders.Device", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    channel = models.CharField(max_length=16, choices=AccessChannel.choices)
+    action = models.CharField(max_length=16, choices=AccessAction.choices, default="read")
+    record_type = models.CharField(
+        max_length=32, help_text="The model's name: 'call', 'person', 'note', 'followup', ..."
+    )
+    record_ids = models.JSONField(
+        default=list, help_text="The ids read, as strings (one for a single record's page)."
     )
     provider = models.ForeignKey(
         "responders.Provider",
@@ -86,20 +161,36 @@ class AccessLog(models.Model):
         null=True,
         blank=True,
         related_name="+",
-        help_text="The provider whose record was read (scopes the log for supervisors).",
+        help_text="The provider whose records were read (scopes the log for supervisors); "
+        "empty when the read spans providers (the desk's pulls, a superuser's pages).",
     )
-    record_type = models.CharField(max_length=32, help_text="e.g. 'call', 'person'.")
-    record_id = models.CharField(max_length=64)
-    action = models.CharField(max_length=16, default="read")
-    accessed_at = models.DateTimeField(auto_now_add=True, db_index=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
+    path = models.CharField(max_length=255, blank=True, help_text="The request's path.")
+    accessed_at = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
+
+    objects = AccessLogQuerySet.as_manager()
 
     class Meta:
         ordering = ["-accessed_at", "-id"]
-        indexes = [models.Index(fields=["record_type", "record_id", "-accessed_at"])]
+        indexes = [
+            models.Index(fields=["provider", "-accessed_at"]),
+            # "Who read record X" is record_ids @> '["X"]' on a GIN index, made by a
+            # PostgreSQL-only migration (0006); SQLite scans.
+        ]
 
     def __str__(self) -> str:
-        return f"{self.user} {self.action} {self.record_type} {self.record_id}"
+        count = len(self.record_ids or [])
+        return f"{self.user} {self.action} {count} {self.record_type} ({self.channel})"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyViolation("Access-log rows are never changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyViolation(
+            "Access-log rows are deleted only past retention (umcr.tasks.purge_access_log)."
+        )
 
 
 # --- offline sync ------------------------------------------------------------------------------
