@@ -981,3 +981,57 @@ def wait_for_lock_waiters(count: int) -> None:
                 return
         time.sleep(0.02)
     raise AssertionError(f"{count} sessions never queued for the counter")
+
+
+def test_a_replayed_batch_is_answered_with_the_bytes_of_the_first_answer(pair):
+    cursor = pull_body(pair.first.client, None)["timestamp"]
+    good = note_record(pair.call, "Calm.", minutes_ago_ms(3))
+    refused = note_record(CallFactory(), "Not my call.", minutes_ago_ms(3))
+    batch = created(notes=[good, refused])
+
+    first = push(pair.first.client, batch, cursor, batch_id="bytes-1")
+    again = push(pair.first.client, batch, cursor, batch_id="bytes-1")
+
+    assert first.status_code == again.status_code == 200
+    assert again.content == first.content
+    assert first.json()["applied"] == 1
+
+
+# --- per-device limits --------------------------------------------------------------------------
+
+
+def test_a_device_over_its_records_a_minute_is_refused_whole_with_retry_after(pair, settings):
+    settings.SYNC_PUSH_RECORDS_PER_MINUTE = 3
+    cursor = pull_body(pair.first.client, None)["timestamp"]
+    first = [note_record(pair.call, f"Note {n}.", minutes_ago_ms(3)) for n in range(2)]
+    second = [note_record(pair.call, f"More {n}.", minutes_ago_ms(2)) for n in range(2)]
+
+    accepted = push(pair.first.client, created(notes=first), cursor)
+    refused = push(pair.first.client, created(notes=second), cursor)
+    partner = push(pair.second.client, created(notes=second), cursor)
+
+    assert accepted.status_code == 200
+    assert refused.status_code == 429
+    assert refused.json()["code"] == "throttled"
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    # Nothing of the refused push was applied; another device has its own allowance.
+    assert partner.status_code == 200
+    assert Note.objects.filter(call=pair.call).count() == 4
+
+
+def test_a_device_filling_the_quarantine_is_refused_for_a_while(pair, settings):
+    settings.SYNC_QUARANTINE_PER_HOUR = 2
+    cursor = pull_body(pair.first.client, None)["timestamp"]
+    foreign = CallFactory()
+    bad = [note_record(foreign, f"Not mine {n}.", minutes_ago_ms(3)) for n in range(2)]
+    ok(push(pair.first.client, created(notes=bad), cursor))
+
+    refused = push(
+        pair.first.client,
+        created(notes=[note_record(pair.call, "Fine.", minutes_ago_ms(1))]),
+        cursor,
+    )
+
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) > 0
+    assert QuarantinedRecord.objects.filter(user=pair.first.responder.user).count() == 2

@@ -1,23 +1,26 @@
 """Push: apply a phone's offline changes once, through the apps' own services.
 
-- Valid records are applied in one transaction; each invalid one is refused alone (a
-  savepoint), named back in `experimentalRejectedIds` with its reason, and kept with its raw
-  payload in the quarantine. Nothing is silently dropped.
+- Valid records are applied in short transactions (CHUNK_SECONDS each), so no phone's
+  batch holds the writers' lock for long; each invalid one is refused alone (a savepoint),
+  named back in `experimentalRejectedIds` with its reason, and kept with its raw payload in
+  the quarantine. Nothing is silently dropped.
 - A retry is harmless: records carry the phone's UUIDs (a known id is an update, or a
   replay of what is stored), and a batch id, when sent, returns the first answer verbatim.
 - Append-only tables never conflict. A mutable record changed on the server after the
   phone's `last_pulled_at` by anyone but this device makes the whole push a 409, so the
-  phone pulls and tries again; nothing of that push is applied.
+  phone pulls and tries again; nothing of that push is applied. One changed by someone else
+  while the push runs is refused alone (quarantined as stale).
 - Records the pusher cannot see are looked up as if they did not exist: no answer (a
   conflict, a replay, a refusal to edit) tells anything of another team's or provider's rows.
 """
 
 import hashlib
 import math
+import time
 from dataclasses import dataclass, field
 
 import orjson
-from django.db import DataError, transaction
+from django.db import DataError, connection, transaction
 from django.http import Http404
 from django.utils import timezone
 
@@ -25,8 +28,9 @@ from ..errors import DomainError, Invalid
 from ..models import QuarantinedRecord, SyncBatch
 from . import sequence
 from .base import Actor, current_actor
+from .limits import check_push
 from .pull import cursor_predates_scope, reload_scope
-from .registry import registry, tables
+from .registry import default_json, registry, tables
 
 OPERATIONS = ("created", "updated", "deleted")
 # A phone pushes a shift's work, a few hundred records; more is a runaway client, refused
@@ -151,7 +155,7 @@ def _is_finite(value) -> bool:
     return True
 
 
-def push_changes(*, ctx: PushContext, changes: dict) -> tuple[int, dict]:
+def push_changes(*, ctx: PushContext, changes: dict) -> tuple[int, bytes]:
     """Applies a push. A phone whose cursor predates its scope epoch (a new team, provider or
     role; see Responder) is still heard: its offline notes and events are real work, checked
     against the current scope like any push, and the pull that tells it to reset its
@@ -163,6 +167,7 @@ def push_changes(*, ctx: PushContext, changes: dict) -> tuple[int, dict]:
     answered = _answer_of_batch(ctx, body_hash)
     if answered is not None:
         return answered
+    check_push(ctx, sum(len(ops.get(op, [])) for ops in changes.values() for op in OPERATIONS))
     if ctx.last_pulled_at is not None and ctx.last_pulled_at > sequence.current():
         raise PushRejected(
             400,
@@ -180,22 +185,18 @@ def push_changes(*, ctx: PushContext, changes: dict) -> tuple[int, dict]:
     )
     token = current_actor.set(Actor(ctx.user.pk, ctx.device.pk if ctx.device else None))
     try:
-        with transaction.atomic():
-            # The counter first: the lock order every writer follows (sequence.py).
-            sequence.hold()
+        with batch_lock(ctx):
             # A retry racing its own first attempt waited for the lock above; once it has
-            # it, the first attempt has committed its answer, which is the answer again.
+            # it, the first attempt has stored its answer, which is the answer again.
             answered = _answer_of_batch(ctx, body_hash)
             if answered is not None:
                 return answered
-            # As it is now: a scope change committed since the token was read is seen.
-            reload_scope(ctx.responder)
-            _refuse_stale_writes(ctx, changes)
-            applied = 0
-            for table in tables():
-                ops = changes.get(table.name)
-                if ops:
-                    applied += _apply_table(ctx, table, ops)
+            with transaction.atomic():
+                # As it is now: a scope change committed since the token was read is seen.
+                reload_scope(ctx.responder)
+                # Before anything is applied: a stale write makes the whole push a 409.
+                _refuse_stale_writes(ctx, changes)
+            applied = _apply_in_chunks(ctx, changes)
             rejected_ids = {name: list(reasons) for name, reasons in ctx.rejected.items()}
             body = {
                 "ok": True,
@@ -203,6 +204,7 @@ def push_changes(*, ctx: PushContext, changes: dict) -> tuple[int, dict]:
                 "experimentalRejectedIds": rejected_ids,
                 "rejected": ctx.rejected,
             }
+            answer = orjson.dumps(body, default=default_json)
             if ctx.batch_id:
                 SyncBatch.objects.create(
                     user=ctx.user,
@@ -211,15 +213,90 @@ def push_changes(*, ctx: PushContext, changes: dict) -> tuple[int, dict]:
                     body_hash=body_hash,
                     status_code=200,
                     response=body,
+                    response_text=answer.decode(),
                     seq=sequence.current(),
                 )
     finally:
         current_actor.reset(token)
-    return 200, body
+    return 200, answer
 
 
-def _answer_of_batch(ctx: PushContext, body_hash: str) -> tuple[int, dict] | None:
-    """The stored answer to this batch id, if it was pushed before."""
+# How long one transaction of a push may run before it commits and the next begins. Every
+# writer takes the sync counter's lock until it commits (sequence.py); a push applied in one
+# transaction held it for its whole batch (16 s for 5,000 records) while every other phone's
+# writes, police-backup requests included, waited. In chunks of this length, another writer
+# waits at most one chunk. Each record is still applied once (client ids), in its own
+# savepoint, refused alone into the quarantine.
+CHUNK_SECONDS = 0.02
+
+
+class _Chunks:
+    """Transactions that commit whenever CHUNK_SECONDS of work have run in them."""
+
+    def __init__(self):
+        self._atomic = None
+        self._started = 0.0
+
+    def __enter__(self):
+        return self
+
+    def record(self) -> None:
+        """Before each record: commit the chunk if it has run long enough, open a new one."""
+        if self._atomic is not None and time.monotonic() - self._started < CHUNK_SECONDS:
+            return
+        self.commit()
+        self._atomic = transaction.atomic()
+        self._atomic.__enter__()
+        self._started = time.monotonic()
+
+    def commit(self) -> None:
+        if self._atomic is not None:
+            atomic, self._atomic = self._atomic, None
+            atomic.__exit__(None, None, None)
+
+    def __exit__(self, *exc):
+        if self._atomic is not None:
+            atomic, self._atomic = self._atomic, None
+            return atomic.__exit__(*exc)
+        return False
+
+
+def _apply_in_chunks(ctx: PushContext, changes: dict) -> int:
+    applied = 0
+    with _Chunks() as chunks:
+        for table in tables():
+            ops = changes.get(table.name)
+            if ops:
+                applied += _apply_table(ctx, table, ops, chunks)
+    return applied
+
+
+class batch_lock:
+    """Serialises the attempts of one batch id of one user (a retry racing its first
+    attempt), not other pushes: a PostgreSQL session advisory lock for the push's length.
+    Elsewhere (SQLite) writes are serialised by the database itself."""
+
+    def __init__(self, ctx: PushContext):
+        self.key = None
+        if ctx.batch_id and connection.vendor == "postgresql":
+            digest = hashlib.sha256(f"{ctx.user.pk}:{ctx.batch_id}".encode()).digest()
+            self.key = int.from_bytes(digest[:8], "big", signed=True)
+
+    def __enter__(self):
+        if self.key is not None:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_lock(%s)", [self.key])
+        return self
+
+    def __exit__(self, *exc):
+        if self.key is not None:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [self.key])
+        return False
+
+
+def _answer_of_batch(ctx: PushContext, body_hash: str) -> tuple[int, bytes] | None:
+    """The stored answer to this batch id, if it was pushed before: its very bytes."""
     if not ctx.batch_id:
         return None
     done = SyncBatch.objects.filter(user=ctx.user, batch_id=ctx.batch_id).first()
@@ -227,7 +304,7 @@ def _answer_of_batch(ctx: PushContext, body_hash: str) -> tuple[int, dict] | Non
         return None
     if done.body_hash and done.body_hash != body_hash:
         raise PushRejected(400, {"batch_id": ["Already used for a different batch; use a new id."]})
-    return done.status_code, done.response
+    return done.status_code, done.response_text.encode() or orjson.dumps(done.response)
 
 
 def _refuse_stale_writes(ctx: PushContext, changes: dict) -> None:
@@ -269,7 +346,7 @@ def _in_scope(ctx: PushContext, table, ids):
     return table.model.objects.filter(table.audience(ctx.responder)).filter(pk__in=valid)
 
 
-def _apply_table(ctx: PushContext, table, ops: dict) -> int:
+def _apply_table(ctx: PushContext, table, ops: dict, chunks: _Chunks) -> int:
     applied = 0
     records = [("created", r) for r in ops.get("created", [])]
     records += [("updated", r) for r in ops.get("updated", [])]
@@ -280,9 +357,11 @@ def _apply_table(ctx: PushContext, table, ops: dict) -> int:
     # handlers' update() receives only rows in scope.
     known = {str(row.pk): row for row in _in_scope(ctx, table, [r["id"] for _, r in records])}
     for op, record in records:
+        chunks.record()
         if _apply_one(ctx, table, op, record, known):
             applied += 1
     for record_id in ops.get("deleted", []):
+        chunks.record()
         _quarantine(
             ctx,
             table.name,
@@ -367,10 +446,12 @@ def _apply_one(ctx: PushContext, table, op: str, record: dict, known: dict) -> b
             if key is None:
                 raise Invalid({"id": ["Not a valid id."]})
             if (table.name, key) in ctx.cache.get("stale", ()):
-                raise _Stale()
+                raise _Stale(must_reset=True)
             existing = known.get(key)
             if existing is not None and getattr(existing, "voided_at", None) is not None:
                 raise _Voided()
+            if existing is not None and table.mutable and _changed_meanwhile(ctx, table, key):
+                raise _Stale(must_reset=False)
             if existing is None:
                 table.push.create(ctx, record)
             else:
@@ -392,10 +473,15 @@ def _apply_one(ctx: PushContext, table, op: str, record: dict, known: dict) -> b
         reason = {"detail": "No such record in your scope.", "code": "not_found"}
     except _Voided:
         reason = {"detail": "The record was voided; this edit was not applied.", "code": "voided"}
-    except _Stale:
+    except _Stale as stale:
+        then = (
+            "this phone must reset before it pulls again"
+            if stale.must_reset
+            else "pull, then send the edit again"
+        )
         reason = {
-            "detail": "Changed on the server since your last pull, and this phone must reset "
-            "before it pulls again; this edit is kept here, not applied.",
+            "detail": f"Changed on the server since your last pull, and {then}; this edit is "
+            "kept here, not applied.",
             "code": "stale",
         }
     except (ValueError, TypeError, DataError) as exc:
@@ -410,7 +496,23 @@ class _Voided(Exception):
 
 
 class _Stale(Exception):
-    pass
+    def __init__(self, must_reset: bool):
+        super().__init__(must_reset)
+        self.must_reset = must_reset
+
+
+def _changed_meanwhile(ctx: PushContext, table, key: str) -> bool:
+    """The push checked for stale writes before it began, but commits in chunks: another
+    writer may have changed this row since. Asked again of the row as it is now (locked, so
+    the edit below applies to exactly what was checked)."""
+    row = (
+        table.model.objects.select_for_update(of=("self",))
+        .filter(pk=key)
+        .only("pk", "sync_seq", "changed_by_id", "changed_device_id")
+        .first()
+    )
+    last = ctx.last_pulled_at if ctx.last_pulled_at is not None else -1
+    return row is not None and row.sync_seq > last and not ctx.is_own_write(row)
 
 
 def _normalised_id(table, record_id) -> str | None:
