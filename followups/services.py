@@ -16,6 +16,7 @@ from calls.selectors import call_and_person_in_scope
 from calls.services import Written, person_left_team, replayed
 from responders.choices import Role
 from responders.models import Responder, Team
+from umcr.concurrency import check_version
 from umcr.errors import Conflict, Invalid
 from umcr.policy import CHANGE, CREATE
 from umcr.sync import sequence
@@ -125,11 +126,14 @@ def change_followup(
     due_by: datetime | None = None,
     outcome: str | None = None,
     note: str = "",
+    expected_version: int | None = None,
 ) -> FollowUp:
     """Complete, miss, cancel or reschedule a follow-up. Repeating the current state is a
-    no-op (a retried request); any move of a closed follow-up is a 409."""
+    no-op (a retried request); any move of a closed follow-up is a 409, and so is a change
+    based on an older version than the stored one (`expected_version`)."""
     sequence.hold()
     followup = permissions.access_followup(responder, followup.pk, action=CHANGE, lock=True)
+    check_version(followup, expected_version, "follow-up")
     target = status or followup.status
     if target not in FollowUpStatus.values:
         raise Invalid({"status": [f"Not one of {', '.join(FollowUpStatus.values)}."]})
@@ -171,12 +175,18 @@ def change_followup(
 
 @transaction.atomic
 def reassign_followup(
-    *, followup: FollowUp, responder: Responder, team_id=None, assigned_to_id=None
+    *,
+    followup: FollowUp,
+    responder: Responder,
+    team_id=None,
+    assigned_to_id=None,
+    expected_version: int | None = None,
 ) -> FollowUp:
     """Hand a follow-up to another team or case manager; the previous team's phones drop it
     on their next pull (unless they still see it through its call)."""
     sequence.hold()
-    permissions.access_followup(responder, followup.pk, action=CHANGE, lock=True)
+    locked = permissions.access_followup(responder, followup.pk, action=CHANGE, lock=True)
+    check_version(locked, expected_version, "follow-up")
     followup = FollowUp.objects.select_related("call", "assigned_team", "assigned_to__user").get(
         pk=followup.pk
     )
@@ -211,13 +221,22 @@ def reassign_followup(
 
 @transaction.atomic
 def complete_followup(
-    *, followup: FollowUp, responder: Responder, outcome: str, next_window: dict | None = None
+    *,
+    followup: FollowUp,
+    responder: Responder,
+    outcome: str,
+    next_window: dict | None = None,
+    expected_version: int | None = None,
 ) -> FollowUp:
     """Complete a follow-up and, if asked, schedule the next one for the same person, call
     and assignee. The next one inherits what the first was allowed to touch, so a pair that
     was handed the follow-up need not see the original call."""
     followup = change_followup(
-        followup=followup, responder=responder, status=FollowUpStatus.COMPLETED, outcome=outcome
+        followup=followup,
+        responder=responder,
+        status=FollowUpStatus.COMPLETED,
+        outcome=outcome,
+        expected_version=expected_version,
     )
     if next_window is None or followup.next_followup_id is not None:
         return followup

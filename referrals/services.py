@@ -14,6 +14,7 @@ from calls.selectors import call_and_person_in_scope
 from calls.services import Written, replayed
 from responders.choices import Role
 from responders.models import Responder
+from umcr.concurrency import check_version
 from umcr.errors import Conflict, Invalid
 from umcr.policy import CHANGE, CREATE
 from umcr.sync import sequence
@@ -102,13 +103,20 @@ def create_referral(
 
 @transaction.atomic
 def move_referral(
-    *, referral: Referral, responder: Responder, to_status: str, note: str = ""
+    *,
+    referral: Referral,
+    responder: Responder,
+    to_status: str,
+    note: str = "",
+    expected_version: int | None = None,
 ) -> Referral:
-    """Move a referral one step along its loop; the same status again is a no-op."""
+    """Move a referral one step along its loop; the same status again is a no-op. A move
+    based on an older version than the stored one (`expected_version`) is a 409."""
     if to_status not in S.values:
         raise Invalid({"status": [f"Not one of {', '.join(S.values)}."]})
     sequence.hold()
     referral = permissions.access_referral(responder, referral.pk, action=CHANGE, lock=True)
+    check_version(referral, expected_version, "referral")
     current = referral.status
     if to_status == current:
         return referral

@@ -48,3 +48,20 @@ class IdTaken(Conflict):
             "This id is already used by a record you cannot see; generate a new one.",
             code="id_taken",
         )
+
+
+class StaleVersion(Conflict):
+    """A change based on a version of a mutable record older than the stored one: 409
+    naming the current version, so the client reads it again and decides (two phones of a
+    pair rescheduling one visit at once: the second is told, not silently overwritten)."""
+
+    def __init__(self, what: str, current_version: int):
+        super().__init__(
+            f"The {what} changed since you read it; read it again (version "
+            f"{current_version}) and send your change with that version.",
+            code="stale",
+        )
+        self.current_version = current_version
+
+    def as_body(self) -> dict:
+        return {**super().as_body(), "current_version": self.current_version}

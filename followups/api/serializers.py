@@ -2,6 +2,9 @@
 
 from rest_framework import serializers
 
+from umcr.api import BoundedDateTimeField, id_field
+from umcr.audit import AuditedSerializer
+
 from .. import selectors
 from ..choices import FollowUpKind
 from ..models import FollowUp, FollowUpChange
@@ -25,7 +28,9 @@ class FollowUpChangeSerializer(serializers.ModelSerializer):
         ]
 
 
-class FollowUpSerializer(serializers.ModelSerializer):
+class FollowUpSerializer(AuditedSerializer, serializers.ModelSerializer):
+    audit_kind = "followup"
+    audit_provider_path = "provider_id"
     person_name = serializers.SerializerMethodField()
     cad_incident_number = serializers.CharField(
         source="call.cad_incident_number", allow_null=True, read_only=True
@@ -39,10 +44,16 @@ class FollowUpSerializer(serializers.ModelSerializer):
         source="assigned_to.user.username", allow_null=True, read_only=True
     )
     is_overdue = serializers.SerializerMethodField()
+    version = serializers.IntegerField(
+        source="sync_seq",
+        read_only=True,
+        help_text="Send it back as If-Match (or `version`) with a change: 409 if it moved.",
+    )
 
     class Meta:
         model = FollowUp
         fields = [
+            "version",
             "id",
             "kind",
             "status",
@@ -86,12 +97,12 @@ class FollowUpCreateSerializer(serializers.Serializer):
         required=False, help_text="Generated on the phone; omitted, the server makes one."
     )
     kind = serializers.ChoiceField(choices=FollowUpKind.choices)
-    not_before = serializers.DateTimeField()
-    due_by = serializers.DateTimeField()
+    not_before = BoundedDateTimeField()
+    due_by = BoundedDateTimeField()
     person = serializers.UUIDField(required=False, allow_null=True)
     call = serializers.UUIDField(required=False, allow_null=True)
-    assigned_team = serializers.IntegerField(required=False, allow_null=True)
-    assigned_to = serializers.IntegerField(
+    assigned_team = id_field(required=False, allow_null=True)
+    assigned_to = id_field(
         required=False, allow_null=True, help_text="A case manager's responder id."
     )
     purpose = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
@@ -99,8 +110,8 @@ class FollowUpCreateSerializer(serializers.Serializer):
 
 class NextFollowUpSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=FollowUpKind.choices)
-    not_before = serializers.DateTimeField()
-    due_by = serializers.DateTimeField()
+    not_before = BoundedDateTimeField()
+    due_by = BoundedDateTimeField()
     purpose = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
 
 
@@ -116,14 +127,14 @@ class NoteOnlySerializer(serializers.Serializer):
 
 
 class RescheduleSerializer(serializers.Serializer):
-    not_before = serializers.DateTimeField()
-    due_by = serializers.DateTimeField()
+    not_before = BoundedDateTimeField()
+    due_by = BoundedDateTimeField()
     note = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
 
 
 class AssignSerializer(serializers.Serializer):
-    assigned_team = serializers.IntegerField(required=False, allow_null=True)
-    assigned_to = serializers.IntegerField(required=False, allow_null=True)
+    assigned_team = id_field(required=False, allow_null=True)
+    assigned_to = id_field(required=False, allow_null=True)
 
     def validate(self, attrs):
         if attrs.get("assigned_team") is None and attrs.get("assigned_to") is None:

@@ -13,10 +13,12 @@ from umcr.api import (
     UUID_PATTERN,
     IsResponder,
     StrictCursorPagination,
+    StrictFilterSet,
     api_field_names,
     request_responder,
 )
 from umcr.api_docs import ERROR_RESPONSES, LIST_ERRORS, WRITE_ERRORS
+from umcr.concurrency import expected_version, if_match_parameter
 
 from .. import selectors, services
 from ..choices import FollowUpKind, FollowUpStatus
@@ -32,7 +34,7 @@ from .serializers import (
 )
 
 
-class FollowUpFilter(django_filters.FilterSet):
+class FollowUpFilter(StrictFilterSet):
     queue = django_filters.ChoiceFilter(
         choices=[(k, k) for k in selectors.QUEUES],
         method="filter_queue",
@@ -158,6 +160,7 @@ class FollowUpViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     @extend_schema(
         summary="Complete a follow-up",
+        parameters=[if_match_parameter()],
         description="Records what happened; `next` schedules the following one in the same step.",
         request=CompleteSerializer,
         responses={200: FollowUpDetailSerializer, **WRITE_ERRORS},
@@ -168,6 +171,7 @@ class FollowUpViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         followup = services.complete_followup(
             followup=followup,
             responder=request_responder(request),
+            expected_version=expected_version(request),
             outcome=data["outcome"],
             next_window=data.get("next"),
         )
@@ -175,6 +179,7 @@ class FollowUpViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     @extend_schema(
         summary="Mark a follow-up missed",
+        parameters=[if_match_parameter()],
         request=NoteOnlySerializer,
         responses={200: FollowUpDetailSerializer, **WRITE_ERRORS},
     )
@@ -184,6 +189,7 @@ class FollowUpViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         followup = services.change_followup(
             followup=followup,
             responder=request_responder(request),
+            expected_version=expected_version(request),
             status=FollowUpStatus.MISSED,
             note=data["note"],
         )
@@ -191,6 +197,7 @@ class FollowUpViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     @extend_schema(
         summary="Cancel a follow-up",
+        parameters=[if_match_parameter()],
         request=NoteOnlySerializer,
         responses={200: FollowUpDetailSerializer, **WRITE_ERRORS},
     )
@@ -200,6 +207,7 @@ class FollowUpViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         followup = services.change_followup(
             followup=followup,
             responder=request_responder(request),
+            expected_version=expected_version(request),
             status=FollowUpStatus.CANCELLED,
             note=data["note"],
         )
@@ -207,6 +215,7 @@ class FollowUpViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     @extend_schema(
         summary="Reschedule a follow-up",
+        parameters=[if_match_parameter()],
         description="A new window; the old one is kept in the history.",
         request=RescheduleSerializer,
         responses={200: FollowUpDetailSerializer, **WRITE_ERRORS},
@@ -217,6 +226,7 @@ class FollowUpViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         followup = services.change_followup(
             followup=followup,
             responder=request_responder(request),
+            expected_version=expected_version(request),
             not_before=data["not_before"],
             due_by=data["due_by"],
             note=data["note"],
@@ -225,6 +235,7 @@ class FollowUpViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     @extend_schema(
         summary="Hand a follow-up to a team or case manager",
+        parameters=[if_match_parameter()],
         request=AssignSerializer,
         responses={200: FollowUpDetailSerializer, **WRITE_ERRORS},
     )
@@ -234,6 +245,7 @@ class FollowUpViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         followup = services.reassign_followup(
             followup=followup,
             responder=request_responder(request),
+            expected_version=expected_version(request),
             team_id=data.get("assigned_team"),
             assigned_to_id=data.get("assigned_to"),
         )

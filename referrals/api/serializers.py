@@ -6,6 +6,9 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from umcr.api import id_field
+from umcr.audit import AuditedSerializer
+
 from .. import selectors
 from ..choices import ConsentMethod, ReferralStatus
 from ..models import Referral, ReferralStatusChange, Service
@@ -59,7 +62,9 @@ class SuggestedFollowUpSerializer(serializers.Serializer):
     purpose = serializers.CharField()
 
 
-class ReferralSerializer(serializers.ModelSerializer):
+class ReferralSerializer(AuditedSerializer, serializers.ModelSerializer):
+    audit_kind = "referral"
+    audit_provider_path = "provider_id"
     service_name = serializers.CharField(source="service.name", read_only=True)
     service_category = serializers.CharField(source="service.category", read_only=True)
     organization = serializers.CharField(source="service.organization", read_only=True)
@@ -72,11 +77,17 @@ class ReferralSerializer(serializers.ModelSerializer):
     )
     is_stale = serializers.SerializerMethodField()
     suggested_followup = serializers.SerializerMethodField()
+    version = serializers.IntegerField(
+        source="sync_seq",
+        read_only=True,
+        help_text="Send it back as If-Match (or `version`) with a change: 409 if it moved.",
+    )
 
     class Meta:
         model = Referral
         fields = [
             "id",
+            "version",
             "status",
             "status_changed_at",
             "is_stale",
@@ -129,13 +140,13 @@ class ReferralDetailSerializer(ReferralSerializer):
 
 class ReferralCreateSerializer(serializers.Serializer):
     id = serializers.UUIDField(required=False, help_text="Generated on the phone if offline.")
-    service = serializers.IntegerField()
+    service = id_field()
     person = serializers.UUIDField(required=False, allow_null=True)
     call = serializers.UUIDField(required=False, allow_null=True)
     consent_given = serializers.BooleanField(help_text="Must be true: no consent, no referral.")
     consent_method = serializers.ChoiceField(choices=ConsentMethod.choices)
     notes = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
-    assigned_to = serializers.IntegerField(
+    assigned_to = id_field(
         required=False, allow_null=True, help_text="The case manager who follows it up."
     )
 

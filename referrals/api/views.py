@@ -21,11 +21,13 @@ from umcr.api import (
     UUID_PATTERN,
     IsResponder,
     StrictCursorPagination,
+    StrictFilterSet,
     api_field_names,
     request_responder,
     strict_boolean_filter,
 )
 from umcr.api_docs import ERROR_RESPONSES, LIST_ERRORS, WRITE_ERRORS
+from umcr.concurrency import expected_version, if_match_parameter
 
 from .. import selectors, services
 from ..choices import ReferralStatus, ServiceCategory
@@ -109,7 +111,7 @@ class ServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return super().retrieve(request, pk=pk)
 
 
-class ReferralFilter(django_filters.FilterSet):
+class ReferralFilter(StrictFilterSet):
     queue = django_filters.ChoiceFilter(
         choices=[("stale", "stale"), ("open", "open")],
         method="filter_queue",
@@ -229,6 +231,7 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         description="proposed → sent → accepted → enrolled → completed, or declined, no_show, "
         "unreachable, withdrawn. Illegal moves and moves of a closed referral are 409.",
         request=ReferralMoveSerializer,
+        parameters=[if_match_parameter()],
         responses={200: ReferralDetailSerializer, **WRITE_ERRORS},
         examples=[
             OpenApiExample(
@@ -248,5 +251,6 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             responder=request_responder(request),
             to_status=serializer.validated_data["status"],
             note=serializer.validated_data["note"],
+            expected_version=expected_version(request),
         )
         return Response(self.detail_body(referral))
