@@ -223,7 +223,11 @@ class StatusEvent(FieldRecord):
 
     class Meta:
         ordering = ["occurred_at", "created_at"]
-        indexes = [models.Index(fields=["call", "occurred_at"])]
+        indexes = [
+            models.Index(fields=["call", "occurred_at"]),
+            # The call's latest dispatch, whatever the number of its events.
+            models.Index(fields=["call", "kind", "created_at"], name="event_call_kind_arrival_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(kind__in=EventKind.values), name="status_event_kind_valid"
