@@ -6,6 +6,7 @@ and each alert reaches each recipient once per channel.
 Real PostgreSQL, the real HTTP layer, django-q2's real brokers pointed at what is down.
 """
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -220,3 +221,27 @@ def test_moving_a_backup_request_alerts_the_team_through_the_outbox(field, broke
         )
     )
     assert team <= told
+
+
+def test_with_redis_up_the_nudge_is_queued_and_a_worker_delivers_once(field, monkeypatch):
+    """The deployment's Redis broker: the request queues the loop's task there; whichever
+    worker takes it (here: this process, as a worker would) sends each alert once."""
+    from django_q.brokers.redis_broker import Redis
+    from django_q.signing import SignedPackage
+
+    monkeypatch.setattr(Conf, "SYNC", False)
+    monkeypatch.setattr(Conf, "ORM", None)
+    monkeypatch.setattr(Conf, "REDIS", "redis://127.0.0.1:6379/0")
+    monkeypatch.setattr(Conf, "PREFIX", f"umcr-test-{uuid.uuid4().hex}")
+    broker = Redis()
+    try:
+        backup_id = ask_for_backup(field).json()["id"]
+        [(_, package)] = broker.dequeue()
+
+        assert SignedPackage.loads(package)["func"] == "umcr.outbox.deliver_due"
+        assert {d.state for d in alerts_of(backup_id)} == {DeliveryState.PENDING}
+        assert deliver_due() == 5
+        assert deliver_due() == 0
+        assert_each_alerted_once(field, backup_id)
+    finally:
+        broker.delete_queue()
