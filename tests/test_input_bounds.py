@@ -43,7 +43,8 @@ TIMES_OUT = [
     EARLIEST_MS - 1,
     LATEST_MS + 1,
     -62135596800000,
-    10**20,
+    # Beyond 64 bits the push refuses the whole batch (umcr/sync/push.py, body_hash_of).
+    2**63 - 1,
     1e300,
 ]
 TIMES_IN = ["2000-01-01T00:00:00Z", EARLIEST_MS, "2100-01-01T00:00:00Z", LATEST_MS]
@@ -153,7 +154,7 @@ PUSH_CASES = [
     ("outcomes", "people_served", 100, True),
     ("outcomes", "people_served", 101, False),
     ("outcomes", "people_served", -1, False),
-    ("outcomes", "people_served", 2**64, False),
+    ("outcomes", "people_served", 2**63, False),
     ("backup_requests", "details", "x" * 5_000, True),
     ("backup_requests", "details", "x" * 5_001, False),
     ("backup_requests", "details", NUL, False),
@@ -170,7 +171,7 @@ PUSH_CASES = [
     ("people", "approximate_age", 120, True),
     ("people", "approximate_age", 121, False),
     ("people", "approximate_age", -1, False),
-    ("people", "approximate_age", 2**64, False),
+    ("people", "approximate_age", 2**63, False),
     ("people", "given_name", "x" * 80, True),
     ("people", "given_name", "x" * 81, False),
     ("people", "phone", "x" * 33, False),
