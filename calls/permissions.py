@@ -20,7 +20,7 @@ from responders.choices import Role
 from responders.models import Responder
 from umcr import policy
 from umcr.errors import NotAllowed
-from umcr.policy import CHANGE, CREATE, READ, VOID
+from umcr.policy import CHANGE, CREATE, NOTHING, READ, VOID
 
 from .choices import DESK_EVENT_KINDS, TEAM_EVENT_KINDS, BackupStatus
 from .models import BackupRequest, Call, Note, Outcome, Person, StatusEvent
@@ -94,8 +94,6 @@ policy.register(
     position=950,
 )
 
-NOTHING = Q(pk__in=[])
-
 # The matrix row of each field record; those a supervisor may void (entered in error).
 RECORD_RESOURCES = {
     StatusEvent: "status_events",
@@ -103,7 +101,7 @@ RECORD_RESOURCES = {
     Outcome: "outcome_codes",
     BackupRequest: "backup_requests",
 }
-VOIDABLE = {StatusEvent: "status_events", Note: "notes", Outcome: "outcome_codes"}
+VOIDABLE = {model: row for model, row in RECORD_RESOURCES.items() if model is not BackupRequest}
 
 
 def may(responder: Responder | None, action: str, resource: str) -> bool:
@@ -286,7 +284,3 @@ def withheld(responder: Responder) -> set[str]:
         # Follow-ups and referrals are about the person: whoever may not read them neither.
         hidden |= {"followups", "referrals"}
     return hidden
-
-
-def backup_request_scope(responder: Responder) -> Q:
-    return call_records_scope(responder, "backup_requests")

@@ -4,7 +4,9 @@ prior contacts that brief a team before it arrives."""
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from responders.models import Responder
+from umcr.policy import READ
 
+from . import permissions
 from .choices import OPEN_STATUSES, CallStatus
 from .models import BackupRequest, Call, Note, Outcome, StatusEvent
 from .permissions import call_scope
@@ -85,8 +87,10 @@ def prior_contacts(*, call: Call) -> list[Call]:
 
 
 def backup_requests_for_responder(*, responder: Responder) -> QuerySet[BackupRequest]:
-    scope = call_scope(responder)
-    calls = Call.objects.filter(scope).values("pk")
+    if not permissions.may(responder, READ, "backup_requests"):
+        return BackupRequest.objects.none()
+    # The calls first, as a subquery: the desk's list is every provider's.
+    calls = Call.objects.filter(call_scope(responder)).values("pk")
     return BackupRequest.objects.filter(call__in=calls).select_related(
         "call__team", "call__division", "responder__user"
     )

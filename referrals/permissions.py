@@ -13,6 +13,7 @@ from responders.choices import Role
 from responders.models import Responder
 from umcr import policy
 from umcr.errors import NotAllowed
+from umcr.policy import NOTHING
 
 from .models import Referral
 
@@ -23,8 +24,6 @@ policy.register(
     case_manager="read create change",
     supervisor="read create change",
 )
-
-NOTHING = Q(pk__in=[])
 
 
 def may(responder: Responder | None, action: str) -> bool:

@@ -11,7 +11,11 @@ every way in: REST, sync pull and push, admin pages and admin actions.
 
 from dataclasses import dataclass
 
+from django.db.models import Q
+
 READ, CREATE, CHANGE, VOID = "read", "create", "change", "void"
+# A scope that reaches nothing (a role without the action, a clinician without a team).
+NOTHING = Q(pk__in=[])
 ACTIONS = (READ, CREATE, CHANGE, VOID)
 
 # The roles a responder may have (responders.choices.Role values), in the README's order.
