@@ -45,6 +45,8 @@ class NotificationKind(models.TextChoices):
     FOLLOWUP_OVERDUE = "followup_overdue", "Follow-up overdue"
     #: The day's queue, for a case manager.
     DAILY_DIGEST = "daily_digest", "Daily digest"
+    #: A police-backup alert is still not delivered a minute after the request.
+    BACKUP_UNDELIVERED = "backup_undelivered", "Backup alert not delivered"
 
 
 class Notification(models.Model):
@@ -243,6 +245,10 @@ class SyncBatch(models.Model):
     )
     status_code = models.PositiveSmallIntegerField()
     response = models.JSONField()
+    response_text = models.TextField(
+        blank=True,
+        help_text="The answer exactly as sent (jsonb reorders keys): a retry gets the same bytes.",
+    )
     seq = models.BigIntegerField(help_text="The sequence when the batch was applied.")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -282,3 +288,89 @@ class QuarantinedRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.table} {self.record_id} ({self.operation})"
+
+
+# --- delivery ---------------------------------------------------------------------------------
+
+
+class DeliveryChannel(models.TextChoices):
+    """How a message reaches its recipient."""
+
+    #: A stored notification the recipient lists (GET /notifications/, the admin).
+    IN_APP = "in_app", "In the app"
+    #: An email to the recipient's address (or a provider's alert address).
+    EMAIL = "email", "Email"
+
+
+class DeliveryState(models.TextChoices):
+    """Where a delivery stands."""
+
+    #: Written with its cause; waits for the delivery loop (again after a failed try).
+    PENDING = "pending", "Pending"
+    #: Delivered (the notification stored, or the mail server took the email).
+    SENT = "sent", "Sent"
+    #: Given up after MAX_ATTEMPTS tries; the last error says why.
+    FAILED = "failed", "Failed"
+
+
+class Delivery(models.Model):
+    """One message to one recipient on one channel: the transactional outbox. Written in the
+    same transaction as what causes it (a backup request, an assignment), so no broker
+    outage or killed worker can lose it; sent by the delivery loop (umcr/outbox.py), which
+    retries with backoff and is idempotent per row."""
+
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    channel = models.CharField(max_length=8, choices=DeliveryChannel.choices)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty for an address that is nobody's account (a provider's alerts).",
+    )
+    address = models.EmailField(blank=True, help_text="Where an email goes.")
+    kind = models.CharField(max_length=32, choices=NotificationKind.choices)
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    call = models.ForeignKey(
+        "calls.Call", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    subject = models.CharField(
+        max_length=80, blank=True, help_text='What it is about, e.g. "backup_request:<id>".'
+    )
+    notification_key = models.CharField(
+        max_length=200, blank=True, help_text="The key of the recipient's in-app notification."
+    )
+    state = models.CharField(
+        max_length=8, choices=DeliveryState.choices, default=DeliveryState.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "deliveries"
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"]),
+            models.Index(fields=["subject", "state"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(state__in=DeliveryState.values), name="delivery_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(channel="email") | ~models.Q(address=""),
+                name="delivery_email_has_address",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(channel="in_app") | models.Q(recipient__isnull=False),
+                name="delivery_in_app_has_recipient",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} {self.title} ({self.state})"
