@@ -10,16 +10,19 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from responders.models import Device, Responder
+from umcr.bounds import EARLIEST_TIME
 from umcr.errors import Conflict, IdTaken, Invalid
 from umcr.policy import CREATE
 from umcr.sync import sequence
 from umcr.sync.exits import record_exits
+from umcr.sync.parsing import record_date, record_text
 
 from . import alerts, permissions
 from .choices import BackupStatus, CallStatus, Disposition, EventKind
@@ -29,8 +32,8 @@ from .models import BackupRequest, Call, Note, Outcome, Person, StatusEvent
 CLOCK_SKEW_ALLOWED = timedelta(minutes=10)
 # Stands for the arrival time of an event not stored yet: after every stored one.
 ARRIVING_NOW = datetime.max.replace(tzinfo=UTC)
-# A phone whose clock was reset (to 1970, say) sends times no call can have.
-EARLIEST_PLAUSIBLE = datetime(2000, 1, 1, tzinfo=UTC)
+# A phone whose clock was reset (to 1970, say) sends times no call can have (umcr/bounds.py).
+EARLIEST_PLAUSIBLE = EARLIEST_TIME
 
 # Which call field each event kind stamps (the first time it happens).
 EVENT_TIMESTAMP_FIELDS = {
@@ -552,41 +555,35 @@ PERSON_FIELDS = {
 
 
 def person_fields(record: dict) -> dict:
-    """The editable fields of a person from a raw record, checked; names the bad column."""
+    """The editable fields of a person from a raw record, checked with the bounds both ways
+    in share (umcr/bounds.py: text without NUL and within its length, a birth date from
+    1900 to today); names each bad column."""
+    readers = {
+        name: partial(record_text, max_length=length) for name, length in PERSON_FIELDS.items()
+    }
+    readers["birth_date"] = record_date
+    readers["approximate_age"] = _approximate_age
     fields: dict = {}
     errors: dict = {}
-    for name, max_length in PERSON_FIELDS.items():
-        if name in record:
-            value = record[name]
-            if value is None:
-                value = ""
-            if not isinstance(value, str) or len(value) > max_length:
-                errors[name] = [f"Must be text of at most {max_length} characters."]
-            else:
-                fields[name] = value
-    if "birth_date" in record:
-        raw = record["birth_date"]
-        if raw in (None, ""):
-            fields["birth_date"] = None
-        else:
-            try:
-                fields["birth_date"] = datetime.fromisoformat(str(raw)).date()
-            except ValueError:
-                errors["birth_date"] = ["Must be a date, YYYY-MM-DD."]
-            else:
-                if fields["birth_date"] > timezone.localdate():
-                    errors["birth_date"] = ["Is in the future."]
-    if "approximate_age" in record:
-        age = record["approximate_age"]
-        if age is not None and (
-            isinstance(age, bool) or not isinstance(age, int) or not 0 <= age <= 120
-        ):
-            errors["approximate_age"] = ["Must be a whole number from 0 to 120."]
-        else:
-            fields["approximate_age"] = age
+    for name, read in readers.items():
+        if name not in record:
+            continue
+        try:
+            fields[name] = read(record, name)
+        except Invalid as exc:
+            errors.update(exc.detail)
     if errors:
         raise Invalid(errors)
     return fields
+
+
+def _approximate_age(record: dict, column: str) -> int | None:
+    age = record[column]
+    if age is not None and (
+        isinstance(age, bool) or not isinstance(age, int) or not 0 <= age <= 120
+    ):
+        raise Invalid({column: ["Must be a whole number from 0 to 120."]})
+    return age
 
 
 @transaction.atomic

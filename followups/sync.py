@@ -35,7 +35,7 @@ class FollowUpPush:
             call_id=record_uuid(record, "call_id", required=False),
             assigned_team_id=record_int(record, "assigned_team_id", required=False),
             assigned_to_id=record_int(record, "assigned_to_id", required=False),
-            purpose=record_text(record, "purpose"),
+            purpose=record_text(record, "purpose", 5000),
         )
 
     def update(self, ctx, record, existing):

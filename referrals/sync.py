@@ -30,7 +30,7 @@ class ReferralPush:
             consent_method=record_text(record, "consent_method", 16),
             person_id=record_uuid(record, "person_id", required=False),
             call_id=record_uuid(record, "call_id", required=False),
-            notes=record_text(record, "notes"),
+            notes=record_text(record, "notes", 5000),
         )
 
     def update(self, ctx, record, existing):
@@ -40,7 +40,7 @@ class ReferralPush:
             services.move_referral(referral=existing, responder=ctx.responder, to_status=status)
         if "notes" in record:
             services.update_referral_notes(
-                referral=existing, responder=ctx.responder, notes=record_text(record, "notes")
+                referral=existing, responder=ctx.responder, notes=record_text(record, "notes", 5000)
             )
 
 

@@ -183,7 +183,7 @@ PUSH_CASES = [
 # calls/services.py's person_fields parses people's columns itself (not with
 # umcr.sync.parsing): it lets through dates of birth before 1900 and NUL characters in
 # names (the latter refused by the database, quarantined without naming the column).
-PERSON_FIELDS_GAPS = [
+PERSON_CASES = [
     ("people", "birth_date", "1899-12-31", False),
     ("people", "birth_date", "0001-01-01", False),
     ("people", "given_name", NUL, False),
@@ -198,17 +198,7 @@ def case_id(case) -> str:
 
 @pytest.mark.parametrize(
     "case",
-    PUSH_CASES
-    + [
-        pytest.param(
-            case,
-            marks=pytest.mark.xfail(
-                reason="calls.services.person_fields must use umcr.sync.parsing "
-                "(record_date, record_text)"
-            ),
-        )
-        for case in PERSON_FIELDS_GAPS
-    ],
+    PUSH_CASES + PERSON_CASES,
     ids=case_id,
 )
 def test_a_pushed_extreme_is_stored_readably_or_refused_naming_its_column(world, case):

@@ -13,7 +13,6 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
@@ -23,6 +22,9 @@ from umcr.api import (
     StrictCursorPagination,
     StrictFilterSet,
     api_field_names,
+    query_bool,
+    query_choice,
+    query_text,
     request_responder,
     strict_boolean_filter,
 )
@@ -39,17 +41,6 @@ from .serializers import (
     ReferralSerializer,
     ServiceSerializer,
 )
-
-
-def _bool_param(request, name: str) -> bool | None:
-    raw = request.query_params.get(name)
-    if raw in (None, ""):
-        return None
-    if raw.lower() in ("true", "1", "yes"):
-        return True
-    if raw.lower() in ("false", "0", "no"):
-        return False
-    raise ValidationError({name: ["Must be true or false."]})
 
 
 @extend_schema(tags=["services directory"])
@@ -83,21 +74,17 @@ class ServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         responses={200: ServiceSerializer(many=True), **LIST_ERRORS},
     )
     def list(self, request):
-        category = request.query_params.get("category", "")
-        if category and category not in ServiceCategory.values:
-            raise ValidationError(
-                {"category": [f"Not one of {', '.join(ServiceCategory.values)}."]}
-            )
         qs = selectors.directory(
-            text=request.query_params.get("q", "")[:200],
-            category=category,
-            division=request.query_params.get("division", "")[:8],
+            # A long search is cut, not refused (a pasted paragraph still finds something).
+            text=query_text(request, "q", 4000)[:200],
+            category=query_choice(request, "category", ServiceCategory.values) or "",
+            division=query_text(request, "division", 8),
         )
-        accepting = _bool_param(request, "accepting")
+        accepting = query_bool(request, "accepting")
         if accepting is not None:
             qs = qs.filter(is_accepting_clients=accepting)
         services_ = list(qs)
-        open_now = _bool_param(request, "open_now")
+        open_now = query_bool(request, "open_now")
         if open_now is not None:
             # Opening hours are a small JSON per service; the directory is small.
             services_ = [s for s in services_ if selectors.is_open_now(s) == open_now]
