@@ -56,6 +56,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A view that cannot reach the database answers 503 + Retry-After, not an HTML 500.
+    "umcr.outage.OutageMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.gzip.GZipMiddleware",
@@ -67,6 +69,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "umcr.sync.middleware.SyncActorMiddleware",
+    "umcr.audit.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as axes asks: it turns a lockout into the response.
@@ -147,6 +150,8 @@ REST_FRAMEWORK = {
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # JSON only, on orjson with size and nesting limits (umcr/parsers.py).
+    "DEFAULT_PARSER_CLASSES": ["umcr.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "umcr.exceptions.json_exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "login": env.str("LOGIN_THROTTLE_RATE", default="120/min"),
@@ -155,6 +160,9 @@ REST_FRAMEWORK = {
     # Trust X-Forwarded-For only from this many proxies in front (0: use REMOTE_ADDR).
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
 }
+
+# A push of a shift's records fits; more is answered 413 in the API's error shape.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024 * 1024
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "UMCR field backend",
@@ -172,6 +180,8 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "umcr.urls.hide_demo_password",
+        # Every operation documents the errors every request can meet (umcr/schema.py).
+        "umcr.schema.document_shared_errors",
     ],
     # Swagger UI from drf-spectacular-sidecar's static files; no request leaves the site
     # (the validator badge would call validator.swagger.io).
