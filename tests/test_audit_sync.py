@@ -1,6 +1,7 @@
-"""The audit trail of sync pulls: each pull writes, per table, the ids it delivered (created
-and updated; a deleted id carries no data), with who (user, device) and how ("sync"), in one
-insert; an empty or refused pull writes nothing."""
+"""The audit trail of sync pulls: each pull writes, per table of personal data, the ids it
+delivered (created and updated; a deleted id carries no data), with who (user, device) and
+how ("sync"), in one insert; an empty or refused pull writes nothing, and neither do status
+events and the services directory, which hold no personal data."""
 
 import pytest
 from django.db import connection
@@ -12,6 +13,7 @@ from tests.factories import (
     NoteFactory,
     PersonFactory,
     ServiceFactory,
+    StatusEventFactory,
     SupervisorFactory,
     TeamFactory,
 )
@@ -31,12 +33,15 @@ from umcr.sync.registry import registry
 pytestmark = [SYNC_DB, pytest.mark.usefixtures("sync_counter")]
 
 
+NOT_PERSONAL = {"status_events", "services"}
+
+
 def delivered(body: dict) -> dict[str, list[str]]:
-    """The ids a pull body delivers with data, by record kind (the model's name)."""
+    """The ids a pull body delivers with personal data, by record kind (the model's name)."""
     kinds = {}
     for table in body["changes"]:
         ids = ids_of(body, table, "created") + ids_of(body, table, "updated")
-        if ids:
+        if ids and table not in NOT_PERSONAL:
             kinds[registry[table].model._meta.model_name] = sorted(ids)
     return kinds
 
@@ -99,6 +104,19 @@ def test_a_pull_writes_its_rows_in_one_insert():
 
     inserts = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("INSERT")]
     assert len(inserts) == 1 and "umcr_accesslog" in inserts[0]
+
+
+def test_status_events_and_services_are_delivered_but_not_logged():
+    pair = team_pair()
+    cursor = pull_body(pair.first.client, None)["timestamp"]
+    rows = AccessLog.objects.count()
+    StatusEventFactory(call=pair.call)
+    ServiceFactory()
+
+    body = pull_body(pair.first.client, cursor)
+
+    assert ids_of(body, "status_events", "created") and ids_of(body, "services", "created")
+    assert AccessLog.objects.count() == rows
 
 
 def test_an_empty_pull_writes_nothing():

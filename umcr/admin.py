@@ -84,6 +84,10 @@ class ProviderScopedMixin:
     delete_roles: tuple = ()
     audit_kind: str | None = None
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        audit.declare_personal(cls.audit_kind)
+
     def note_reads(self, request, records) -> None:
         """Note records this page shows as read, each with its provider when the relations
         to it are loaded, else the staff member's own (whose scope the page is)."""

@@ -75,6 +75,16 @@ class ReadCollector:
 
 _collector: ContextVar[ReadCollector | None] = ContextVar("umcr_audit_collector", default=None)
 
+#: The kinds of record that carry personal data: every kind an app declares `audit_kind` for,
+#: on a serializer or an admin page, as apps register with the admin. The sync pull logs the
+#: tables of these kinds; others (status events, the services directory) hold none.
+PERSONAL_KINDS: set[str] = set()
+
+
+def declare_personal(kind: str | None) -> None:
+    if kind:
+        PERSONAL_KINDS.add(kind)
+
 
 def note_reads(*, channel: str, kind: str, record_ids: Iterable, provider_id=None) -> None:
     """Record that the response being built delivers these records. Outside a request or a
@@ -128,6 +138,10 @@ class AuditedSerializer:
 
     audit_kind: str = ""
     audit_provider_path: str | None = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        declare_personal(cls.audit_kind)
 
     def _note_read(self, instance) -> None:
         if isinstance(instance, Model) and instance.pk is not None:

@@ -151,15 +151,17 @@ def pull_changes(*, responder, request: PullRequest) -> dict:
 
 
 def note_pulled(body: dict, *, responder) -> None:
-    """Note the records a pull delivers (created and updated: deleted ids carry no data) for
-    the access log, per table, from the ids already in hand. A pull holds only the caller's
-    provider's records (and the shared directory), so the rows name that provider; the
-    desk's pulls span providers and name none."""
+    """Note the records of personal data a pull delivers (created and updated: deleted ids
+    carry no data) for the access log, per table, from the ids already in hand. A pull holds
+    only the caller's provider's records, so the rows name that provider; the desk's pulls
+    span providers and name none. Tables of no personal kind (audit.PERSONAL_KINDS: status
+    events, the services directory) are not logged."""
     for name, change in body["changes"].items():
-        if change["created"] or change["updated"]:
+        kind = registry[name].model._meta.model_name
+        if kind in audit.PERSONAL_KINDS and (change["created"] or change["updated"]):
             audit.note_reads(
                 channel=AccessChannel.SYNC,
-                kind=registry[name].model._meta.model_name,
+                kind=kind,
                 record_ids=[
                     record["id"] for part in ("created", "updated") for record in change[part]
                 ],
