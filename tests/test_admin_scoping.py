@@ -374,8 +374,9 @@ def test_access_log_list_queries_do_not_grow_with_its_rows(supervisor_client, al
                 user=device.responder.user,
                 device=device,
                 provider=alcott,
+                channel="rest",
                 record_type="call",
-                record_id=str(uuid.uuid4()),
+                record_ids=[str(uuid.uuid4())],
             )
 
     log(2)

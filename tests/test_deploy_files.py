@@ -32,17 +32,20 @@ def test_the_procfile_migrates_on_release_and_runs_web_and_worker():
     assert "gunicorn umcr.wsgi" in processes["web"]
     assert "--no-control-socket" in processes["web"]
     assert processes["worker"] == "python manage.py qcluster"
+    assert processes["deliver"] == "python manage.py deliver --loop"
 
 
 def test_the_systemd_units_migrate_first_and_stop_by_the_main_process():
     release = (DEPLOY / "systemd" / "umcr-release.service").read_text()
     web = (DEPLOY / "systemd" / "umcr-web.service").read_text()
     worker = (DEPLOY / "systemd" / "umcr-worker.service").read_text()
+    deliver = (DEPLOY / "systemd" / "umcr-deliver.service").read_text()
 
     assert "manage.py migrate --noinput" in release
     assert "--no-control-socket" in web
     assert "manage.py qcluster" in worker
-    for unit in (web, worker):
+    assert "manage.py deliver --loop" in deliver
+    for unit in (web, worker, deliver):
         assert "Requires=umcr-release.service" in unit
         assert "KillMode=mixed" in unit
         assert "EnvironmentFile=/etc/umcr/umcr.env" in unit
@@ -52,10 +55,11 @@ def test_compose_runs_app_worker_postgresql_and_redis_after_migrate():
     compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
     services = compose["services"]
 
-    assert set(services) == {"db", "redis", "migrate", "web", "worker"}
+    assert set(services) == {"db", "redis", "migrate", "web", "worker", "deliver"}
+    assert services["deliver"]["command"] == ["python", "manage.py", "deliver", "--loop"]
     assert services["migrate"]["command"] == ["python", "manage.py", "migrate", "--noinput"]
     assert services["worker"]["command"] == ["python", "manage.py", "qcluster"]
-    for name in ("web", "worker"):
+    for name in ("web", "worker", "deliver"):
         assert services[name]["depends_on"]["migrate"] == {
             "condition": "service_completed_successfully"
         }

@@ -5,7 +5,6 @@ broker, DEBUG on) so a newcomer's first command works; a deployment sets DATABAS
 REDIS_URL, SECRET_KEY, DEBUG=false and ALLOWED_HOSTS. There are no local settings files.
 """
 
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -223,6 +222,10 @@ else:
     # Without this django-q2 assumes a Redis on localhost.
     Q_CLUSTER["orm"] = "default"
 
+# Per-device push limits (umcr/sync/limits.py): over either, a push is refused whole (429).
+SYNC_PUSH_RECORDS_PER_MINUTE = env.int("SYNC_PUSH_RECORDS_PER_MINUTE", default=10_000)
+SYNC_QUARANTINE_PER_HOUR = env.int("SYNC_QUARANTINE_PER_HOUR", default=2_000)
+
 # The program's cost comparison (GET /api/v1/metrics/): dollars per hour of a clinician
 # pair and of a police response (Los Angeles' first-year figures).
 UMCR_TEAM_HOURLY_COST = env.float("UMCR_TEAM_HOURLY_COST", default=35.0)
@@ -269,13 +272,10 @@ CSRF_COOKIE_SECURE = not DEBUG
 if REST_FRAMEWORK["NUM_PROXIES"]:
     # Only behind a trusted proxy, which sets (and strips any client's) X-Forwarded-Proto.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-# The test client speaks plain HTTP to "testserver"; pytest is never installed in a deployment
-# (requirements.txt), so this cannot turn the redirect off there.
-_UNDER_PYTEST = "pytest" in sys.modules
 # Plain HTTP is redirected to HTTPS. Set SECURE_SSL_REDIRECT=false only where nothing speaks
 # TLS (a laptop) or the proxy in front already redirects; a proxy that terminates TLS and sets
 # X-Forwarded-Proto (with NUM_PROXIES) works with it on.
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG and not _UNDER_PYTEST)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 # A load balancer probes over plain HTTP inside the network.
 SECURE_REDIRECT_EXEMPT = [r"^health/$", r"^ready/$"]
 # HSTS: browsers refuse plain HTTP to this host for this long. A first rollout may start

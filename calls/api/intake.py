@@ -2,16 +2,15 @@
 
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from responders.choices import Role
 from responders.models import Division, Team
-from umcr.api import IsResponder, request_responder
+from umcr.api import BoundedDateTimeField, IsResponder, request_responder
 from umcr.api_docs import ERROR_RESPONSES, error_response
+from umcr.policy import CHANGE, CREATE
 
-from .. import routing, services
+from .. import permissions, routing, services
 from ..choices import CallSource, Priority, SafetyFlag
 from .serializers import CallStateSerializer
 from .views import CallWriteView
@@ -20,7 +19,7 @@ from .views import CallWriteView
 class IntakeSerializer(serializers.Serializer):
     source = serializers.ChoiceField(choices=CallSource.choices)
     cad_incident_number = serializers.CharField(max_length=40)
-    received_at = serializers.DateTimeField()
+    received_at = BoundedDateTimeField()
     call_type = serializers.CharField(
         max_length=32, help_text="One of the program's call types; others are refused (422)."
     )
@@ -131,8 +130,7 @@ class IntakeView(APIView):
     )
     def post(self, request):
         desk = request_responder(request)
-        if desk.role != Role.DISPATCHER:
-            raise PermissionDenied("Only the dispatch desk (or its CAD link) sends calls.")
+        permissions.check(desk, CREATE, "calls")
         serializer = IntakeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         routed = routing.intake_call(desk=desk, data=serializer.validated_data)
@@ -163,14 +161,12 @@ class CallAssignView(CallWriteView):
     )
     def post(self, request, call_id):
         responder = request_responder(request)
-        if responder.role not in (Role.SUPERVISOR, Role.DISPATCHER):
-            raise PermissionDenied("Only supervisors and the desk assign calls.")
+        permissions.check(responder, CHANGE, "calls")
         call = self.get_call()
         data = self.parse(CallAssignSerializer)
-        team = Team.objects.filter(call_sign=data["team"], is_active=True).first()
-        if team is None or (
-            responder.role == Role.SUPERVISOR and team.provider_id != responder.provider_id
-        ):
+        teams = Team.objects.filter(permissions.assignable_teams(responder))
+        team = teams.filter(call_sign=data["team"], is_active=True).first()
+        if team is None:
             raise serializers.ValidationError({"team": ["No such active team of yours."]})
         call = services.assign_call(call=call, team=team, assigned_by=responder)
         return Response(

@@ -10,16 +10,16 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import renderers, serializers
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from responders.choices import Role
 from responders.models import Division, Provider
 from umcr.api import IsResponder, request_responder
 from umcr.api_docs import ERROR_RESPONSES
+from umcr.policy import READ
 
-from .. import metrics
+from .. import metrics, permissions
 
 
 class MetricsQuerySerializer(serializers.Serializer):
@@ -66,8 +66,9 @@ class FiguresCSVRenderer(renderers.BaseRenderer):
         writer = csv.writer(out)
         rows = data.get("rows") if isinstance(data, dict) else None
         if rows is None:
-            writer.writerow(["detail"])
-            writer.writerow([data.get("detail", data) if isinstance(data, dict) else data])
+            # An error: one line per message, as text (not Python's reprs of DRF's details).
+            writer.writerow(["field", "message"])
+            writer.writerows(self.error_lines(data))
             return out.getvalue()
         flat = [self.flatten(row) for row in [*rows, {**data["total"], "group": "total"}]]
         columns = ["group"]
@@ -77,6 +78,19 @@ class FiguresCSVRenderer(renderers.BaseRenderer):
         for row in flat:
             writer.writerow([row.get(c, "") for c in columns])
         return out.getvalue()
+
+    @classmethod
+    def error_lines(cls, errors, prefix: str = ""):
+        """(field, message) pairs of an error body: `{"detail": ..., "code": ...}` or
+        `{"field": ["message", ...]}`, nested fields as `outer.inner`."""
+        if isinstance(errors, dict):
+            for key, value in errors.items():
+                yield from cls.error_lines(value, f"{prefix}.{key}" if prefix else str(key))
+        elif isinstance(errors, list):
+            for value in errors:
+                yield from cls.error_lines(value, prefix)
+        else:
+            yield [prefix, str(errors)]
 
     @staticmethod
     def flatten(row: dict) -> dict:
@@ -129,23 +143,17 @@ class MetricsView(APIView):
     )
     def get(self, request):
         responder = request_responder(request)
-        if responder.role == Role.CLINICIAN:
-            raise PermissionDenied(
-                "The program's figures are for supervisors, case managers and the desk."
-            )
+        permissions.check(responder, READ, "figures")
         query = MetricsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
-        provider_id = None
+        asked = None
         if params.get("provider"):
-            provider = Provider.objects.filter(slug=params["provider"]).first()
-            if provider is None or (
-                responder.role != Role.DISPATCHER and provider.pk != responder.provider_id
-            ):
+            asked = Provider.objects.filter(slug=params["provider"]).first()
+            if asked is None:
                 raise NotFound("No such provider.")
-            provider_id = provider.pk
-        elif responder.role != Role.DISPATCHER:
-            provider_id = responder.provider_id
+        provider = permissions.figures_provider(responder, asked)
+        provider_id = provider.pk if provider is not None else None
         if params.get("division") and not Division.objects.filter(code=params["division"]).exists():
             raise serializers.ValidationError({"division": ["No such division."]})
         period = metrics.Period.from_dates(params["from"], params["to"])

@@ -7,6 +7,9 @@ and `occurred_at` are the phone's clock, `recorded_at` the server's.
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from umcr.api import BoundedDateTimeField
+from umcr.audit import AuditedSerializer
+
 from ..choices import (
     EIDO_CODES,
     BackupReason,
@@ -22,7 +25,9 @@ AUTHOR = {"source": "responder.user.username", "read_only": True, "allow_null": 
 # --- output ------------------------------------------------------------------------------------
 
 
-class CallListItemSerializer(serializers.ModelSerializer):
+class CallListItemSerializer(AuditedSerializer, serializers.ModelSerializer):
+    audit_kind = "call"
+    audit_provider_path = "routed_provider_id"
     division = serializers.CharField(source="division.code", read_only=True)
     division_name = serializers.CharField(source="division.name", read_only=True)
     team = serializers.CharField(source="team.call_sign", read_only=True, allow_null=True)
@@ -55,7 +60,10 @@ class CallListItemSerializer(serializers.ModelSerializer):
         return data
 
 
-class PersonSerializer(serializers.ModelSerializer):
+class PersonSerializer(AuditedSerializer, serializers.ModelSerializer):
+    audit_kind = "person"
+    audit_provider_path = "provider_id"
+
     class Meta:
         model = Person
         fields = [
@@ -79,7 +87,9 @@ class StatusEventSerializer(serializers.ModelSerializer):
         fields = ["id", "kind", "occurred_at", "recorded_at", "author"]
 
 
-class AddendumSerializer(serializers.ModelSerializer):
+class AddendumSerializer(AuditedSerializer, serializers.ModelSerializer):
+    audit_kind = "note"
+    audit_provider_path = "call.routed_provider_id"
     author = serializers.CharField(**AUTHOR)
     written_at = serializers.DateTimeField(source="occurred_at", read_only=True)
     recorded_at = serializers.DateTimeField(source="created_at", read_only=True)
@@ -100,7 +110,9 @@ class NoteSerializer(AddendumSerializer):
         return AddendumSerializer(getattr(note, "thread", []), many=True).data
 
 
-class OutcomeSerializer(serializers.ModelSerializer):
+class OutcomeSerializer(AuditedSerializer, serializers.ModelSerializer):
+    audit_kind = "outcome"
+    audit_provider_path = "call.routed_provider_id"
     author = serializers.CharField(**AUTHOR)
     eido_code = serializers.SerializerMethodField()
     recorded_at = serializers.DateTimeField(source="created_at", read_only=True)
@@ -124,7 +136,9 @@ class OutcomeSerializer(serializers.ModelSerializer):
         return EIDO_CODES[Disposition(outcome.disposition)]
 
 
-class BackupRequestSerializer(serializers.ModelSerializer):
+class BackupRequestSerializer(AuditedSerializer, serializers.ModelSerializer):
+    audit_kind = "backuprequest"
+    audit_provider_path = "call.routed_provider_id"
     author = serializers.CharField(**AUTHOR)
     recorded_at = serializers.DateTimeField(source="created_at", read_only=True)
 
@@ -143,6 +157,21 @@ class BackupRequestSerializer(serializers.ModelSerializer):
         ]
 
 
+class AlertDeliverySerializer(serializers.Serializer):
+    """Where the alerts of one backup request stand (one row per recipient and channel)."""
+
+    sent = serializers.IntegerField()
+    pending = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    late = serializers.BooleanField(
+        help_text="Some alert is still not delivered a minute after the request: call the "
+        "supervisors yourself."
+    )
+
+
+NO_DELIVERIES = {"sent": 0, "pending": 0, "failed": 0, "late": False}
+
+
 class DeskBackupRequestSerializer(BackupRequestSerializer):
     """A backup request as the desk watches it: with where and who."""
 
@@ -150,6 +179,7 @@ class DeskBackupRequestSerializer(BackupRequestSerializer):
     address = serializers.CharField(source="call.address")
     division = serializers.CharField(source="call.division.code")
     team = serializers.CharField(source="call.team.call_sign", allow_null=True)
+    alert_delivery = serializers.SerializerMethodField()
 
     class Meta(BackupRequestSerializer.Meta):
         fields = [
@@ -158,11 +188,20 @@ class DeskBackupRequestSerializer(BackupRequestSerializer):
             "address",
             "division",
             "team",
+            "alert_delivery",
         ]
 
+    @extend_schema_field(AlertDeliverySerializer)
+    def get_alert_delivery(self, backup) -> dict:
+        states = self.context.get("deliveries", {})
+        return states.get(f"backup_request:{backup.pk}", NO_DELIVERIES)
 
-class PriorContactSerializer(serializers.ModelSerializer):
+
+class PriorContactSerializer(AuditedSerializer, serializers.ModelSerializer):
     """An earlier call at the same address or with the same person."""
+
+    audit_kind = "call"
+    audit_provider_path = "routed_provider_id"
 
     matched_on = serializers.SerializerMethodField()
     disposition = serializers.SerializerMethodField()
@@ -209,7 +248,9 @@ class PriorContactSerializer(serializers.ModelSerializer):
         return [b.reason for b in call.backup_requests.all()]
 
 
-class FollowUpSummarySerializer(serializers.Serializer):
+class FollowUpSummarySerializer(AuditedSerializer, serializers.Serializer):
+    audit_kind = "followup"
+    audit_provider_path = "provider_id"
     id = serializers.UUIDField()
     kind = serializers.CharField()
     status = serializers.CharField()
@@ -220,7 +261,9 @@ class FollowUpSummarySerializer(serializers.Serializer):
     assigned_to = serializers.CharField(source="assigned_to.user.username", allow_null=True)
 
 
-class ReferralSummarySerializer(serializers.Serializer):
+class ReferralSummarySerializer(AuditedSerializer, serializers.Serializer):
+    audit_kind = "referral"
+    audit_provider_path = "provider_id"
     id = serializers.UUIDField()
     status = serializers.CharField()
     status_changed_at = serializers.DateTimeField()
@@ -249,6 +292,10 @@ class CallDetailSerializer(CallListItemSerializer):
     backup_requests = BackupRequestSerializer(many=True, read_only=True)
     followups = FollowUpSummarySerializer(many=True, read_only=True)
     referrals = ReferralSummarySerializer(many=True, read_only=True)
+    withheld = serializers.SerializerMethodField(
+        help_text="What of this call your role may not read, left out of this answer "
+        "(the desk: person, notes, outcome_details (summaries), followups, referrals)."
+    )
 
     class Meta(CallListItemSerializer.Meta):
         fields = [f for f in CallListItemSerializer.Meta.fields if f != "note_count"] + [
@@ -271,10 +318,27 @@ class CallDetailSerializer(CallListItemSerializer):
             "backup_requests",
             "followups",
             "referrals",
+            "withheld",
         ]
 
     def to_representation(self, instance):
-        return serializers.ModelSerializer.to_representation(self, instance)
+        data = serializers.ModelSerializer.to_representation(self, instance)
+        # Minimum necessary: what the reader's role may not read is left out, and said so.
+        hidden = self.context.get("withheld", ())
+        if "person" in hidden:
+            data["person"] = None
+        for part in ("notes", "followups", "referrals"):
+            if part in hidden:
+                data[part] = []
+        if "outcome_details" in hidden:
+            for outcome in [data["outcome"], *data["outcome_history"]]:
+                if outcome is not None:
+                    outcome["summary"] = ""
+        return data
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_withheld(self, call) -> list[str]:
+        return sorted(self.context.get("withheld", ()))
 
     @extend_schema_field(PriorContactSerializer(many=True))
     def get_prior_contacts(self, call) -> list:
@@ -312,13 +376,13 @@ class CallDetailSerializer(CallListItemSerializer):
 class EventInputSerializer(serializers.Serializer):
     id = serializers.UUIDField(help_text="Generated on the phone; a retry sends the same id.")
     kind = serializers.ChoiceField(choices=EventKind.choices)
-    occurred_at = serializers.DateTimeField(help_text="When it happened, by the phone's clock.")
+    occurred_at = BoundedDateTimeField(help_text="When it happened, by the phone's clock.")
 
 
 class NoteInputSerializer(serializers.Serializer):
     id = serializers.UUIDField(help_text="Generated on the phone; a retry sends the same id.")
     body = serializers.CharField(max_length=20000)
-    written_at = serializers.DateTimeField()
+    written_at = BoundedDateTimeField()
     amends = serializers.UUIDField(
         required=False, allow_null=True, help_text="The note this addendum corrects."
     )
@@ -330,7 +394,7 @@ class OutcomeInputSerializer(serializers.Serializer):
     police_involved = serializers.BooleanField()
     people_served = serializers.IntegerField(min_value=0, max_value=100, default=1)
     summary = serializers.CharField(max_length=20000, allow_blank=True, default="")
-    occurred_at = serializers.DateTimeField()
+    occurred_at = BoundedDateTimeField()
     supersedes = serializers.UUIDField(
         required=False,
         allow_null=True,
@@ -342,7 +406,7 @@ class BackupInputSerializer(serializers.Serializer):
     id = serializers.UUIDField(help_text="Generated on the phone; a retry sends the same id.")
     reason = serializers.ChoiceField(choices=BackupReason.choices)
     details = serializers.CharField(max_length=5000, allow_blank=True, default="")
-    occurred_at = serializers.DateTimeField()
+    occurred_at = BoundedDateTimeField()
 
 
 class BackupStatusInputSerializer(serializers.Serializer):
@@ -372,7 +436,9 @@ class EventWrittenSerializer(serializers.Serializer):
     call = CallStateSerializer()
 
 
-class PersonCallSerializer(serializers.ModelSerializer):
+class PersonCallSerializer(AuditedSerializer, serializers.ModelSerializer):
+    audit_kind = "call"
+    audit_provider_path = "routed_provider_id"
     disposition = serializers.SerializerMethodField()
 
     class Meta:

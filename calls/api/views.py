@@ -17,11 +17,17 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from umcr.access_log import log_reads
-from umcr.api import IsResponder, request_responder, strict_boolean_filter
+from umcr.api import (
+    BoundedIsoDateTimeFilter,
+    IsResponder,
+    StrictFilterSet,
+    request_responder,
+    strict_boolean_filter,
+)
 from umcr.api_docs import ERROR_RESPONSES, READ_ERRORS, WRITE_ERRORS
+from umcr.outbox import delivery_states
 
-from .. import selectors, services
+from .. import alerts, permissions, selectors, services
 from ..choices import BackupStatus, CallStatus
 from ..models import BackupRequest, Call, Person
 from ..permissions import people_scope
@@ -47,15 +53,15 @@ from .serializers import (
 EXAMPLE_ID = "6f1c2a9e-3b7d-4c1e-9a52-0f8e7d6c5b4a"
 
 
-class CallFilter(django_filters.FilterSet):
+class CallFilter(StrictFilterSet):
     state = django_filters.ChoiceFilter(
         choices=[("open", "open"), ("closed", "closed")],
         method="filter_state",
         help_text="open: not yet cleared or cancelled; closed: cleared or cancelled.",
     )
     status = django_filters.MultipleChoiceFilter(choices=CallStatus.choices)
-    received_after = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
-    received_before = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
+    received_after = BoundedIsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
+    received_before = BoundedIsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
 
     class Meta:
         model = Call
@@ -119,13 +125,11 @@ class CallDetailView(generics.RetrieveAPIView):
     )
     def get(self, request, *args, **kwargs):
         call = self.get_object()
-        body = CallDetailSerializer(
-            call, context={"prior_contacts": selectors.prior_contacts(call=call)}
-        ).data
-        reads = [("call", call.pk, call.routed_provider_id)]
-        if call.person_id is not None:
-            reads.append(("person", call.person_id, call.person.provider_id))
-        log_reads(request, reads)
+        context = {
+            "prior_contacts": selectors.prior_contacts(call=call),
+            "withheld": permissions.withheld(request_responder(request)),
+        }
+        body = CallDetailSerializer(call, context=context).data
         return Response(body)
 
 
@@ -320,7 +324,7 @@ class CallBackupRequestsView(CallWriteView):
         )
 
 
-class BackupRequestFilter(django_filters.FilterSet):
+class BackupRequestFilter(StrictFilterSet):
     status = django_filters.MultipleChoiceFilter(choices=BackupStatus.choices)
     open = strict_boolean_filter(
         method="filter_open",
@@ -351,6 +355,13 @@ class BackupRequestListView(generics.ListAPIView):
     def filter_queryset(self, queryset):
         # Slice after filtering: the newest 200 that match.
         return super().filter_queryset(queryset)[:200]
+
+    def list(self, request, *args, **kwargs):
+        backups = list(self.filter_queryset(self.get_queryset()))
+        # Each alert's delivery state, for all the rows in one query.
+        states = delivery_states(alerts.backup_subject(backup) for backup in backups)
+        context = {**self.get_serializer_context(), "deliveries": states}
+        return Response(DeskBackupRequestSerializer(backups, many=True, context=context).data)
 
     @extend_schema(
         operation_id="backup_requests_list",
@@ -438,5 +449,4 @@ class PersonDetailView(APIView):
             ),
         }
         body = PersonDetailSerializer(person, context=context).data
-        log_reads(request, [("person", person.pk, person.provider_id)])
         return Response(body)

@@ -33,8 +33,8 @@ def _who(ctx) -> str:
 
 def check_push(ctx, records: int) -> None:
     """Refuse this push if it would pass a limit; count it otherwise."""
-    per_minute = getattr(settings, "SYNC_PUSH_RECORDS_PER_MINUTE", 10_000)
-    per_hour = getattr(settings, "SYNC_QUARANTINE_PER_HOUR", 2_000)
+    per_minute = settings.SYNC_PUSH_RECORDS_PER_MINUTE
+    per_hour = settings.SYNC_QUARANTINE_PER_HOUR
     since = timezone.now() - timedelta(hours=1)
     kept = QuarantinedRecord.objects.filter(user=ctx.user, received_at__gte=since)
     if ctx.device is not None:

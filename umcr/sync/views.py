@@ -13,6 +13,7 @@ from responders.models import Device
 
 from ..api import IsResponder, request_responder
 from ..api_docs import ERROR_RESPONSES, ErrorSerializer, error_response
+from .limits import PushLimited
 from .pull import PullRequest, ResyncRequired, note_pulled, pull_changes
 from .push import PushContext, PushRejected, push_changes
 from .registry import MIN_SCHEMA_VERSION, SCHEMA_VERSION, default_json
@@ -21,9 +22,9 @@ MAX_LIMIT = 50_000
 
 
 def json_response(body, status: int = 200) -> HttpResponse:
-    return HttpResponse(
-        orjson.dumps(body, default=default_json), status=status, content_type="application/json"
-    )
+    """`body` as JSON; bytes are sent as they are (a batch's stored answer)."""
+    content = body if isinstance(body, bytes) else orjson.dumps(body, default=default_json)
+    return HttpResponse(content, status=status, content_type="application/json")
 
 
 def parse_cursor(raw: str | None, name: str = "last_pulled_at", required: bool = False):
@@ -132,11 +133,19 @@ class SyncPullView(APIView):
         ),
         parameters=[
             OpenApiParameter("last_pulled_at", OpenApiTypes.STR, description="Cursor or `null`."),
-            OpenApiParameter("schema_version", OpenApiTypes.INT, description="The app's schema."),
+            OpenApiParameter(
+                "schema_version",
+                {"type": "integer", "minimum": 0, "maximum": 10_000},
+                description="The app's schema.",
+            ),
             OpenApiParameter(
                 "migration", OpenApiTypes.STR, description="WatermelonDB migration JSON or null."
             ),
-            OpenApiParameter("limit", OpenApiTypes.INT, description=f"Page size, 1–{MAX_LIMIT}."),
+            OpenApiParameter(
+                "limit",
+                {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+                description=f"Page size, 1–{MAX_LIMIT}.",
+            ),
         ],
         responses={
             200: OpenApiResponse(
@@ -205,7 +214,9 @@ class SyncPushView(APIView):
             OpenApiParameter("last_pulled_at", OpenApiTypes.STR, description="The cursor."),
             OpenApiParameter("batch_id", OpenApiTypes.STR, description="Idempotency key."),
             OpenApiParameter("device_id", OpenApiTypes.UUID, description="Without a device token."),
-            OpenApiParameter("schema_version", OpenApiTypes.INT),
+            OpenApiParameter(
+                "schema_version", {"type": "integer", "minimum": 0, "maximum": 10_000}
+            ),
         ],
         request=OpenApiTypes.OBJECT,
         examples=[
@@ -233,6 +244,10 @@ class SyncPushView(APIView):
             403: ERROR_RESPONSES[403],
             409: error_response("Records changed on the server since your pull: pull, then push."),
             426: error_response("The app's schema version is not supported; update the app."),
+            429: error_response(
+                "Over this device's push limits (records a minute, refused records an hour): "
+                "nothing was applied; push again after `Retry-After` seconds."
+            ),
         },
         tags=["sync"],
     )
@@ -260,6 +275,10 @@ class SyncPushView(APIView):
             status, body = push_changes(ctx=ctx, changes=changes)
         except PushRejected as exc:
             return json_response(exc.body, status=exc.status)
+        except PushLimited as exc:
+            response = json_response(exc.body, status=429)
+            response["Retry-After"] = str(exc.retry_after)
+            return response
         return json_response(body, status=status)
 
     @staticmethod
