@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "calls",
     "followups",
     "referrals",
+    "reports",
+    "demo",
 ]
 
 MIDDLEWARE = [
