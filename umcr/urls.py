@@ -12,8 +12,6 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
 from rest_framework.permissions import BasePermission
 
-from calls.dashboard import dashboard
-
 from . import demo_data, health, views
 from .sync import views as sync_views
 
@@ -22,6 +20,7 @@ api_v1 = [
     path("", include("calls.api.urls")),
     path("", include("followups.api.urls")),
     path("", include("referrals.api.urls")),
+    path("", include("reports.api.urls")),
     path("sync/pull/", sync_views.SyncPullView.as_view(), name="sync-pull"),
     path("sync/push/", sync_views.SyncPushView.as_view(), name="sync-push"),
     path("notifications/", views.NotificationListView.as_view(), name="notification-list"),
@@ -86,7 +85,7 @@ class DocsView(SpectacularSwaggerSplitView):
 handler500 = "umcr.exceptions.server_error"
 
 urlpatterns = [
-    path("admin/dashboard/", dashboard, name="umcr-dashboard"),
+    path("admin/", include("reports.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import intake, metrics, views
+from . import intake, views
 
 urlpatterns = [
     path("calls/", views.CallListView.as_view(), name="call-list"),
@@ -13,7 +13,6 @@ urlpatterns = [
         views.CallBackupRequestsView.as_view(),
         name="call-backup-requests",
     ),
-    path("metrics/", metrics.MetricsView.as_view(), name="metrics"),
     path("intake/calls/", intake.IntakeView.as_view(), name="intake-calls"),
     path("calls/<uuid:call_id>/assign/", intake.CallAssignView.as_view(), name="call-assign"),
     path("people/<uuid:person_id>/", views.PersonDetailView.as_view(), name="person-detail"),
