@@ -7,7 +7,7 @@ append-only and read-only here (a correction is an addendum from the phone, neve
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
-from django.db.models import QuerySet
+from django.db.models import Q
 
 from responders.models import Team
 from umcr import policy
@@ -163,9 +163,10 @@ class PersonAdmin(ScopedAdmin):
 
     view_roles = policy.roles_allowed(READ, "people", among=STAFF_ROLES)
 
-    def scope_queryset(self, qs: QuerySet, provider_id: int) -> QuerySet:
-        # The provider that first met someone, and every provider whose calls served them.
-        return qs.filter(permissions.provider_people_scope(provider_id))
+    def provider_scope(self, provider_id: int) -> Q:
+        # The provider that first met someone, and every provider whose calls served them:
+        # on this page and in every form field that picks a person (umcr.admin).
+        return permissions.provider_people_scope(provider_id)
 
     @admin.display(description="Who read this record")
     def who_read_this_record(self, person) -> str:

@@ -8,13 +8,14 @@ import uuid
 from collections.abc import Callable
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connection, models
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from calls.choices import BackupReason, EventKind
 from responders.choices import Role
-from responders.models import Responder
+from responders.models import Division, Responder
 from tests.factories import (
     BackupRequestFactory,
     CallFactory,
@@ -35,6 +36,7 @@ from tests.factories import (
     TeamFactory,
     UserFactory,
 )
+from umcr.admin import provider_scope_q
 from umcr.models import AccessLog
 
 pytestmark = pytest.mark.django_db
@@ -261,6 +263,55 @@ def test_supervisor_cannot_attach_another_providers_person_to_a_call(
 
     call.refresh_from_db()
     assert call.person_id != stranger.pk
+
+
+def test_a_form_offers_only_own_providers_rows_by_the_pages_provider_path(
+    supervisor_client, alcott, exodus
+):
+    own = TeamFactory(provider=alcott)
+    other = TeamFactory(provider=exodus)
+
+    response = supervisor_client.get(reverse("admin:responders_shift_add"))
+
+    teams = set(response.context["adminform"].form.fields["team"].queryset)
+    assert own in teams
+    assert other not in teams
+
+
+def test_a_referrals_person_field_offers_the_people_the_provider_sees(
+    supervisor_client, alcott, exodus
+):
+    referral = ReferralFactory(provider=alcott, call=CallFactory(routed_provider=alcott))
+    recorded_here = PersonFactory(provider=alcott)
+    served_on_our_call = CallFactory(routed_provider=alcott, person=PersonFactory(provider=exodus))
+    stranger = PersonFactory(provider=exodus)
+
+    response = supervisor_client.get(change_url(referral))
+
+    people = set(response.context["adminform"].form.fields["person"].queryset)
+    assert {recorded_here, served_on_our_call.person} <= people
+    assert stranger not in people
+
+
+def test_a_referral_cannot_be_moved_to_a_person_the_provider_never_met(
+    supervisor_client, alcott, exodus
+):
+    referral = ReferralFactory(provider=alcott, call=CallFactory(routed_provider=alcott))
+    stranger = PersonFactory(provider=exodus)
+    data = change_form_data(supervisor_client.get(change_url(referral)))
+    data["person"] = str(stranger.pk)
+
+    response = supervisor_client.post(change_url(referral), data)
+
+    assert response.status_code == 200
+    assert "person" in response.context["adminform"].form.errors
+    referral.refresh_from_db()
+    assert referral.person_id != stranger.pk
+
+
+@pytest.mark.parametrize("model", [Division, get_user_model()])
+def test_a_model_without_a_provider_scoped_page_is_not_narrowed(model, alcott):
+    assert provider_scope_q(model, alcott.pk) is None
 
 
 def test_call_change_form_cannot_move_the_team_only_the_reassign_action_can(

@@ -3,34 +3,30 @@ provider, and cannot widen that scope.
 
 Staff who are not superusers get no Django model permissions at all; what they may do is
 decided here by their responder role, so no group or permission a supervisor could edit
-grants them more. Each ModelAdmin names the path from its model to the provider.
+grants them more. Each ModelAdmin names the path from its model to the provider (or, for a
+scope no single path says, its own `provider_scope`); this module knows no app's models.
 """
 
+from typing import Any
+
 from django.contrib import admin
+from django.contrib.admin.exceptions import NotRegistered
 from django.core.paginator import Page, Paginator
 from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
 
-from responders.choices import Role
-from responders.models import Provider, Responder, Team
-
 from . import audit
+from .actors import user_responder
 from .models import AccessChannel, AccessLog, Notification, QuarantinedRecord
+from .policy import STAFF_ROLES, SUPERVISOR
 
-STAFF_ROLES = (Role.SUPERVISOR, Role.CASE_MANAGER)
 
-
-def staff_responder(request: HttpRequest) -> Responder | None:
+def staff_responder(request: HttpRequest) -> Any | None:
     """The signed-in admin user's responder profile, cached on the request."""
     if not hasattr(request, "_umcr_responder"):
-        responder = None
-        if request.user.is_authenticated:
-            responder = (
-                Responder.objects.select_related("provider").filter(user=request.user).first()
-            )
-        request._umcr_responder = responder  # type: ignore[attr-defined]
+        request._umcr_responder = user_responder(request.user)  # type: ignore[attr-defined]
     return request._umcr_responder  # type: ignore[attr-defined]
 
 
@@ -43,28 +39,15 @@ def staff_role(request: HttpRequest) -> str | None:
 
 def provider_scope_q(model: type[Model], provider_id: int) -> Q | None:
     """Which rows of a related model a provider's staff may pick in a form (raw-id fields
-    included), or None if every row (divisions, the services directory)."""
-    from calls.models import Call, Person
-    from calls.permissions import provider_people_scope
-    from followups.models import FollowUp
-    from referrals.models import Referral
-    from responders.models import Device
-
-    if model is Person:
-        return provider_people_scope(provider_id)
-    paths = {
-        Provider: "pk",
-        Team: "provider",
-        Responder: "provider",
-        Device: "responder__provider",
-        Call: "routed_provider",
-        FollowUp: "provider",
-        Referral: "provider",
-    }
-    path = paths.get(model)
-    if path is None:
+    included): the scope of the model's own registered, provider-scoped admin page; or None
+    if every row (a model whose page is not scoped: divisions, the services directory)."""
+    try:
+        model_admin = admin.site.get_model_admin(model)
+    except NotRegistered:
         return None
-    return Q(**{path: provider_id})
+    if not isinstance(model_admin, ProviderScopedMixin):
+        return None
+    return model_admin.provider_scope(provider_id)
 
 
 class ProviderScopedMixin:
@@ -79,7 +62,7 @@ class ProviderScopedMixin:
 
     provider_path: str = "provider"
     view_roles: tuple = STAFF_ROLES
-    change_roles: tuple = (Role.SUPERVISOR,)
+    change_roles: tuple = (SUPERVISOR,)
     add_roles: tuple | None = None  # defaults to change_roles
     delete_roles: tuple = ()
     audit_kind: str | None = None
@@ -112,8 +95,14 @@ class ProviderScopedMixin:
                 provider_id=provider_id,
             )
 
+    def provider_scope(self, provider_id: int) -> Q:
+        """The rows of this model a provider's staff reach: on this page, and in the choices
+        of any form field that points at the model (provider_scope_q). An admin whose scope
+        one path cannot say (people: met by the provider, or on its calls) overrides this."""
+        return Q(**{self.provider_path: provider_id})
+
     def scope_queryset(self, qs: QuerySet, provider_id: int) -> QuerySet:
-        return qs.filter(**{self.provider_path: provider_id})
+        return qs.filter(self.provider_scope(provider_id))
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)  # type: ignore[misc]
@@ -341,7 +330,7 @@ class AccessLogAdmin(ScopedAdmin):
     search_help_text = "A record's id (exact), or a username."
     date_hierarchy = "accessed_at"
     list_select_related = ["user", "provider", "device__responder__user"]
-    view_roles = (Role.SUPERVISOR,)
+    view_roles = (SUPERVISOR,)
     change_roles = ()
     add_roles = ()
     actions = None

@@ -7,24 +7,45 @@ to a record inside it. Outside scope a record does not exist (404); inside it, a
 matrix does not grant is refused (403). The README's table is rendered from here
 (`markdown_table`, checked by a test) and tests/test_role_matrix.py proves every cell on
 every way in: REST, sync pull and push, admin pages and admin actions.
+
+`may`, `check` and `access` ask the matrix for one responder; an app's permissions module
+names its resource and its scope and hands them on.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
-from django.db.models import Q
+from django.db.models import Model, Q
+from django.http import Http404
+
+from .errors import NotAllowed
+
+RecordT = TypeVar("RecordT", bound=Model)
 
 READ, CREATE, CHANGE, VOID = "read", "create", "change", "void"
 # A scope that reaches nothing (a role without the action, a clinician without a team).
 NOTHING = Q(pk__in=[])
 ACTIONS = (READ, CREATE, CHANGE, VOID)
 
-# The roles a responder may have (responders.choices.Role values), in the README's order.
+# The roles a responder may have: the values of responders.choices.Role, named here so that
+# this kernel can speak of them without importing the app (tests/test_layers.py checks both
+# lists agree).
+CLINICIAN, CASE_MANAGER, SUPERVISOR, DISPATCHER = (
+    "clinician",
+    "case_manager",
+    "supervisor",
+    "dispatcher",
+)
+# Those roles, in the README's order.
 ROLE_COLUMNS = {
-    "clinician": "clinician (of the team)",
-    "case_manager": "case manager",
-    "supervisor": "supervisor",
-    "dispatcher": "desk",
+    CLINICIAN: "clinician (of the team)",
+    CASE_MANAGER: "case manager",
+    SUPERVISOR: "supervisor",
+    DISPATCHER: "desk",
 }
+# The roles that work in the admin, each inside their own provider.
+STAFF_ROLES = (SUPERVISOR, CASE_MANAGER)
 
 
 @dataclass(frozen=True)
@@ -76,6 +97,43 @@ def allows(role: str | None, action: str, resource: str) -> bool:
     if action not in ACTIONS:
         raise ValueError(f"Unknown action {action!r}")
     return role is not None and action in _rows[resource].grants.get(role, frozenset())
+
+
+def may(responder: Any, action: str, resource: str) -> bool:
+    """The matrix's answer for this responder's role (no responder: nothing). A responder is
+    typed `Any` as umcr/actors.py says why; only its `role` is read."""
+    return responder is not None and allows(responder.role, action, resource)
+
+
+def check(responder: Any, action: str, resource: str) -> None:
+    """Refuse (403) an action the matrix does not grant the responder's role, naming the
+    records as the README's table does."""
+    if not may(responder, action, resource):
+        raise NotAllowed(f"Your role may not {action} {_rows[resource].label}.")
+
+
+def access(
+    responder: Any,
+    model: type[RecordT],
+    record_id: Any,
+    *,
+    resource: str,
+    scope: Callable[[Any], Q],
+    action: str,
+    lock: bool = False,
+) -> RecordT:
+    """The record as the responder may reach it: the action checked against the matrix, the
+    row found in the responder's `scope` (a filter on `model`) and locked when asked, so a
+    change committed meanwhile (a hand-over, a reassigned call) is seen. Missing and out of
+    scope are answered alike (404), never saying which."""
+    check(responder, action, resource)
+    rows = model._default_manager.filter(scope(responder))
+    if lock:
+        rows = rows.select_for_update(of=("self",))
+    record = rows.filter(pk=record_id).first()
+    if record is None:
+        raise Http404
+    return record
 
 
 def roles_allowed(action: str, resource: str, among=tuple(ROLE_COLUMNS)) -> tuple[str, ...]:
