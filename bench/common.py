@@ -105,7 +105,7 @@ def signed_in_client(username: str):
     """A DRF test client signed in as a demo user (with the demo password)."""
     from rest_framework.test import APIClient
 
-    from umcr.demo_data import PASSWORD
+    from demo.data import PASSWORD
 
     client = APIClient()
     login = client.post(

@@ -14,8 +14,8 @@ from django.contrib.staticfiles import finders
 from django.test import override_settings
 from rest_framework.test import APIClient
 
+from demo import data as demo_data
 from tests.factories import ClinicianFactory, SupervisorFactory, signed_in_client
-from umcr import demo_data
 
 pytestmark = pytest.mark.django_db
 

@@ -17,12 +17,12 @@ from rest_framework.test import APIClient
 
 from calls.choices import CallStatus
 from calls.models import BackupRequest, Call, Note, Outcome, StatusEvent
+from demo import data as demo_data
 from followups.models import FollowUp
 from referrals.choices import ServiceCategory
 from referrals.models import Referral, Service, validate_hours
 from responders.models import Coverage, Division, Provider, Responder, Shift, Team
 from responders.selectors import current_shift
-from umcr import demo_data
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from .api_docs import SHARED_ERROR_DESCRIPTIONS, ErrorSerializer
 
 
 class DeviceTokenScheme(OpenApiAuthenticationExtension):
-    target_class = "umcr.auth.DeviceTokenAuthentication"
+    target_class = "responders.auth.DeviceTokenAuthentication"
     name = "deviceToken"
 
     def get_security_definition(self, auto_schema):

@@ -124,7 +124,7 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "umcr.auth.lockout_response"
+AXES_LOCKOUT_CALLABLE = "responders.auth.lockout_response"
 AXES_IPWARE_META_PRECEDENCE_ORDER = env.list(
     "AXES_IPWARE_META_PRECEDENCE_ORDER", default=["REMOTE_ADDR"]
 )
@@ -142,7 +142,7 @@ REST_KNOX = {
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "umcr.auth.DeviceTokenAuthentication",
+        "responders.auth.DeviceTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     # DRF's own default is AllowAny.
@@ -177,10 +177,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     # The schema and its docs need a signed-in user unless DEBUG is on: umcr/urls.py.
-    # Demo credentials appear in the examples only in demo mode.
+    # Demo credentials appear in the examples only in demo mode (demo/schema.py).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "umcr.urls.hide_demo_password",
+        "demo.schema.hide_demo_password",
         # Every operation documents the errors every request can meet (umcr/schema.py).
         "umcr.schema.document_shared_errors",
     ],

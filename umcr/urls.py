@@ -12,7 +12,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
 from rest_framework.permissions import BasePermission
 
-from . import demo_data, health, views
+from . import health, views
 from .sync import views as sync_views
 
 api_v1 = [
@@ -51,24 +51,6 @@ class SignedInUnlessDemo(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return settings.DEBUG or bool(request.user and request.user.is_authenticated)
-
-
-def hide_demo_password(result, generator, request, public):
-    """drf-spectacular post-processing hook: outside demo mode the demo password in the
-    examples becomes a placeholder, so a deployment's schema does not advertise it."""
-    if settings.DEBUG:
-        return result
-
-    def scrub(value):
-        if isinstance(value, dict):
-            return {key: scrub(item) for key, item in value.items()}
-        if isinstance(value, list):
-            return [scrub(item) for item in value]
-        if isinstance(value, str):
-            return value.replace(demo_data.PASSWORD, "<password>")
-        return value
-
-    return scrub(result)
 
 
 class DocsView(SpectacularSwaggerSplitView):

@@ -29,6 +29,7 @@ from calls.choices import (
 )
 from calls.models import BackupRequest, Call, Note, Outcome, Person, StatusEvent, normalise_address
 from calls.services import apply_call_state, refresh_call_state
+from demo import data as demo_data
 from followups.choices import FollowUpKind, FollowUpStatus
 from followups.models import FollowUp
 from referrals.choices import ConsentMethod, ReferralStatus
@@ -36,7 +37,6 @@ from referrals.models import Referral, ReferralStatusChange, Service
 from responders.choices import Role
 from responders.models import Coverage, Division, Provider, Responder, Shift, Team
 from responders.selectors import current_shift
-from umcr import demo_data as demo
 
 HISTORY_PREFIX = "DEMO-"
 OPEN_PREFIX = "DEMO-OPEN-"
@@ -80,9 +80,9 @@ class Command(BaseCommand):
 
     def seed_organisation(self) -> list[dict]:
         """Providers, divisions, coverage, teams, people who sign in, and a week of shifts."""
-        password = make_password(demo.PASSWORD)
+        password = make_password(demo_data.PASSWORD)
         providers = []
-        for slug, name, divisions, centre in demo.PROVIDERS:
+        for slug, name, divisions, centre in demo_data.PROVIDERS:
             provider, _ = Provider.objects.get_or_create(
                 slug=slug,
                 defaults={"name": name, "alert_email": f"supervisors@{slug}.example.org"},
@@ -190,14 +190,16 @@ class Command(BaseCommand):
     def seed_services(self) -> None:
         divisions = list(Division.objects.all())
         rng = random.Random("services")
-        for organization, name, category, hours, eligibility, capacity in demo.SERVICES:
+        for organization, name, category, hours, eligibility, capacity in demo_data.SERVICES:
             service, created = Service.objects.get_or_create(
                 organization=organization,
                 name=name,
                 defaults={
                     "category": category,
                     "description": f"{name} by {organization} (fictional, for the demo).",
-                    "address": f"{rng.randint(100, 9999)} {rng.choice(demo.STREETS)}, Los Angeles",
+                    "address": (
+                        f"{rng.randint(100, 9999)} {rng.choice(demo_data.STREETS)}, Los Angeles"
+                    ),
                     "phone": f"(213) 555-{rng.randint(1000, 9999)}",
                     "hours": hours,
                     "hours_text": "24/7" if hours.get("always") else "Mon–Fri 8am–5pm",
@@ -338,7 +340,7 @@ class Command(BaseCommand):
             disposition = (
                 Disposition.HANDED_TO_POLICE
                 if needs_backup and rng.random() < 0.6
-                else weighted(rng, demo.DISPOSITION_WEIGHTS)
+                else weighted(rng, demo_data.DISPOSITION_WEIGHTS)
             )
             plan += [EventKind.ON_SCENE]
             gaps += [rng.uniform(15, 80)]
@@ -371,18 +373,18 @@ class Command(BaseCommand):
             rows["notes"].append(
                 Note(
                     call=call,
-                    body=rng.choice(demo.NOTE_BODIES),
+                    body=rng.choice(demo_data.NOTE_BODIES),
                     occurred_at=on_scene_at + timedelta(minutes=3 + 4 * offset),
                     responder=rng.choice(clinicians),
                 )
             )
         if needs_backup:
-            reason = weighted(rng, demo.BACKUP_REASON_WEIGHTS)
+            reason = weighted(rng, demo_data.BACKUP_REASON_WEIGHTS)
             rows["backups"].append(
                 BackupRequest(
                     call=call,
                     reason=reason,
-                    details=demo.BACKUP_DETAILS[reason],
+                    details=demo_data.BACKUP_DETAILS[reason],
                     occurred_at=on_scene_at + timedelta(minutes=rng.uniform(1, 10)),
                     responder=rng.choice(clinicians),
                     status=BackupStatus.RESOLVED,
@@ -412,13 +414,12 @@ class Command(BaseCommand):
 
     def build_call(self, rng, entry, number, received_at, team) -> Call:
         division = rng.choice(entry["divisions"])
-        call_type = weighted(rng, demo.CALL_TYPE_WEIGHTS)
+        call_type = weighted(rng, demo_data.CALL_TYPE_WEIGHTS)
         lat, lon = entry["centre"]
         # A small set of addresses per division, so prior contacts at one place exist.
         house = rng.randint(1, 40) * 100 + rng.choice([0, 11, 25])
-        address = (
-            f"{house} {rng.choice(demo.STREETS[:12] if division.code < 'S' else demo.STREETS[6:])}"
-        )
+        streets = demo_data.STREETS[:12] if division.code < "S" else demo_data.STREETS[6:]
+        address = f"{house} {rng.choice(streets)}"
         flags = []
         if rng.random() < 0.1:
             flags.append(rng.choice(SafetyFlag.values))
@@ -435,8 +436,8 @@ class Command(BaseCommand):
             address_key=normalise_address(address),
             latitude=Decimal(f"{lat + rng.uniform(-0.04, 0.04):.6f}"),
             longitude=Decimal(f"{lon + rng.uniform(-0.04, 0.04):.6f}"),
-            narrative=demo.NARRATIVES[call_type],
-            caller_account=rng.choice(demo.CALLER_ACCOUNTS),
+            narrative=demo_data.NARRATIVES[call_type],
+            caller_account=rng.choice(demo_data.CALLER_ACCOUNTS),
             safety_flags=flags,
             routed_provider=entry["provider"],
             team=team,
@@ -449,8 +450,8 @@ class Command(BaseCommand):
         if pool and rng.random() < 0.3:
             return rng.choice(pool)
         person = Person(
-            given_name=rng.choice(demo.GIVEN_NAMES),
-            family_name=rng.choice(demo.FAMILY_NAMES),
+            given_name=rng.choice(demo_data.GIVEN_NAMES),
+            family_name=rng.choice(demo_data.FAMILY_NAMES),
             approximate_age=rng.randint(19, 78),
             provider=entry["provider"],
         )
@@ -562,7 +563,7 @@ class Command(BaseCommand):
                 f"{Shift.objects.filter(ends_at__gt=self.now).count()} shifts ahead."
             )
         )
-        self.stdout.write(f"Sign in with password '{demo.PASSWORD}' as:")
+        self.stdout.write(f"Sign in with password '{demo_data.PASSWORD}' as:")
         for entry in providers:
             slug = entry["provider"].slug
             self.stdout.write(f"  {entry['provider'].name}")

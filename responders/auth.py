@@ -15,9 +15,9 @@ from knox.crypto import hash_token
 from knox.settings import CONSTANTS, knox_settings
 from rest_framework import exceptions
 
-from responders.models import DeviceToken
+from umcr.sync.base import Actor, current_actor
 
-from .sync.base import Actor, current_actor
+from .models import DeviceToken
 
 # Touch a device's last_seen_at at most this often, to keep reads write-free.
 LAST_SEEN_RESOLUTION_SECONDS = 300

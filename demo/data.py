@@ -1,6 +1,7 @@
 """Fixed facts of the Los Angeles demo deployment (DESIGN.md): providers, divisions, the
 services directory and the words demo calls are made of. All names of services and
-people are fictional. Used by `manage.py seed_demo` only."""
+people are fictional. Used by `manage.py seed_demo`, and by the schema hook that hides
+the demo password outside demo mode (demo/schema.py)."""
 
 from calls.choices import BackupReason, CallType, Disposition
 from referrals.choices import ServiceCategory
