@@ -1,6 +1,6 @@
 from django.urls import path
 
-from calls.dashboard import dashboard
+from .views import dashboard
 
 urlpatterns = [
     path("dashboard/", dashboard, name="umcr-dashboard"),

@@ -1,7 +1,7 @@
 from django.urls import path
 
-from calls.api import metrics
+from .views import MetricsView
 
 urlpatterns = [
-    path("metrics/", metrics.MetricsView.as_view(), name="metrics"),
+    path("metrics/", MetricsView.as_view(), name="metrics"),
 ]

@@ -1,21 +1,24 @@
 """The supervisors' dashboard in the admin: their provider's headline figures and charts
 (calls per week, response-time distribution, outcomes, backup reasons), by period and
-division. The numbers come from calls.metrics, the same as GET /api/v1/metrics/."""
+division. The numbers come from reports.figures, the same as GET /api/v1/metrics/."""
 
 from datetime import date, timedelta
+from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from calls import permissions
+from calls.choices import BackupReason, Disposition
 from responders.models import Division, Provider
 from umcr.admin import staff_responder, staff_role
 from umcr.policy import READ
 
-from . import metrics, permissions
-from .choices import BackupReason, Disposition
+from . import figures
 
 
 def _date(raw: str | None, default: date) -> date:
@@ -23,7 +26,7 @@ def _date(raw: str | None, default: date) -> date:
         day = date.fromisoformat(raw) if raw else default
     except ValueError:
         return default
-    return day if metrics.Period.EARLIEST <= day <= metrics.Period.LATEST else default
+    return day if figures.Period.EARLIEST <= day <= figures.Period.LATEST else default
 
 
 def _bars(counts: dict, labels: dict | None = None) -> list[dict]:
@@ -35,11 +38,14 @@ def _bars(counts: dict, labels: dict | None = None) -> list[dict]:
 
 
 @staff_member_required
-def dashboard(request):
-    if not request.user.is_superuser and not permissions.may(
-        staff_responder(request) if staff_role(request) else None, READ, "figures"
-    ):
-        raise PermissionDenied
+def dashboard(request: HttpRequest) -> HttpResponse:
+    if request.user.is_superuser:
+        provider = Provider.objects.filter(slug=request.GET.get("provider")).first()
+    else:
+        responder = staff_responder(request) if staff_role(request) else None
+        if responder is None or not permissions.may(responder, READ, "figures"):
+            raise PermissionDenied
+        provider = responder.provider
     today = timezone.localdate()
     last = _date(request.GET.get("to"), today)
     first = _date(request.GET.get("from"), last - timedelta(days=89))
@@ -48,18 +54,14 @@ def dashboard(request):
     division = request.GET.get("division") or None
     if division and not Division.objects.filter(code=division).exists():
         division = None
-    if request.user.is_superuser:
-        provider = Provider.objects.filter(slug=request.GET.get("provider")).first()
-    else:
-        provider = staff_responder(request).provider
-    period = metrics.Period.from_dates(first, last)
-    common = {
+    period = figures.Period.from_dates(first, last)
+    common: dict[str, Any] = {
         "period": period,
         "provider_id": provider.pk if provider else None,
         "division_code": division,
     }
-    total, weeks = metrics.figures_with_total(by="week", **common)
-    histogram = metrics.response_time_histogram(**common)
+    total, weeks = figures.figures_with_total(by="week", **common)
+    histogram = figures.response_time_histogram(**common)
     context = {
         **admin.site.each_context(request),
         "title": f"Program figures — {provider or 'all providers'}",
@@ -73,8 +75,8 @@ def dashboard(request):
         "histogram": _bars({b["label"]: b["count"] for b in histogram}),
         "outcomes": _bars(total["calls_by_disposition"], dict(Disposition.choices)),
         "backups": _bars(total["backup_requests_by_reason"], dict(BackupReason.choices)),
-        "definitions": metrics.DEFINITIONS,
+        "definitions": figures.DEFINITIONS,
     }
     # Weeks read best in time order.
     context["weeks"].sort(key=lambda bar: bar["label"])
-    return render(request, "admin/umcr_dashboard.html", context)
+    return render(request, "reports/dashboard.html", context)

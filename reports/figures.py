@@ -1,6 +1,7 @@
 """The program's figures, computed by database aggregation (a fixed number of queries,
 no Python loop over calls). Every figure carries its definition, so two readers of the
-same number agree on what it means; the README repeats them.
+same number agree on what it means; the README repeats them. Reads calls, follow-ups and
+referrals; writes nothing. The API (reports.api) and the dashboard (reports.views) show it.
 
 On PostgreSQL medians and 90th percentiles are `percentile_cont` in the database; the
 embedded SQLite demo has no such aggregate and computes them from the durations.
@@ -30,13 +31,12 @@ from django.db.models import (
 from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
 
+from calls.choices import BackupStatus, CallStatus
+from calls.models import BackupRequest, Call
 from followups.choices import FollowUpStatus
 from followups.models import FollowUp
 from referrals.choices import ReferralStatus
 from referrals.models import Referral
-
-from .choices import BackupStatus, CallStatus
-from .models import BackupRequest, Call
 
 DEFINITIONS = {
     "calls_handled": "Calls received in the period (received_at in [from, to]) that a team "
@@ -117,7 +117,7 @@ class Seconds(Func):
         sql = f"GREATEST(EXTRACT(EPOCH FROM ({end} - {start}))::float, 0)"
         return sql, (*end_params, *start_params)
 
-    def as_sqlite(self, compiler, conn, **extra):
+    def as_sqlite(self, compiler, connection, **extra_context):
         start, start_params = compiler.compile(self.source_expressions[0])
         end, end_params = compiler.compile(self.source_expressions[1])
         sql = f"MAX((julianday({end}) - julianday({start})) * 86400.0, 0.0)"
