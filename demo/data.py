@@ -3,6 +3,8 @@ services directory and the words demo calls are made of. All names of services a
 people are fictional. Used by `manage.py seed_demo`, and by the schema hook that hides
 the demo password outside demo mode (demo/schema.py)."""
 
+from typing import Any
+
 from calls.choices import BackupReason, CallType, Disposition
 from referrals.choices import ServiceCategory
 from referrals.models import WEEKDAYS
@@ -125,8 +127,8 @@ FAMILY_NAMES = ["Garcia", "Johnson", "Nguyen", "Smith", "Hernandez", "Lee", "Bro
 OFFICE_HOURS = {day: [["08:00", "17:00"]] for day in WEEKDAYS[:5]}
 ALWAYS_OPEN = {"always": True}
 
-# organization, name, category, hours, eligibility, capacity
-SERVICES = [
+# organization, name, category, hours, eligibility, capacity (None: not limited)
+SERVICES: list[tuple[str, str, str, dict[str, Any], str, int | None]] = [
     (
         "Harbor Light Housing",
         "Bridge housing intake",

@@ -11,9 +11,11 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin.exceptions import NotRegistered
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
 
@@ -108,10 +110,11 @@ class ProviderScopedMixin:
         qs = super().get_queryset(request)  # type: ignore[misc]
         if request.user.is_superuser:
             return qs
+        responder = staff_responder(request)
         role = staff_role(request)
-        if role is None or role not in self.view_roles:
+        if responder is None or role is None or role not in self.view_roles:
             return qs.none()
-        return self.scope_queryset(qs, staff_responder(request).provider_id)
+        return self.scope_queryset(qs, responder.provider_id)
 
     def _allowed(self, request, roles) -> bool:
         if request.user.is_superuser:
@@ -167,7 +170,7 @@ class AuditedPaginator(Paginator):
     def _get_page(self, object_list, *args, **kwargs) -> Page:
         records = list(object_list)
         self.note_reads(records)
-        return super()._get_page(records, *args, **kwargs)
+        return super()._get_page(records, *args, **kwargs)  # type: ignore[misc]
 
 
 class ScopedAdmin(ProviderScopedMixin, admin.ModelAdmin):
@@ -182,7 +185,7 @@ class ScopedAdmin(ProviderScopedMixin, admin.ModelAdmin):
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         response = super().render_change_form(request, context, add, change, form_url, obj)
-        if obj is not None and self.audit_kind:
+        if obj is not None and self.audit_kind and isinstance(response, TemplateResponse):
             self.note_reads(request, [obj])
             # Inline rows are loaded while the page renders; note them after, from the
             # formsets' own cache (no query).
@@ -193,7 +196,7 @@ class ScopedAdmin(ProviderScopedMixin, admin.ModelAdmin):
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)
         changelist = (getattr(response, "context_data", None) or {}).get("cl")
-        if self.audit_kind and changelist is not None:
+        if self.audit_kind and changelist is not None and isinstance(response, TemplateResponse):
             # The page's rows, from the queryset the template evaluated (no second query).
             response.add_post_render_callback(
                 lambda _: self.note_reads(request, changelist.result_list)
@@ -220,7 +223,11 @@ class ScopedAdmin(ProviderScopedMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if not request.user.is_superuser and self.provider_path == "provider":
-            obj.provider_id = staff_responder(request).provider_id
+            # Only staff with a responder profile get this far (has_*_permission).
+            responder = staff_responder(request)
+            if responder is None:
+                raise PermissionDenied
+            obj.provider_id = responder.provider_id
         super().save_model(request, obj, form, change)
 
 

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 from django.http import JsonResponse
-from django.urls import include, path, re_path, reverse
+from django.urls import URLPattern, URLResolver, include, path, re_path, reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.defaults import page_not_found
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -15,7 +15,7 @@ from rest_framework.permissions import BasePermission
 from . import health, views
 from .sync import views as sync_views
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("", include("responders.api.urls")),
     path("", include("calls.api.urls")),
     path("", include("followups.api.urls")),

@@ -368,7 +368,9 @@ class Command(BaseCommand):
         if cancelled:
             return
 
-        on_scene_at = call.on_scene_at
+        on_scene_at, cleared_at = call.on_scene_at, call.cleared_at
+        # Every call not cancelled was on scene and cleared (the plan above).
+        assert on_scene_at is not None and cleared_at is not None
         for offset in range(rng.randint(1, 3)):
             rows["notes"].append(
                 Note(
@@ -398,7 +400,7 @@ class Command(BaseCommand):
                 police_involved=needs_backup,
                 people_served=0 if disposition == Disposition.GONE_ON_ARRIVAL else 1,
                 summary=f"{Disposition(disposition).label}.",
-                occurred_at=call.cleared_at,
+                occurred_at=cleared_at,
                 responder=rng.choice(clinicians),
             )
         )
