@@ -6,19 +6,21 @@ provider's; the desk none. Scope follows the record (its team, its call's team, 
 provider), never the current team of whoever scheduled it.
 """
 
+import uuid
+
 from django.db.models import Q
-from django.http import Http404
 
 from responders.choices import Role
 from responders.models import Responder
 from umcr import policy
-from umcr.errors import NotAllowed
 from umcr.policy import NOTHING
 
 from .models import FollowUp
 
+RESOURCE = "follow_ups"
+
 policy.register(
-    "follow_ups",
+    RESOURCE,
     "follow-ups",
     clinician="read create change",
     case_manager="read create change",
@@ -27,12 +29,11 @@ policy.register(
 
 
 def may(responder: Responder | None, action: str) -> bool:
-    return responder is not None and policy.allows(responder.role, action, "follow_ups")
+    return policy.may(responder, action, RESOURCE)
 
 
 def check(responder: Responder | None, action: str) -> None:
-    if not may(responder, action):
-        raise NotAllowed(f"Your role may not {action} follow-ups.")
+    policy.check(responder, action, RESOURCE)
 
 
 def followup_scope(responder: Responder) -> Q:
@@ -48,15 +49,17 @@ def followup_scope(responder: Responder) -> Q:
     return Q(provider_id=responder.provider_id)
 
 
-def access_followup(responder: Responder, followup_id, *, action: str, lock: bool = False):
-    """The follow-up as the responder may reach it: found in their scope (locked when
-    asked, so a hand-over committed meanwhile is seen), the action checked against the
-    matrix. Missing and out of scope are answered alike (404)."""
-    check(responder, action)
-    rows = FollowUp.objects.filter(followup_scope(responder))
-    if lock:
-        rows = rows.select_for_update(of=("self",))
-    followup = rows.filter(pk=followup_id).first()
-    if followup is None:
-        raise Http404
-    return followup
+def access_followup(
+    responder: Responder, followup_id: uuid.UUID, *, action: str, lock: bool = False
+) -> FollowUp:
+    """The follow-up as the responder may reach it (umcr.policy.access): in their scope,
+    locked when asked, the action checked; missing and out of scope alike are 404."""
+    return policy.access(
+        responder,
+        FollowUp,
+        followup_id,
+        resource=RESOURCE,
+        scope=followup_scope,
+        action=action,
+        lock=lock,
+    )

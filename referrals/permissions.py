@@ -6,19 +6,21 @@ their provider's; the desk none. Scope follows the record (the referring team ke
 referral, its call's team, its provider), never the current team of whoever referred.
 """
 
+import uuid
+
 from django.db.models import Q
-from django.http import Http404
 
 from responders.choices import Role
 from responders.models import Responder
 from umcr import policy
-from umcr.errors import NotAllowed
 from umcr.policy import NOTHING
 
 from .models import Referral
 
+RESOURCE = "referrals"
+
 policy.register(
-    "referrals",
+    RESOURCE,
     "referrals",
     clinician="read create change",
     case_manager="read create change",
@@ -27,12 +29,11 @@ policy.register(
 
 
 def may(responder: Responder | None, action: str) -> bool:
-    return responder is not None and policy.allows(responder.role, action, "referrals")
+    return policy.may(responder, action, RESOURCE)
 
 
 def check(responder: Responder | None, action: str) -> None:
-    if not may(responder, action):
-        raise NotAllowed(f"Your role may not {action} referrals.")
+    policy.check(responder, action, RESOURCE)
 
 
 def referral_scope(responder: Responder) -> Q:
@@ -48,14 +49,17 @@ def referral_scope(responder: Responder) -> Q:
     return Q(provider_id=responder.provider_id)
 
 
-def access_referral(responder: Responder, referral_id, *, action: str, lock: bool = False):
-    """The referral as the responder may reach it: found in their scope (locked when
-    asked), the action checked against the matrix. Missing and out of scope alike: 404."""
-    check(responder, action)
-    rows = Referral.objects.filter(referral_scope(responder))
-    if lock:
-        rows = rows.select_for_update(of=("self",))
-    referral = rows.filter(pk=referral_id).first()
-    if referral is None:
-        raise Http404
-    return referral
+def access_referral(
+    responder: Responder, referral_id: uuid.UUID, *, action: str, lock: bool = False
+) -> Referral:
+    """The referral as the responder may reach it (umcr.policy.access): in their scope,
+    locked when asked, the action checked; missing and out of scope alike are 404."""
+    return policy.access(
+        responder,
+        Referral,
+        referral_id,
+        resource=RESOURCE,
+        scope=referral_scope,
+        action=action,
+        lock=lock,
+    )
