@@ -3,26 +3,20 @@
 import uuid
 
 import django_filters
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
-from rest_framework.decorators import action
-from rest_framework.generics import get_object_or_404
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework.request import Request
 from rest_framework.response import Response
 
-from umcr.api import (
-    UUID_PATTERN,
-    IsResponder,
-    StrictCursorPagination,
-    StrictFilterSet,
-    api_field_names,
-    request_responder,
-)
+from responders.models import Responder
+from umcr.api import StrictCursorPagination, StrictFilterSet, api_field_names, request_responder
 from umcr.api_docs import ERROR_RESPONSES, LIST_ERRORS, WRITE_ERRORS
-from umcr.concurrency import expected_version, if_match_parameter
+from umcr.viewsets import ScopedRecordViewSet, record_change
 
 from .. import selectors, services
 from ..choices import FollowUpKind, FollowUpStatus
 from ..models import FollowUp
+from . import examples
 from .serializers import (
     AssignSerializer,
     CompleteSerializer,
@@ -83,32 +77,17 @@ class DueFirst(StrictCursorPagination):
     ),
 )
 @extend_schema(tags=["follow-ups"])
-class FollowUpViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    permission_classes = [IsResponder]
+class FollowUpViewSet(ScopedRecordViewSet):
+    model = FollowUp
+    serializer_class = FollowUpSerializer
+    detail_serializer_class = FollowUpDetailSerializer
+    detail_related = selectors.FOLLOWUP_RELATED
+    history = "changes__changed_by__user"
     filterset_class = FollowUpFilter
     pagination_class = DueFirst
-    lookup_value_regex = UUID_PATTERN
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return FollowUp.objects.none()
-        qs = selectors.followups_for_responder(responder=request_responder(self.request))
-        if self.action == "retrieve":
-            qs = qs.prefetch_related("changes__changed_by__user")
-        return qs
-
-    def get_serializer_class(self):
-        return FollowUpDetailSerializer if self.action == "retrieve" else FollowUpSerializer
-
-    def detail_body(self, followup) -> dict:
-        # Not through the scope: a follow-up just handed to another team is still shown
-        # to the person who handed it.
-        fresh = (
-            FollowUp.objects.select_related(*selectors.FOLLOWUP_RELATED)
-            .prefetch_related("changes__changed_by__user")
-            .get(pk=followup.pk)
-        )
-        return FollowUpDetailSerializer(fresh).data
+    def scoped_queryset(self, responder: Responder) -> QuerySet[FollowUp]:
+        return selectors.followups_for_responder(responder=responder)
 
     @extend_schema(
         summary="Schedule a follow-up",
@@ -118,21 +97,9 @@ class FollowUpViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         ),
         request=FollowUpCreateSerializer,
         responses={201: FollowUpDetailSerializer, 200: FollowUpDetailSerializer, **WRITE_ERRORS},
-        examples=[
-            OpenApiExample(
-                "Visit in two days",
-                request_only=True,
-                value={
-                    "kind": "visit",
-                    "call": "0b7e4c1a-2d3f-4e5a-8b9c-1d2e3f4a5b6c",
-                    "not_before": "2026-11-25T16:00:00Z",
-                    "due_by": "2026-11-27T01:00:00Z",
-                    "purpose": "See whether the shelter bed worked out.",
-                },
-            )
-        ],
+        examples=[examples.VISIT_IN_TWO_DAYS],
     )
-    def create(self, request):
+    def create(self, request: Request) -> Response:
         serializer = FollowUpCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -149,104 +116,87 @@ class FollowUpViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
                 assigned_to_id=data.get("assigned_to"),
                 purpose=data["purpose"],
             )
-        code = status.HTTP_201_CREATED if written.created else status.HTTP_200_OK
-        return Response(self.detail_body(written.record), status=code)
+        return self.written_response(written)
 
-    def _move(self, request, pk, serializer_class):
-        followup = get_object_or_404(self.get_queryset(), pk=pk)
-        serializer = serializer_class(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        return followup, serializer.validated_data
-
-    @extend_schema(
+    @record_change(
         summary="Complete a follow-up",
-        parameters=[if_match_parameter()],
         description="Records what happened; `next` schedules the following one in the same step.",
         request=CompleteSerializer,
-        responses={200: FollowUpDetailSerializer, **WRITE_ERRORS},
+        response=FollowUpDetailSerializer,
     )
-    @action(detail=True, methods=["post"])
-    def complete(self, request, pk=None):
-        followup, data = self._move(request, pk, CompleteSerializer)
+    def complete(self, request: Request, pk: str) -> Response:
+        change = self.change_request(request, pk, CompleteSerializer)
         followup = services.complete_followup(
-            followup=followup,
-            responder=request_responder(request),
-            expected_version=expected_version(request),
-            outcome=data["outcome"],
-            next_window=data.get("next"),
+            followup=change.record,
+            responder=change.responder,
+            expected_version=change.expected_version,
+            outcome=change.data["outcome"],
+            next_window=change.data.get("next"),
         )
-        return Response(self.detail_body(followup))
+        return self.changed_response(followup)
 
-    @extend_schema(
+    @record_change(
         summary="Mark a follow-up missed",
-        parameters=[if_match_parameter()],
         request=NoteOnlySerializer,
-        responses={200: FollowUpDetailSerializer, **WRITE_ERRORS},
+        response=FollowUpDetailSerializer,
     )
-    @action(detail=True, methods=["post"])
-    def missed(self, request, pk=None):
-        followup, data = self._move(request, pk, NoteOnlySerializer)
+    def missed(self, request: Request, pk: str) -> Response:
+        change = self.change_request(request, pk, NoteOnlySerializer)
         followup = services.change_followup(
-            followup=followup,
-            responder=request_responder(request),
-            expected_version=expected_version(request),
+            followup=change.record,
+            responder=change.responder,
+            expected_version=change.expected_version,
             status=FollowUpStatus.MISSED,
-            note=data["note"],
+            note=change.data["note"],
         )
-        return Response(self.detail_body(followup))
+        return self.changed_response(followup)
 
-    @extend_schema(
+    @record_change(
         summary="Cancel a follow-up",
-        parameters=[if_match_parameter()],
         request=NoteOnlySerializer,
-        responses={200: FollowUpDetailSerializer, **WRITE_ERRORS},
+        response=FollowUpDetailSerializer,
     )
-    @action(detail=True, methods=["post"])
-    def cancel(self, request, pk=None):
-        followup, data = self._move(request, pk, NoteOnlySerializer)
+    def cancel(self, request: Request, pk: str) -> Response:
+        change = self.change_request(request, pk, NoteOnlySerializer)
         followup = services.change_followup(
-            followup=followup,
-            responder=request_responder(request),
-            expected_version=expected_version(request),
+            followup=change.record,
+            responder=change.responder,
+            expected_version=change.expected_version,
             status=FollowUpStatus.CANCELLED,
-            note=data["note"],
+            note=change.data["note"],
         )
-        return Response(self.detail_body(followup))
+        return self.changed_response(followup)
 
-    @extend_schema(
+    @record_change(
         summary="Reschedule a follow-up",
-        parameters=[if_match_parameter()],
         description="A new window; the old one is kept in the history.",
         request=RescheduleSerializer,
-        responses={200: FollowUpDetailSerializer, **WRITE_ERRORS},
+        response=FollowUpDetailSerializer,
     )
-    @action(detail=True, methods=["post"])
-    def reschedule(self, request, pk=None):
-        followup, data = self._move(request, pk, RescheduleSerializer)
+    def reschedule(self, request: Request, pk: str) -> Response:
+        change = self.change_request(request, pk, RescheduleSerializer)
         followup = services.change_followup(
-            followup=followup,
-            responder=request_responder(request),
-            expected_version=expected_version(request),
-            not_before=data["not_before"],
-            due_by=data["due_by"],
-            note=data["note"],
+            followup=change.record,
+            responder=change.responder,
+            expected_version=change.expected_version,
+            not_before=change.data["not_before"],
+            due_by=change.data["due_by"],
+            note=change.data["note"],
         )
-        return Response(self.detail_body(followup))
+        return self.changed_response(followup)
 
-    @extend_schema(
+    @record_change(
         summary="Hand a follow-up to a team or case manager",
-        parameters=[if_match_parameter()],
         request=AssignSerializer,
-        responses={200: FollowUpDetailSerializer, **WRITE_ERRORS},
+        response=FollowUpDetailSerializer,
     )
-    @action(detail=True, methods=["post"])
-    def assign(self, request, pk=None):
-        followup, data = self._move(request, pk, AssignSerializer)
+    def assign(self, request: Request, pk: str) -> Response:
+        change = self.change_request(request, pk, AssignSerializer)
         followup = services.reassign_followup(
-            followup=followup,
-            responder=request_responder(request),
-            expected_version=expected_version(request),
-            team_id=data.get("assigned_team"),
-            assigned_to_id=data.get("assigned_to"),
+            followup=change.record,
+            responder=change.responder,
+            expected_version=change.expected_version,
+            team_id=change.data.get("assigned_team"),
+            assigned_to_id=change.data.get("assigned_to"),
         )
-        return Response(self.detail_body(followup))
+        return self.changed_response(followup)

@@ -3,21 +3,20 @@
 import uuid
 
 import django_filters
+from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiExample,
     OpenApiParameter,
     extend_schema,
     extend_schema_field,
     extend_schema_view,
 )
-from rest_framework import mixins, status, viewsets
-from rest_framework.decorators import action
-from rest_framework.generics import get_object_or_404
+from rest_framework import mixins, viewsets
+from rest_framework.request import Request
 from rest_framework.response import Response
 
+from responders.models import Responder
 from umcr.api import (
-    UUID_PATTERN,
     IsResponder,
     StrictCursorPagination,
     StrictFilterSet,
@@ -29,11 +28,12 @@ from umcr.api import (
     strict_boolean_filter,
 )
 from umcr.api_docs import ERROR_RESPONSES, LIST_ERRORS, WRITE_ERRORS
-from umcr.concurrency import expected_version, if_match_parameter
+from umcr.viewsets import ScopedRecordViewSet, record_change
 
 from .. import selectors, services
 from ..choices import ReferralStatus, ServiceCategory
 from ..models import CLOSED_REFERRAL_STATUSES, Referral, Service
+from . import examples
 from .serializers import (
     ReferralCreateSerializer,
     ReferralDetailSerializer,
@@ -46,13 +46,10 @@ from .serializers import (
 @extend_schema(tags=["services directory"])
 class ServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     permission_classes = [IsResponder]
+    # The directory is the same for every responder: no scope, so nothing that needs one.
+    queryset = Service.objects.filter(is_active=True).prefetch_related("divisions_served")
     serializer_class = ServiceSerializer
     pagination_class = None
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return Service.objects.none()
-        return Service.objects.filter(is_active=True).prefetch_related("divisions_served")
 
     @extend_schema(
         summary="Search the services directory",
@@ -147,32 +144,17 @@ class OldestChangeFirst(StrictCursorPagination):
     ),
 )
 @extend_schema(tags=["referrals"])
-class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    permission_classes = [IsResponder]
+class ReferralViewSet(ScopedRecordViewSet):
+    model = Referral
+    serializer_class = ReferralSerializer
+    detail_serializer_class = ReferralDetailSerializer
+    detail_related = selectors.REFERRAL_RELATED
+    history = "history__changed_by__user"
     filterset_class = ReferralFilter
     pagination_class = OldestChangeFirst
-    lookup_value_regex = UUID_PATTERN
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return Referral.objects.none()
-        qs = selectors.referrals_for_responder(responder=request_responder(self.request))
-        if self.action == "retrieve":
-            qs = qs.prefetch_related("history__changed_by__user")
-        return qs
-
-    def get_serializer_class(self):
-        return ReferralDetailSerializer if self.action == "retrieve" else ReferralSerializer
-
-    def detail_body(self, referral) -> dict:
-        # Not through the scope: a referral its maker can no longer see (the call went to
-        # another team) is still shown to them on a retry.
-        fresh = (
-            Referral.objects.select_related(*selectors.REFERRAL_RELATED)
-            .prefetch_related("history__changed_by__user")
-            .get(pk=referral.pk)
-        )
-        return ReferralDetailSerializer(fresh).data
+    def scoped_queryset(self, responder: Responder) -> QuerySet[Referral]:
+        return selectors.referrals_for_responder(responder=responder)
 
     @extend_schema(
         summary="Refer someone to a service",
@@ -180,21 +162,9 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         "400). The same `id` again returns the stored referral (200).",
         request=ReferralCreateSerializer,
         responses={201: ReferralDetailSerializer, 200: ReferralDetailSerializer, **WRITE_ERRORS},
-        examples=[
-            OpenApiExample(
-                "Shelter bed",
-                request_only=True,
-                value={
-                    "service": 20,
-                    "call": "0b7e4c1a-2d3f-4e5a-8b9c-1d2e3f4a5b6c",
-                    "consent_given": True,
-                    "consent_method": "verbal",
-                    "notes": "Wants a bed tonight; has a dog.",
-                },
-            )
-        ],
+        examples=[examples.SHELTER_BED],
     )
-    def create(self, request):
+    def create(self, request: Request) -> Response:
         serializer = ReferralCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -210,34 +180,23 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
                 notes=data["notes"],
                 assigned_to_id=data.get("assigned_to"),
             )
-        code = status.HTTP_201_CREATED if written.created else status.HTTP_200_OK
-        return Response(self.detail_body(written.record), status=code)
+        return self.written_response(written)
 
-    @extend_schema(
+    @record_change(
         summary="Move a referral along its loop",
         description="proposed → sent → accepted → enrolled → completed, or declined, no_show, "
         "unreachable, withdrawn. Illegal moves and moves of a closed referral are 409.",
         request=ReferralMoveSerializer,
-        parameters=[if_match_parameter()],
-        responses={200: ReferralDetailSerializer, **WRITE_ERRORS},
-        examples=[
-            OpenApiExample(
-                "Accepted",
-                request_only=True,
-                value={"status": "accepted", "note": "Intake Tuesday 10am."},
-            )
-        ],
+        response=ReferralDetailSerializer,
+        examples=[examples.ACCEPTED],
     )
-    @action(detail=True, methods=["post"])
-    def status(self, request, pk=None):
-        referral = get_object_or_404(self.get_queryset(), pk=pk)
-        serializer = ReferralMoveSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+    def status(self, request: Request, pk: str) -> Response:
+        change = self.change_request(request, pk, ReferralMoveSerializer)
         referral = services.move_referral(
-            referral=referral,
-            responder=request_responder(request),
-            to_status=serializer.validated_data["status"],
-            note=serializer.validated_data["note"],
-            expected_version=expected_version(request),
+            referral=change.record,
+            responder=change.responder,
+            expected_version=change.expected_version,
+            to_status=change.data["status"],
+            note=change.data["note"],
         )
-        return Response(self.detail_body(referral))
+        return self.changed_response(referral)
