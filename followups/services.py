@@ -6,6 +6,7 @@ The REST API, the sync push and the admin all come through here.
 """
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
@@ -116,6 +117,14 @@ def _schedule(responder: Responder, note: str = "", **fields) -> FollowUp:
     return followup
 
 
+@dataclass(frozen=True)
+class Window:
+    """When a follow-up is to happen: not before `not_before`, at the latest by `due_by`."""
+
+    not_before: datetime
+    due_by: datetime
+
+
 @transaction.atomic
 def change_followup(
     *,
@@ -134,16 +143,11 @@ def change_followup(
     sequence.hold()
     followup = permissions.access_followup(responder, followup.pk, action=CHANGE, lock=True)
     check_version(followup, expected_version, "follow-up")
-    target = status or followup.status
-    if target not in FollowUpStatus.values:
-        raise Invalid({"status": [f"Not one of {', '.join(FollowUpStatus.values)}."]})
-    window_moves = (not_before is not None and not_before != followup.not_before) or (
-        due_by is not None and due_by != followup.due_by
-    )
-    if followup.status in CLOSED:
-        if target == followup.status and not window_moves:
-            return followup
-        raise Conflict(f"The follow-up is already {followup.status}; it cannot change now.")
+    target = _valid_status(status or followup.status)
+    window = _moved_window(followup, not_before, due_by)
+    if _repeats_current_state(followup, target, window, outcome):
+        return followup
+    _check_open(followup)
     change = FollowUpChange(
         followup=followup,
         from_status=followup.status,
@@ -151,26 +155,70 @@ def change_followup(
         changed_by=responder,
         note=note,
     )
-    if window_moves:
-        if target != FollowUpStatus.SCHEDULED:
-            raise Conflict("Reschedule or close a follow-up, not both at once.")
-        new_start = not_before or followup.not_before
-        new_end = due_by or followup.due_by
-        _check_window(new_start, new_end)
-        change.old_not_before, change.old_due_by = followup.not_before, followup.due_by
-        followup.not_before, followup.due_by = new_start, new_end
+    if window is not None:
+        _reschedule(followup, change, target, window)
     if target in CLOSED:
-        followup.closed_at = timezone.now()
-        if target == FollowUpStatus.COMPLETED and not (outcome or followup.outcome).strip():
-            raise Invalid({"outcome": ["Say what happened when completing a follow-up."]})
+        _close(followup, target, outcome)
     if outcome is not None:
         followup.outcome = outcome
-    if target == followup.status and not window_moves and outcome is None:
-        return followup
     followup.status = target
     followup.save()
     change.save()
     return followup
+
+
+def _valid_status(status: str) -> str:
+    if status not in FollowUpStatus.values:
+        raise Invalid({"status": [f"Not one of {', '.join(FollowUpStatus.values)}."]})
+    return status
+
+
+def _moved_window(
+    followup: FollowUp, not_before: datetime | None, due_by: datetime | None
+) -> Window | None:
+    """The window the request moves the follow-up to, or None when it keeps the current one
+    (an end not named stays where it is)."""
+    moves = (not_before is not None and not_before != followup.not_before) or (
+        due_by is not None and due_by != followup.due_by
+    )
+    if not moves:
+        return None
+    return Window(not_before or followup.not_before, due_by or followup.due_by)
+
+
+def _repeats_current_state(
+    followup: FollowUp, target: str, window: Window | None, outcome: str | None
+) -> bool:
+    """A retried request: it asks for the status the follow-up has and keeps its window,
+    and writes no outcome - except that a closed follow-up's outcome is never rewritten, so
+    repeating its close is a retry whatever outcome it carries."""
+    if target != followup.status or window is not None:
+        return False
+    return followup.status in CLOSED or outcome is None
+
+
+def _check_open(followup: FollowUp) -> None:
+    """A closed follow-up does not move again."""
+    if followup.status in CLOSED:
+        raise Conflict(f"The follow-up is already {followup.status}; it cannot change now.")
+
+
+def _reschedule(followup: FollowUp, change: FollowUpChange, target: str, window: Window) -> None:
+    """Give the follow-up its new window; its history row keeps the old one. Only a
+    follow-up that stays scheduled is rescheduled."""
+    if target != FollowUpStatus.SCHEDULED:
+        raise Conflict("Reschedule or close a follow-up, not both at once.")
+    _check_window(window.not_before, window.due_by)
+    change.old_not_before, change.old_due_by = followup.not_before, followup.due_by
+    followup.not_before, followup.due_by = window.not_before, window.due_by
+
+
+def _close(followup: FollowUp, target: str, outcome: str | None) -> None:
+    """Stamp the close; completing says what happened (this request's outcome or the one
+    already written)."""
+    followup.closed_at = timezone.now()
+    if target == FollowUpStatus.COMPLETED and not (outcome or followup.outcome).strip():
+        raise Invalid({"outcome": ["Say what happened when completing a follow-up."]})
 
 
 @transaction.atomic
