@@ -8,6 +8,7 @@ The REST API, the sync push and the admin all come through here.
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -37,7 +38,7 @@ def _check_window(not_before: datetime, due_by: datetime) -> None:
 
 
 def _assignees(
-    responder: Responder, team_id, assigned_to_id
+    responder: Responder, team_id: int | None, assigned_to_id: int | None
 ) -> tuple[Team | None, Responder | None]:
     if team_id is not None and assigned_to_id is not None:
         raise Invalid({"assigned_to": ["A follow-up goes to a team or a case manager, not both."]})
@@ -104,7 +105,7 @@ def create_followup(
     return Written(followup, created=True)
 
 
-def _schedule(responder: Responder, note: str = "", **fields) -> FollowUp:
+def _schedule(responder: Responder, note: str = "", **fields: Any) -> FollowUp:
     """A new follow-up and the first row of its history."""
     followup = FollowUp.objects.create(created_by=responder, **fields)
     FollowUpChange.objects.create(
@@ -226,8 +227,8 @@ def reassign_followup(
     *,
     followup: FollowUp,
     responder: Responder,
-    team_id=None,
-    assigned_to_id=None,
+    team_id: int | None = None,
+    assigned_to_id: int | None = None,
     expected_version: int | None = None,
 ) -> FollowUp:
     """Hand a follow-up to another team or case manager; the previous team's phones drop it
@@ -273,7 +274,7 @@ def complete_followup(
     followup: FollowUp,
     responder: Responder,
     outcome: str,
-    next_window: dict | None = None,
+    next_window: dict[str, Any] | None = None,
     expected_version: int | None = None,
 ) -> FollowUp:
     """Complete a follow-up and, if asked, schedule the next one for the same person, call

@@ -1,6 +1,7 @@
 """Reads of the referrals app: who sees which referrals, the stale queue, the directory."""
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -26,7 +27,7 @@ def stale_filter(now: datetime | None = None) -> Q:
     return ~Q(status__in=CLOSED_REFERRAL_STATUSES) & Q(status_changed_at__lt=now - STALE_AFTER)
 
 
-def _ranges(hours: dict, day: str) -> list[tuple[str, str]]:
+def _ranges(hours: dict[str, Any], day: str) -> list[tuple[str, str]]:
     """The day's well-formed ranges. Hours are validated on save (validate_hours); rows
     written around that (a shell, an import) must not break the directory, so the rest is
     left out."""

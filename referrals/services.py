@@ -51,7 +51,7 @@ def create_referral(
     stored = replayed(Referral, referral_id, scope=referral_scope(responder))
     if stored is not None:
         return stored
-    errors: dict = {}
+    errors: dict[str, list[str]] = {}
     if consent_given is not True:
         errors["consent_given"] = ["The person's consent is required to refer them."]
     if consent_method not in ConsentMethod.values:

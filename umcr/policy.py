@@ -136,7 +136,9 @@ def access(
     return record
 
 
-def roles_allowed(action: str, resource: str, among=tuple(ROLE_COLUMNS)) -> tuple[str, ...]:
+def roles_allowed(
+    action: str, resource: str, among: tuple[str, ...] = tuple(ROLE_COLUMNS)
+) -> tuple[str, ...]:
     """The roles granted `action` on `resource` (of `among`, e.g. the admin's staff roles)."""
     return tuple(role for role in among if allows(role, action, resource))
 
