@@ -1,48 +1,57 @@
 """The calls app's synced tables: calls (read-only for phones), their field records, and
 the people served. Pushed records go through calls.services, like the REST API."""
 
+from collections.abc import Callable
+from typing import Any
+
 from django.db.models import Q
 
+from responders.models import Device, Responder
 from umcr.errors import Conflict, Invalid
+from umcr.sync.context import PushContext
 from umcr.sync.parsing import record_text, record_time, record_uuid
 from umcr.sync.registry import SyncTable, register
+from umcr.sync.types import Record
 
 from . import services
+from .choices import BackupReason, Disposition, EventKind
 from .models import BackupRequest, Call, Note, Outcome, Person, StatusEvent
 from .permissions import call_records_scope, call_scope, people_scope
 
+Context = PushContext[Responder, Device]
 
-def calls_audience(responder) -> Q:
+
+def calls_audience(responder: Responder) -> Q:
     return call_scope(responder)
 
 
-def records_of(resource: str):
+def records_of(resource: str) -> Callable[[Responder], Q]:
     """The audience of a call's records of one kind: whoever sees the call, if their role
     reads that kind (the desk pulls events and backup requests, not notes or outcomes:
     it gets each call's disposition and police involvement on the call itself)."""
 
-    def audience(responder) -> Q:
+    def audience(responder: Responder) -> Q:
         return call_records_scope(responder, resource)
 
     return audience
 
 
-def people_audience(responder) -> Q:
+def people_audience(responder: Responder) -> Q:
     return people_scope(responder)
 
 
-def call_for(ctx, record) -> Call:
+def call_for(ctx: Context, record: Record) -> Call:
     """The record's call, within the pusher's scope (looked up once per push)."""
     call_id = record_uuid(record, "call_id")
-    cache = ctx.cache.setdefault("calls", {})
-    if call_id not in cache:
-        cache[call_id] = Call.objects.filter(call_scope(ctx.responder), pk=call_id).first()
-    if cache[call_id] is None:
+    call = ctx.lookups.get(
+        Call, call_id, lambda: Call.objects.filter(call_scope(ctx.responder), pk=call_id).first()
+    )
+    if call is None:
         raise Invalid({"call_id": ["No such call in your scope."]})
-    return cache[call_id]
+    return call
 
 
-def unchanged_or_refuse(existing, what: str, **values) -> None:
+def unchanged_or_refuse(existing: Any, what: str, **values: Any) -> None:
     """Append-only: an update of a stored record is a replay (same values) or refused."""
     if any(getattr(existing, name) != value for name, value in values.items()):
         raise Conflict(
@@ -52,9 +61,7 @@ def unchanged_or_refuse(existing, what: str, **values) -> None:
 
 
 class StatusEventPush:
-    def create(self, ctx, record):
-        from .choices import EventKind
-
+    def create(self, ctx: Context, record: Record) -> None:
         kind = record_text(record, "kind", 16)
         if kind not in EventKind.values:
             raise Invalid({"kind": [f"Not one of {', '.join(EventKind.values)}."]})
@@ -67,7 +74,7 @@ class StatusEventPush:
             event_id=record_uuid(record),
         )
 
-    def update(self, ctx, record, existing):
+    def update(self, ctx: Context, record: Record, existing: StatusEvent) -> None:
         unchanged_or_refuse(
             existing,
             "Status events",
@@ -77,7 +84,7 @@ class StatusEventPush:
 
 
 class NotePush:
-    def create(self, ctx, record):
+    def create(self, ctx: Context, record: Record) -> None:
         services.add_note(
             call=call_for(ctx, record),
             responder=ctx.responder,
@@ -88,12 +95,12 @@ class NotePush:
             amends=record_uuid(record, "amends_id", required=False),
         )
 
-    def update(self, ctx, record, existing):
+    def update(self, ctx: Context, record: Record, existing: Note) -> None:
         unchanged_or_refuse(existing, "Notes", body=record_text(record, "body"))
 
 
 class OutcomePush:
-    def create(self, ctx, record):
+    def create(self, ctx: Context, record: Record) -> None:
         police = record.get("police_involved")
         served = record.get("people_served", 1)
         if not isinstance(police, bool):
@@ -101,8 +108,6 @@ class OutcomePush:
         if isinstance(served, bool) or not isinstance(served, int) or not 0 <= served <= 100:
             raise Invalid({"people_served": ["Must be a whole number from 0 to 100."]})
         disposition = record_text(record, "disposition", 32)
-        from .choices import Disposition
-
         if disposition not in Disposition.values:
             raise Invalid({"disposition": [f"Not one of {', '.join(Disposition.values)}."]})
         services.record_outcome(
@@ -118,14 +123,12 @@ class OutcomePush:
             supersedes=record_uuid(record, "supersedes_id", required=False),
         )
 
-    def update(self, ctx, record, existing):
+    def update(self, ctx: Context, record: Record, existing: Outcome) -> None:
         unchanged_or_refuse(existing, "Outcomes", disposition=record.get("disposition"))
 
 
 class BackupRequestPush:
-    def create(self, ctx, record):
-        from .choices import BackupReason
-
+    def create(self, ctx: Context, record: Record) -> None:
         reason = record_text(record, "reason", 32)
         if reason not in BackupReason.values:
             raise Invalid({"reason": [f"Not one of {', '.join(BackupReason.values)}."]})
@@ -139,7 +142,7 @@ class BackupRequestPush:
             occurred_at=record_time(record, "occurred_at"),
         )
 
-    def update(self, ctx, record, existing):
+    def update(self, ctx: Context, record: Record, existing: BackupRequest) -> None:
         status = record.get("status")
         if status and status != existing.status:
             # The team's one move: calling its request off.
@@ -149,7 +152,7 @@ class BackupRequestPush:
 
 
 class PersonPush:
-    def create(self, ctx, record):
+    def create(self, ctx: Context, record: Record) -> None:
         # An id stored already and out of the pusher's scope is refused by the service
         # (id_taken), saying nothing of whom it names.
         services.create_person(
@@ -159,46 +162,49 @@ class PersonPush:
             call_id=record_uuid(record, "call_id", required=False),
         )
 
-    def update(self, ctx, record, existing):
+    def update(self, ctx: Context, record: Record, existing: Person) -> None:
         # `existing` is in the pusher's scope: the engine looks ids up in the audience.
         services.update_person(
             person=existing, responder=ctx.responder, fields=services.person_fields(record)
         )
 
 
-FIELD_RECORD = {"id": "id", "call_id": "call_id", "responder_id": "responder_id"}
+# The columns every field record starts with (its id, its call's, who wrote it).
+FIELD_RECORD = ["id", "call_id", "responder_id"]
+# Field records' server receipt time; the phone's own time has its own column.
+RECORDED_AT = {"recorded_at": "created_at"}
 
 register(
     SyncTable(
         name="calls",
         model=Call,
-        columns={
-            "id": "id",
-            "cad_incident_number": "cad_incident_number",
-            "call_type": "call_type",
-            "priority": "priority",
-            "status": "status",
-            "address": "address",
-            "latitude": "latitude",
-            "longitude": "longitude",
-            "division_id": "division_id",
-            "narrative": "narrative",
-            "caller_account": "caller_account",
-            "safety_flags": "safety_flags",
-            "person_id": "person_id",
-            "team_id": "team_id",
-            "received_at": "received_at",
-            "dispatched_at": "dispatched_at",
-            "acknowledged_at": "acknowledged_at",
-            "en_route_at": "en_route_at",
-            "on_scene_at": "on_scene_at",
-            "transporting_at": "transporting_at",
-            "cleared_at": "cleared_at",
-            "cancelled_at": "cancelled_at",
-            "disposition": "disposition",
-            "police_involved": "police_involved",
-            "updated_at": "updated_at",
-        },
+        columns=[
+            "id",
+            "cad_incident_number",
+            "call_type",
+            "priority",
+            "status",
+            "address",
+            "latitude",
+            "longitude",
+            "division_id",
+            "narrative",
+            "caller_account",
+            "safety_flags",
+            "person_id",
+            "team_id",
+            "received_at",
+            "dispatched_at",
+            "acknowledged_at",
+            "en_route_at",
+            "on_scene_at",
+            "transporting_at",
+            "cleared_at",
+            "cancelled_at",
+            "disposition",
+            "police_involved",
+            "updated_at",
+        ],
         audience=calls_audience,
         push_order=10,
     )
@@ -207,17 +213,17 @@ register(
     SyncTable(
         name="people",
         model=Person,
-        columns={
-            "id": "id",
-            "given_name": "given_name",
-            "family_name": "family_name",
-            "preferred_name": "preferred_name",
-            "birth_date": "birth_date",
-            "approximate_age": "approximate_age",
-            "phone": "phone",
-            "language": "language",
-            "updated_at": "updated_at",
-        },
+        columns=[
+            "id",
+            "given_name",
+            "family_name",
+            "preferred_name",
+            "birth_date",
+            "approximate_age",
+            "phone",
+            "language",
+            "updated_at",
+        ],
         audience=people_audience,
         push=PersonPush(),
         mutable=True,
@@ -229,16 +235,17 @@ register(
     SyncTable(
         name="outcomes",
         model=Outcome,
-        columns={
-            **FIELD_RECORD,
-            "disposition": "disposition",
-            "police_involved": "police_involved",
-            "people_served": "people_served",
-            "summary": "summary",
-            "occurred_at": "occurred_at",
-            "recorded_at": "created_at",
-            "supersedes_id": "supersedes_id",
-        },
+        columns=[
+            *FIELD_RECORD,
+            "disposition",
+            "police_involved",
+            "people_served",
+            "summary",
+            "occurred_at",
+            "recorded_at",
+            "supersedes_id",
+        ],
+        renames=RECORDED_AT,
         audience=records_of("outcome_details"),
         push=OutcomePush(),
         voidable=True,
@@ -250,12 +257,8 @@ register(
     SyncTable(
         name="status_events",
         model=StatusEvent,
-        columns={
-            **FIELD_RECORD,
-            "kind": "kind",
-            "occurred_at": "occurred_at",
-            "recorded_at": "created_at",
-        },
+        columns=[*FIELD_RECORD, "kind", "occurred_at", "recorded_at"],
+        renames=RECORDED_AT,
         audience=records_of("status_events"),
         push=StatusEventPush(),
         voidable=True,
@@ -266,13 +269,9 @@ register(
     SyncTable(
         name="notes",
         model=Note,
-        columns={
-            **FIELD_RECORD,
-            "body": "body",
-            "written_at": "occurred_at",
-            "recorded_at": "created_at",
-            "amends_id": "amends_id",
-        },
+        columns=[*FIELD_RECORD, "body", "written_at", "recorded_at", "amends_id"],
+        # The phone's name for when the note was written.
+        renames={"written_at": "occurred_at", **RECORDED_AT},
         audience=records_of("notes"),
         push=NotePush(),
         voidable=True,
@@ -283,14 +282,14 @@ register(
     SyncTable(
         name="backup_requests",
         model=BackupRequest,
-        columns={
-            **FIELD_RECORD,
-            "reason": "reason",
-            "details": "details",
-            "status": "status",
-            "occurred_at": "occurred_at",
-            "status_changed_at": "status_changed_at",
-        },
+        columns=[
+            *FIELD_RECORD,
+            "reason",
+            "details",
+            "status",
+            "occurred_at",
+            "status_changed_at",
+        ],
         audience=records_of("backup_requests"),
         push=BackupRequestPush(),
         voidable=True,

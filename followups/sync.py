@@ -1,20 +1,25 @@
 """The follow-ups app's synced table (mutable: a stale write is a 409 for the phone)."""
 
+from datetime import datetime
+
 from django.db.models import Q
 
+from responders.models import Device, Responder
+from umcr.sync.context import PushContext
 from umcr.sync.parsing import record_int, record_text, record_time, record_uuid
 from umcr.sync.registry import SyncTable, register
+from umcr.sync.types import Record
 
 from . import services
 from .models import FollowUp
 from .permissions import followup_scope
 
 
-def followups_audience(responder) -> Q:
+def followups_audience(responder: Responder) -> Q:
     return followup_scope(responder)
 
 
-def _moved(record, column, stored):
+def _moved(record: Record, column: str, stored: datetime) -> datetime | None:
     """The pushed time, or None if it is the stored one as the phone saw it (pulls send
     milliseconds; the database keeps microseconds)."""
     value = record_time(record, column, required=False)
@@ -24,7 +29,7 @@ def _moved(record, column, stored):
 
 
 class FollowUpPush:
-    def create(self, ctx, record):
+    def create(self, ctx: PushContext[Responder, Device], record: Record) -> None:
         services.create_followup(
             responder=ctx.responder,
             followup_id=record_uuid(record),
@@ -38,7 +43,9 @@ class FollowUpPush:
             purpose=record_text(record, "purpose", 5000),
         )
 
-    def update(self, ctx, record, existing):
+    def update(
+        self, ctx: PushContext[Responder, Device], record: Record, existing: FollowUp
+    ) -> None:
         # `existing` is in the pusher's scope: the engine looks ids up in the audience.
         services.change_followup(
             followup=existing,
@@ -54,21 +61,21 @@ register(
     SyncTable(
         name="follow_ups",
         model=FollowUp,
-        columns={
-            "id": "id",
-            "person_id": "person_id",
-            "call_id": "call_id",
-            "kind": "kind",
-            "purpose": "purpose",
-            "not_before": "not_before",
-            "due_by": "due_by",
-            "assigned_team_id": "assigned_team_id",
-            "assigned_to_id": "assigned_to_id",
-            "status": "status",
-            "outcome": "outcome",
-            "closed_at": "closed_at",
-            "updated_at": "updated_at",
-        },
+        columns=[
+            "id",
+            "person_id",
+            "call_id",
+            "kind",
+            "purpose",
+            "not_before",
+            "due_by",
+            "assigned_team_id",
+            "assigned_to_id",
+            "status",
+            "outcome",
+            "closed_at",
+            "updated_at",
+        ],
         audience=followups_audience,
         push=FollowUpPush(),
         mutable=True,

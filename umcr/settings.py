@@ -227,6 +227,7 @@ else:
 # Per-device push limits (umcr/sync/limits.py): over either, a push is refused whole (429).
 SYNC_PUSH_RECORDS_PER_MINUTE = env.int("SYNC_PUSH_RECORDS_PER_MINUTE", default=10_000)
 SYNC_QUARANTINE_PER_HOUR = env.int("SYNC_QUARANTINE_PER_HOUR", default=2_000)
+UMCR_DEVICE_MODEL = "responders.Device"  # the phones syncing (umcr.sync.get_device_model)
 
 # The program's cost comparison (GET /api/v1/metrics/): dollars per hour of a clinician
 # pair and of a police response (Los Angeles' first-year figures).

@@ -5,7 +5,9 @@ The actor (user and device) of the current request is set by the token authentic
 the push engine; writes outside a request (the admin, scripts) record the user if known.
 """
 
+from collections.abc import Iterable
 from contextvars import ContextVar
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import models
@@ -16,7 +18,7 @@ from . import sequence
 class Actor:
     """Who is writing: a user, and the device they write from if known."""
 
-    def __init__(self, user_id: int | None, device_id=None):
+    def __init__(self, user_id: int | None, device_id: Any = None):
         self.user_id = user_id
         self.device_id = device_id
 
@@ -27,7 +29,7 @@ current_actor: ContextVar[Actor] = ContextVar("umcr_sync_actor", default=NO_ACTO
 STAMP_FIELDS = ("sync_seq", "changed_by", "changed_device")
 
 
-def _stamp(obj, seq: int, actor: Actor) -> None:
+def _stamp(obj: Any, seq: int, actor: Actor) -> None:
     # Always both, None for a task or script: a stale "last writer" would let a phone
     # take the server's change for its own and overwrite it without a 409.
     obj.sync_seq = seq
@@ -35,8 +37,11 @@ def _stamp(obj, seq: int, actor: Actor) -> None:
     obj.changed_device_id = actor.device_id
 
 
-class SyncQuerySet(models.QuerySet):
-    def update(self, **kwargs):
+_M = TypeVar("_M", bound="SyncedModel")
+
+
+class SyncQuerySet(models.QuerySet[_M]):
+    def update(self, **kwargs: Any) -> int:
         with sequence.atomic_claim():
             kwargs["sync_seq"] = sequence.claim()
             actor = current_actor.get()
@@ -44,7 +49,7 @@ class SyncQuerySet(models.QuerySet):
             kwargs.setdefault("changed_device_id", actor.device_id)
             return super().update(**kwargs)
 
-    def bulk_create(self, objs, *args, **kwargs):
+    def bulk_create(self, objs: Iterable[_M], *args: Any, **kwargs: Any) -> list[_M]:
         objs = list(objs)
         if not objs:
             return objs
@@ -75,7 +80,7 @@ class SyncedModel(models.Model):
         related_name="+",
     )
     changed_device = models.ForeignKey(
-        "responders.Device",
+        settings.UMCR_DEVICE_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
@@ -88,7 +93,7 @@ class SyncedModel(models.Model):
     class Meta:
         abstract = True
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         update_fields = kwargs.get("update_fields")
         with sequence.atomic_claim():
             _stamp(self, sequence.claim(), current_actor.get())

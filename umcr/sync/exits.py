@@ -4,10 +4,12 @@ from collections.abc import Iterable
 
 from ..models import SyncExit
 from . import sequence
+from .audience import AudienceKey
 
 
-def record_exits(table: str, record_ids: Iterable, audience: str) -> int:
-    """Phones of `audience` ("team:<id>", "responder:<id>", "*") get these ids as deleted."""
+def record_exits(table: str, record_ids: Iterable[object], audience: AudienceKey) -> int:
+    """Phones of `audience` (umcr.sync.audience: a team's, a responder's, everyone's) get
+    these ids as deleted."""
     ids = [str(pk) for pk in record_ids]
     if not ids:
         return 0

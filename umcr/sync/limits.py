@@ -18,27 +18,30 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from ..models import QuarantinedRecord
+from .context import AnyPushContext
 
 
 class PushLimited(Exception):
     def __init__(self, detail: str, retry_after: int):
         super().__init__(detail)
-        self.body = {"detail": detail, "code": "throttled"}
+        self.body: dict[str, str] = {"detail": detail, "code": "throttled"}
         self.retry_after = retry_after
 
 
-def _who(ctx) -> str:
+def _who(ctx: AnyPushContext) -> str:
+    """Whose pushes are counted together: the device's, or without one the user's. A cache
+    key, not an audience: a responder may push from several phones."""
     return f"device:{ctx.device.pk}" if ctx.device is not None else f"user:{ctx.user.pk}"
 
 
-def check_push(ctx, records: int) -> None:
+def check_push(ctx: AnyPushContext, records: int) -> None:
     """Refuse this push if it would pass a limit; count it otherwise."""
     per_minute = settings.SYNC_PUSH_RECORDS_PER_MINUTE
     per_hour = settings.SYNC_QUARANTINE_PER_HOUR
     since = timezone.now() - timedelta(hours=1)
-    kept = QuarantinedRecord.objects.filter(user=ctx.user, received_at__gte=since)
+    kept = QuarantinedRecord.objects.filter(user_id=ctx.user.pk, received_at__gte=since)
     if ctx.device is not None:
-        kept = kept.filter(device=ctx.device)
+        kept = kept.filter(device_id=ctx.device.pk)
     if kept.count() >= per_hour:
         raise PushLimited(
             f"This device had {per_hour} records refused in the last hour; the quarantine "

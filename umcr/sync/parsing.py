@@ -4,14 +4,22 @@ bounds are the REST API's (umcr/bounds.py), so a value refused there is refused 
 
 import uuid
 from datetime import UTC, date, datetime
+from typing import Any, Literal, overload
 
 from django.utils.dateparse import parse_datetime
 
 from .. import bounds
 from ..errors import Invalid
+from .types import Record
 
 
-def record_uuid(record: dict, column: str = "id", required: bool = True) -> uuid.UUID | None:
+@overload
+def record_uuid(
+    record: Record, column: str = "id", required: Literal[True] = True
+) -> uuid.UUID: ...
+@overload
+def record_uuid(record: Record, column: str, required: bool) -> uuid.UUID | None: ...
+def record_uuid(record: Record, column: str = "id", required: bool = True) -> uuid.UUID | None:
     raw = record.get(column)
     if raw in (None, ""):
         if required:
@@ -23,13 +31,21 @@ def record_uuid(record: dict, column: str = "id", required: bool = True) -> uuid
         raise Invalid({column: ["Not a valid UUID."]}) from None
 
 
+@overload
 def record_int(
-    record: dict, column: str, *, required: bool = True, message: str = "Must be an id."
+    record: Record, column: str, *, required: Literal[True] = True, message: str = ...
+) -> int: ...
+@overload
+def record_int(
+    record: Record, column: str, *, required: bool, message: str = ...
+) -> int | None: ...
+def record_int(
+    record: Record, column: str, *, required: bool = True, message: str = "Must be an id."
 ) -> int | None:
     """An integer id, as a number or its digits. Not `true` (Python's 1) and not 1.9 (which
     int() would quietly make 1): a wrong id is refused, never bent into another one; nor one
     outside a bigint, which no row has."""
-    value = record.get(column)
+    value: Any = record.get(column)
     if value in (None, "") and not required:
         return None
     if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
@@ -45,7 +61,11 @@ def record_int(
     return number
 
 
-def record_time(record: dict, column: str, required: bool = True) -> datetime | None:
+@overload
+def record_time(record: Record, column: str, required: Literal[True] = True) -> datetime: ...
+@overload
+def record_time(record: Record, column: str, required: bool) -> datetime | None: ...
+def record_time(record: Record, column: str, required: bool = True) -> datetime | None:
     raw = record.get(column)
     if raw in (None, ""):
         if required:
@@ -66,7 +86,7 @@ def record_time(record: dict, column: str, required: bool = True) -> datetime | 
     return parsed
 
 
-def _iso_time(raw, column: str) -> datetime:
+def _iso_time(raw: object, column: str) -> datetime:
     try:
         # 64 characters hold any ISO 8601 time; longer is not one.
         parsed = parse_datetime(raw) if isinstance(raw, str) and len(raw) <= 64 else None
@@ -77,7 +97,7 @@ def _iso_time(raw, column: str) -> datetime:
     return parsed
 
 
-def record_date(record: dict, column: str) -> date | None:
+def record_date(record: Record, column: str) -> date | None:
     """A date of birth, YYYY-MM-DD, from 1900-01-01 to today; None when empty."""
     raw = record.get(column)
     if raw in (None, ""):
@@ -94,7 +114,7 @@ def record_date(record: dict, column: str) -> date | None:
     return parsed
 
 
-def record_text(record: dict, column: str, max_length: int = bounds.MAX_TEXT_LENGTH) -> str:
+def record_text(record: Record, column: str, max_length: int = bounds.MAX_TEXT_LENGTH) -> str:
     raw = record.get(column)
     if raw is None:
         return ""

@@ -11,21 +11,44 @@ snapshot, in WatermelonDB's shape. A bounded number of queries per table, whatev
 
 import sys
 from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, TypedDict
 
 from django.db import connection, transaction
 
 from .. import audit
 from ..errors import Invalid
 from ..models import AccessChannel, SyncExit
-from . import sequence
+from . import audience, sequence
 from .registry import SyncTable, registry, tables
+from .types import Record, ResponderLike
+
+# A row as values_list() reads it: the table's columns, sync_seq, created_seq (voided_at).
+Row = tuple[Any, ...]
+# (table, record id, sequence number) of a SyncExit.
+Exit = tuple[str, str, int]
+
+
+class TableChanges(TypedDict):
+    """One table's part of a pull, as WatermelonDB reads it (serializers.py documents it)."""
+
+    created: list[Record]
+    updated: list[Record]
+    deleted: list[str]
+
+
+class PullBody(TypedDict):
+    changes: dict[str, TableChanges]
+    # The cursor of the next pull: a server sequence number, not a clock.
+    timestamp: int
+    has_more: bool
 
 
 @dataclass(frozen=True)
 class PullRequest:
     last_pulled_at: int | None
     # WatermelonDB migration sync: tables and columns new to the client since `from`.
-    migration: dict | None = None
+    migration: dict[str, Any] | None = None
     limit: int | None = None
 
 
@@ -44,27 +67,18 @@ class ResyncRequired(Exception):
         }
 
 
-def cursor_predates_scope(responder, last_pulled_at: int | None) -> bool:
+def cursor_predates_scope(responder: ResponderLike, last_pulled_at: int | None) -> bool:
     """A cursor 0 or null already means "from the start"; any other below the responder's
     scope epoch was pulled under the old scope. Pull and push ask the same question."""
-    return bool(last_pulled_at) and last_pulled_at < responder.scope_changed_seq
+    return last_pulled_at is not None and 0 < last_pulled_at < responder.scope_changed_seq
 
 
-def reload_scope(responder) -> None:
+def reload_scope(responder: ResponderLike) -> None:
     """The responder as this transaction sees them (pull's snapshot, push's lock). The one
     loaded with the token came before it: a scope change committed in between would
     otherwise be synced with the old audience under a cursor at or past its epoch, and never
     be noticed."""
     responder.refresh_from_db(fields=["team", "provider", "role", "scope_changed_seq"])
-
-
-def audience_keys(responder) -> list[str]:
-    keys = ["*", f"responder:{responder.pk}"]
-    if responder.team_id is not None:
-        keys.append(f"team:{responder.team_id}")
-    if responder.provider_id is not None:
-        keys.append(f"provider:{responder.provider_id}")
-    return keys
 
 
 def _full_tables(request: PullRequest) -> set[str]:
@@ -87,7 +101,7 @@ class snapshot:
     """A read-only transaction that sees one instant of the database (REPEATABLE READ on
     PostgreSQL), so the cursor and every table agree."""
 
-    def __enter__(self):
+    def __enter__(self) -> "snapshot":
         # Inside a transaction already (a task, a test), its snapshot is what we have; the
         # isolation level can only be set as a transaction's first statement.
         outermost = not connection.in_atomic_block
@@ -102,14 +116,19 @@ class snapshot:
                 raise
         return self
 
-    def __exit__(self, *exc):
-        return self.atomic.__exit__(*exc)
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.atomic.__exit__(exc_type, exc, traceback)
 
 
-def pull_changes(*, responder, request: PullRequest) -> dict:
+def pull_changes(*, responder: ResponderLike, request: PullRequest) -> PullBody:
     first_sync = request.last_pulled_at is None
     # On a first sync every row is new: -1 also takes rows stamped before sync existed.
-    last = -1 if first_sync else request.last_pulled_at
+    last = -1 if request.last_pulled_at is None else request.last_pulled_at
     whole = _full_tables(request) if not first_sync else set()
     with snapshot():
         reload_scope(responder)
@@ -150,7 +169,7 @@ def pull_changes(*, responder, request: PullRequest) -> dict:
     return {"changes": changes, "timestamp": cut, "has_more": has_more}
 
 
-def note_pulled(body: dict, *, responder) -> None:
+def note_pulled(body: PullBody, *, responder: ResponderLike) -> None:
     """Note the records of personal data a pull delivers (created and updated: deleted ids
     carry no data) for the access log, per table, from the ids already in hand. A pull holds
     only the caller's provider's records, so the rows name that provider; the desk's pulls
@@ -169,11 +188,18 @@ def note_pulled(body: dict, *, responder) -> None:
             )
 
 
-def _no_changes() -> dict:
+def _no_changes() -> dict[str, TableChanges]:
     return {t.name: {"created": [], "updated": [], "deleted": []} for t in tables()}
 
 
-def _rows(table: SyncTable, responder, last, now, whole: bool, limit):
+def _rows(
+    table: SyncTable,
+    responder: ResponderLike,
+    last: int,
+    now: int,
+    whole: bool,
+    limit: int | None,
+) -> list[Row]:
     # No ORDER BY unless paging needs one: the models' default orderings cost a sort.
     qs = table.model.objects.filter(table.audience(responder)).filter(sync_seq__lte=now).order_by()
     if whole:
@@ -186,20 +212,22 @@ def _rows(table: SyncTable, responder, last, now, whole: bool, limit):
     return list(qs.values_list(*table.paths()))
 
 
-def _exits(responder, last, now, limit):
+def _exits(responder: ResponderLike, last: int, now: int, limit: int | None) -> list[Exit]:
     qs = SyncExit.objects.filter(
-        audience__in=audience_keys(responder), seq__gt=last, seq__lte=now
+        audience__in=audience.keys_of(responder), seq__gt=last, seq__lte=now
     ).order_by("seq")
     if limit:
         qs = qs[: limit + 1]
     return list(qs.values_list("table", "record_id", "seq"))
 
 
-def _cut(fetched, exits, whole, limit, now) -> tuple[int, bool]:
+def _cut(
+    fetched: dict[str, list[Row]], exits: list[Exit], whole: set[str], limit: int | None, now: int
+) -> tuple[int, bool]:
     """The last sequence number this page covers, and whether more remain."""
     if not limit:
         return now, False
-    seqs = []
+    seqs: list[int] = []
     for table in tables():
         if table.name not in whole:
             width = len(table.columns)
@@ -219,7 +247,9 @@ def _cut(fetched, exits, whole, limit, now) -> tuple[int, bool]:
     return cut, True
 
 
-def _complete_last_sequence(fetched, responder, cut, whole, limit) -> bool:
+def _complete_last_sequence(
+    fetched: dict[str, list[Row]], responder: ResponderLike, cut: int, whole: set[str], limit: int
+) -> bool:
     """A table's fetch stopped at limit + 1 rows: if it stopped inside the cut's sequence
     number (one bulk update holding more than a page), fetch all of that number's rows, so
     the page ends after it, never inside it. Returns whether any fetch was truncated."""
@@ -241,12 +271,21 @@ def _complete_last_sequence(fetched, responder, cut, whole, limit) -> bool:
     return truncated
 
 
-def _changes_for(table: SyncTable, rows, exits, last, cut, first_sync) -> dict:
-    created, updated, deleted = [], [], []
+def _changes_for(
+    table: SyncTable,
+    rows: list[Row],
+    exits: list[Exit],
+    last: int,
+    cut: int,
+    first_sync: bool,
+) -> TableChanges:
+    created: list[Record] = []
+    updated: list[Record] = []
+    deleted: list[str] = []
     names = list(table.columns)
     converters = table.converters()
     width = len(names)
-    seen = set()
+    seen: set[str] = set()
     for row in rows:
         seq, created_seq = row[width], row[width + 1]
         if seq > cut:

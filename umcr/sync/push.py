@@ -17,10 +17,12 @@
 import hashlib
 import math
 import time
-from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
 
 import orjson
 from django.db import DataError, connection, transaction
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -28,9 +30,13 @@ from ..errors import DomainError, Invalid
 from ..models import QuarantinedRecord, SyncBatch
 from . import sequence
 from .base import Actor, current_actor
+from .context import AnyPushContext, PushContext, Reason
 from .limits import check_push
 from .pull import cursor_predates_scope, reload_scope
-from .registry import default_json, registry, tables
+from .registry import SyncTable, default_json, registry, tables
+from .types import Record
+
+__all__ = ["MAX_PUSH_RECORDS", "PushContext", "PushRejected", "push_changes"]
 
 OPERATIONS = ("created", "updated", "deleted")
 # A phone pushes a shift's work, a few hundred records; more is a runaway client, refused
@@ -41,35 +47,15 @@ MAX_PUSH_RECORDS = 5_000
 class PushRejected(Exception):
     """The push as a whole cannot be applied (bad shape: 400; stale: 409)."""
 
-    def __init__(self, status: int, body: dict):
+    def __init__(self, status: int, body: dict[str, Any]):
         super().__init__(body)
         self.status = status
         self.body = body
 
 
-@dataclass
-class PushContext:
-    """Who pushes, from where, against which cursor; handlers read it, not the request."""
-
-    user: object
-    responder: object
-    device: object | None
-    last_pulled_at: int | None
-    batch_id: str = ""
-    rejected: dict = field(default_factory=dict)
-    # Lookups handlers repeat within one push (a call for each of its notes).
-    cache: dict = field(default_factory=dict)
-
-    def is_own_write(self, row) -> bool:
-        """Was the row's last change this device's (or, without a device, this user's)?"""
-        if self.device is not None:
-            return row.changed_device_id == self.device.pk
-        return row.changed_by_id == self.user.pk
-
-
-def validate_shape(changes) -> dict:
+def validate_shape(changes: object) -> dict[str, Any]:
     """The changes object as WatermelonDB sends it, or a 400 naming what is wrong."""
-    errors: dict = {}
+    errors: dict[str, list[str]] = {}
     if not isinstance(changes, dict):
         raise PushRejected(400, {"changes": ["Must be an object of tables."]})
     for name, ops in changes.items():
@@ -106,7 +92,7 @@ def validate_shape(changes) -> dict:
     return changes
 
 
-def body_hash_of(changes: dict) -> str:
+def body_hash_of(changes: dict[str, Any]) -> str:
     """The batch's fingerprint, or a 400 for what JSON may hold but no store can keep."""
     try:
         encoded = orjson.dumps(changes, option=orjson.OPT_SORT_KEYS)
@@ -124,10 +110,10 @@ def body_hash_of(changes: dict) -> str:
     return hashlib.sha256(encoded).hexdigest()
 
 
-def _refuse_non_finite_numbers(changes: dict) -> None:
+def _refuse_non_finite_numbers(changes: dict[str, Any]) -> None:
     """A number too large for a double (1e400) reads as infinity, which no column, and no
     jsonb quarantine payload, can hold; phones never send one (JSON.stringify cannot)."""
-    errors: dict = {}
+    errors: dict[str, list[str]] = {}
     for name, ops in changes.items():
         for op in ("created", "updated"):
             for record in ops.get(op, []):
@@ -141,7 +127,7 @@ def _refuse_non_finite_numbers(changes: dict) -> None:
         raise PushRejected(400, errors)
 
 
-def _is_finite(value) -> bool:
+def _is_finite(value: object) -> bool:
     """Iterative, so a deeply nested value cannot exhaust the stack."""
     pending = [value]
     while pending:
@@ -155,7 +141,7 @@ def _is_finite(value) -> bool:
     return True
 
 
-def push_changes(*, ctx: PushContext, changes: dict) -> tuple[int, bytes]:
+def push_changes(*, ctx: AnyPushContext, changes: object) -> tuple[int, bytes]:
     """Applies a push. A phone whose cursor predates its scope epoch (a new team, provider or
     role; see Responder) is still heard: its offline notes and events are real work, checked
     against the current scope like any push, and the pull that tells it to reset its
@@ -178,8 +164,8 @@ def push_changes(*, ctx: PushContext, changes: dict) -> tuple[int, bytes]:
                 ]
             },
         )
-    ctx.cache["quarantined"] = set(
-        QuarantinedRecord.objects.filter(user=ctx.user, resolved_at__isnull=True).values_list(
+    ctx.quarantined = set(
+        QuarantinedRecord.objects.filter(user_id=ctx.user.pk, resolved_at__isnull=True).values_list(
             "table", "record_id"
         )
     )
@@ -207,8 +193,8 @@ def push_changes(*, ctx: PushContext, changes: dict) -> tuple[int, bytes]:
             answer = orjson.dumps(body, default=default_json)
             if ctx.batch_id:
                 SyncBatch.objects.create(
-                    user=ctx.user,
-                    device=ctx.device,
+                    user_id=ctx.user.pk,
+                    device_id=ctx.device.pk if ctx.device is not None else None,
                     batch_id=ctx.batch_id,
                     body_hash=body_hash,
                     status_code=200,
@@ -233,11 +219,11 @@ CHUNK_SECONDS = 0.02
 class _Chunks:
     """Transactions that commit whenever CHUNK_SECONDS of work have run in them."""
 
-    def __init__(self):
-        self._atomic = None
+    def __init__(self) -> None:
+        self._atomic: transaction.Atomic | None = None
         self._started = 0.0
 
-    def __enter__(self):
+    def __enter__(self) -> "_Chunks":
         return self
 
     def record(self) -> None:
@@ -254,14 +240,18 @@ class _Chunks:
             atomic, self._atomic = self._atomic, None
             atomic.__exit__(None, None, None)
 
-    def __exit__(self, *exc):
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
         if self._atomic is not None:
             atomic, self._atomic = self._atomic, None
-            return atomic.__exit__(*exc)
-        return False
+            atomic.__exit__(exc_type, exc, traceback)
 
 
-def _apply_in_chunks(ctx: PushContext, changes: dict) -> int:
+def _apply_in_chunks(ctx: AnyPushContext, changes: dict[str, Any]) -> int:
     applied = 0
     with _Chunks() as chunks:
         for table in tables():
@@ -276,30 +266,29 @@ class batch_lock:
     attempt), not other pushes: a PostgreSQL session advisory lock for the push's length.
     Elsewhere (SQLite) writes are serialised by the database itself."""
 
-    def __init__(self, ctx: PushContext):
-        self.key = None
+    def __init__(self, ctx: AnyPushContext):
+        self.key: int | None = None
         if ctx.batch_id and connection.vendor == "postgresql":
             digest = hashlib.sha256(f"{ctx.user.pk}:{ctx.batch_id}".encode()).digest()
             self.key = int.from_bytes(digest[:8], "big", signed=True)
 
-    def __enter__(self):
+    def __enter__(self) -> "batch_lock":
         if self.key is not None:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_lock(%s)", [self.key])
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         if self.key is not None:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_unlock(%s)", [self.key])
-        return False
 
 
-def _answer_of_batch(ctx: PushContext, body_hash: str) -> tuple[int, bytes] | None:
+def _answer_of_batch(ctx: AnyPushContext, body_hash: str) -> tuple[int, bytes] | None:
     """The stored answer to this batch id, if it was pushed before: its very bytes."""
     if not ctx.batch_id:
         return None
-    done = SyncBatch.objects.filter(user=ctx.user, batch_id=ctx.batch_id).first()
+    done = SyncBatch.objects.filter(user_id=ctx.user.pk, batch_id=ctx.batch_id).first()
     if done is None:
         return None
     if done.body_hash and done.body_hash != body_hash:
@@ -307,7 +296,7 @@ def _answer_of_batch(ctx: PushContext, body_hash: str) -> tuple[int, bytes] | No
     return done.status_code, done.response_text.encode() or orjson.dumps(done.response)
 
 
-def _refuse_stale_writes(ctx: PushContext, changes: dict) -> None:
+def _refuse_stale_writes(ctx: AnyPushContext, changes: dict[str, Any]) -> None:
     stale: dict[str, list[str]] = {}
     for table in tables():
         ops = changes.get(table.name)
@@ -325,7 +314,7 @@ def _refuse_stale_writes(ctx: PushContext, changes: dict) -> None:
             if row.sync_seq > last and not ctx.is_own_write(row):
                 stale.setdefault(table.name, []).append(str(row.pk))
     if stale and cursor_predates_scope(ctx.responder, ctx.last_pulled_at):
-        ctx.cache["stale"] = {(name, pk) for name, pks in stale.items() for pk in pks}
+        ctx.stale_until_reset = {(name, pk) for name, pks in stale.items() for pk in pks}
         return
     if stale:
         raise PushRejected(
@@ -339,14 +328,16 @@ def _refuse_stale_writes(ctx: PushContext, changes: dict) -> None:
         )
 
 
-def _in_scope(ctx: PushContext, table, ids):
+def _in_scope(ctx: AnyPushContext, table: SyncTable, ids: list[Any]) -> QuerySet[Any]:
     """The stored rows these ids name, in the pusher's audience only. Queried afresh by the
     stale check and by each table's apply: earlier tables' handlers run in between."""
     valid = [key for key in (_normalised_id(table, raw) for raw in ids) if key is not None]
     return table.model.objects.filter(table.audience(ctx.responder)).filter(pk__in=valid)
 
 
-def _apply_table(ctx: PushContext, table, ops: dict, chunks: _Chunks) -> int:
+def _apply_table(
+    ctx: AnyPushContext, table: SyncTable, ops: dict[str, Any], chunks: _Chunks
+) -> int:
     applied = 0
     records = [("created", r) for r in ops.get("created", [])]
     records += [("updated", r) for r in ops.get("updated", [])]
@@ -380,7 +371,7 @@ def _apply_table(ctx: PushContext, table, ops: dict, chunks: _Chunks) -> int:
 REFERENCES = ("amends_id", "supersedes_id")
 
 
-def _dependency_order(records: list) -> list:
+def _dependency_order(records: list[tuple[str, Record]]) -> list[tuple[str, Record]]:
     """Records after the records of the batch they point at (an addendum after its note, a
     correction after what it corrects). The phone's clock only breaks ties (status events
     in the order they happened), never overrides what a record points at."""
@@ -389,15 +380,15 @@ def _dependency_order(records: list) -> list:
     return sorted(records, key=lambda item: (depths[item[1]["id"]], _phone_time(item)))
 
 
-def _reference_depths(by_id: dict) -> dict:
+def _reference_depths(by_id: dict[str, Record]) -> dict[str, int]:
     """How many records of the batch each one points through, in one pass: each chain is
     walked once, iteratively (a thousand notes each amending the previous is a thousand
     deep), and a loop of references (invalid, refused by the services) is cut where found."""
-    depths: dict = {}
+    depths: dict[str, int] = {}
     for start in by_id:
-        path: list = []
-        on_path: set = set()
-        node = start
+        path: list[str] = []
+        on_path: set[str] = set()
+        node: str | None = start
         base = -1
         while node is not None and node not in depths and node not in on_path:
             path.append(node)
@@ -411,7 +402,7 @@ def _reference_depths(by_id: dict) -> dict:
     return depths
 
 
-def _batch_target(record: dict, by_id: dict):
+def _batch_target(record: Record, by_id: dict[str, Record]) -> str | None:
     """The id of the record of this batch that `record` points at, if any."""
     for column in REFERENCES:
         target = record.get(column)
@@ -420,7 +411,7 @@ def _batch_target(record: dict, by_id: dict):
     return None
 
 
-def _phone_time(item) -> float:
+def _phone_time(item: tuple[str, Record]) -> float:
     record = item[1]
     for column in ("occurred_at", "written_at"):
         value = record.get(column)
@@ -429,7 +420,9 @@ def _phone_time(item) -> float:
     return 0.0
 
 
-def _apply_one(ctx: PushContext, table, op: str, record: dict, known: dict) -> bool:
+def _apply_one(
+    ctx: AnyPushContext, table: SyncTable, op: str, record: Record, known: dict[str, Any]
+) -> bool:
     if table.push is None:
         _quarantine(
             ctx,
@@ -445,7 +438,7 @@ def _apply_one(ctx: PushContext, table, op: str, record: dict, known: dict) -> b
             key = _normalised_id(table, record["id"])
             if key is None:
                 raise Invalid({"id": ["Not a valid id."]})
-            if (table.name, key) in ctx.cache.get("stale", ()):
+            if (table.name, key) in ctx.stale_until_reset:
                 raise _Stale(must_reset=True)
             existing = known.get(key)
             if existing is not None and getattr(existing, "voided_at", None) is not None:
@@ -457,11 +450,11 @@ def _apply_one(ctx: PushContext, table, op: str, record: dict, known: dict) -> b
             else:
                 # A record "created" with an id that exists is an update (or a replay).
                 table.push.update(ctx, record, existing)
-            if (table.name, str(record["id"])) in ctx.cache.get("quarantined", ()):
+            if (table.name, str(record["id"])) in ctx.quarantined:
                 # Refused before (say, `cleared` before the partner's `on_scene` arrived),
                 # applied now: the quarantine entry is settled.
                 QuarantinedRecord.objects.filter(
-                    user=ctx.user,
+                    user_id=ctx.user.pk,
                     table=table.name,
                     record_id=str(record["id"]),
                     resolved_at__isnull=True,
@@ -501,7 +494,7 @@ class _Stale(Exception):
         self.must_reset = must_reset
 
 
-def _changed_meanwhile(ctx: PushContext, table, key: str) -> bool:
+def _changed_meanwhile(ctx: AnyPushContext, table: SyncTable, key: str) -> bool:
     """The push checked for stale writes before it began, but commits in chunks: another
     writer may have changed this row since. Asked again of the row as it is now (locked, so
     the edit below applies to exactly what was checked)."""
@@ -515,7 +508,7 @@ def _changed_meanwhile(ctx: PushContext, table, key: str) -> bool:
     return row is not None and row.sync_seq > last and not ctx.is_own_write(row)
 
 
-def _normalised_id(table, record_id) -> str | None:
+def _normalised_id(table: SyncTable, record_id: object) -> str | None:
     """The id as the primary key spells it, or None if it cannot be one (refused per record
     by _apply_one; left out of lookups)."""
     try:
@@ -524,7 +517,7 @@ def _normalised_id(table, record_id) -> str | None:
         return None
 
 
-def _storable(value):
+def _storable(value: Any) -> Any:
     """JSON the database can keep: PostgreSQL's jsonb refuses NUL characters, and JSON has no
     infinity or NaN (validate_shape refuses them; this keeps any other path safe)."""
     if isinstance(value, str):
@@ -538,12 +531,19 @@ def _storable(value):
     return value
 
 
-def _quarantine(ctx, table_name, record_id, op, payload, reason) -> None:
+def _quarantine(
+    ctx: AnyPushContext,
+    table_name: str,
+    record_id: object,
+    op: str,
+    payload: Record,
+    reason: Reason,
+) -> None:
     ctx.rejected.setdefault(table_name, {})[str(record_id)] = reason
     payload, reason = _storable(payload), _storable(reason)
     # A retried push refused again is the same refusal, kept once.
     already = QuarantinedRecord.objects.filter(
-        user=ctx.user,
+        user_id=ctx.user.pk,
         table=table_name,
         record_id=str(record_id)[:64],
         operation=op,
@@ -553,8 +553,8 @@ def _quarantine(ctx, table_name, record_id, op, payload, reason) -> None:
     if already:
         return
     QuarantinedRecord.objects.create(
-        user=ctx.user,
-        device=ctx.device,
+        user_id=ctx.user.pk,
+        device_id=ctx.device.pk if ctx.device is not None else None,
         provider_id=getattr(ctx.responder, "provider_id", None),
         batch_id=ctx.batch_id,
         table=table_name,

@@ -1,14 +1,15 @@
 """The sync registry: each app declares its synced tables here, from its own `sync.py`,
 as it registers models with the admin. The engine hard-codes no table.
 
-A table names its model, its raw columns (WatermelonDB's snake_case, mapped to ORM paths),
-who sees which rows (`audience`), and - if phones may write it - a push handler that calls
-the app's services, so a pushed record meets the same rules as the REST API.
+A table names its model, its raw columns (WatermelonDB's snake_case; only those read from an
+ORM path of another name are mapped), who sees which rows (`audience`), and - if phones may
+write it - a push handler that calls the app's services, so a pushed record meets the same
+rules as the REST API.
 """
 
 import datetime as dt
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
@@ -17,26 +18,38 @@ import orjson
 from django.db import models
 from django.db.models import Q
 
+from .base import SyncedModel
+from .types import Record
+
 SCHEMA_VERSION = 1
 MIN_SCHEMA_VERSION = 1
+
+# Turns one database value into a raw JSON value.
+Converter = Callable[[Any], Any]
 
 
 class PushHandler(Protocol):
     """Applies one pushed record through the app's services; raises umcr.errors.DomainError
-    (or Http404) to refuse it, which sends it to the quarantine."""
+    (or Http404) to refuse it, which sends it to the quarantine. An app types `ctx` with its
+    own models, e.g. `PushContext[Responder, Device]` (umcr/sync/context.py)."""
 
-    def create(self, ctx, record: dict) -> None: ...
+    def create(self, ctx: Any, record: Record) -> None: ...
 
-    def update(self, ctx, record: dict, existing: models.Model) -> None: ...
+    def update(self, ctx: Any, record: Record, existing: Any) -> None: ...
 
 
 @dataclass
 class SyncTable:
+    """One synced table. `columns` are its raw columns (WatermelonDB's snake_case) in the
+    order a pull sends them; each is the model field of the same name (`call_id` is the
+    call's id) unless `renames` maps it to another ORM path for values_list(), e.g.
+    `{"recorded_at": "created_at"}`. "id" is always the primary key."""
+
     name: str
-    model: type[models.Model]
-    # raw column -> ORM path for values_list(); "id" is always the primary key.
-    columns: dict[str, str]
+    model: type[SyncedModel]
+    columns: Sequence[str]
     audience: Callable[[Any], Q]
+    renames: Mapping[str, str] = field(default_factory=dict)
     push: PushHandler | None = None
     # Mutable tables (people, follow-ups, referrals) refuse stale writes with 409;
     # append-only tables merge to the union and never conflict.
@@ -47,20 +60,34 @@ class SyncTable:
     column_versions: dict[str, int] = field(default_factory=dict)
     # Rows with voided_at set are sent as deleted.
     voidable: bool = False
-    _converters: list | None = None
+    _converters: list[Converter] | None = None
+
+    def __post_init__(self) -> None:
+        self.columns = tuple(self.columns)
+        unknown = set(self.renames) - set(self.columns)
+        if unknown:
+            raise ValueError(
+                f"Sync table {self.name!r} renames columns it does not have: {sorted(unknown)}."
+            )
+        if len(set(self.columns)) != len(self.columns):
+            raise ValueError(f"Sync table {self.name!r} names a column twice.")
+
+    def path(self, column: str) -> str:
+        """The ORM path a raw column is read from."""
+        return self.renames.get(column, column)
 
     def paths(self) -> list[str]:
-        paths = [self.columns[name] for name in self.columns]
+        paths = [self.path(name) for name in self.columns]
         paths += ["sync_seq", "created_seq"]
         if self.voidable:
             paths.append("voided_at")
         return paths
 
-    def converters(self) -> list:
+    def converters(self) -> list[Converter]:
         """One function per column turning a database value into a raw JSON value."""
         if self._converters is None:
             self._converters = [
-                _converter_for(self.model, path, name) for name, path in self.columns.items()
+                _converter_for(self.model, self.path(name), name) for name in self.columns
             ]
         return self._converters
 
@@ -88,27 +115,27 @@ def epoch_ms(value: dt.datetime | None) -> int | None:
     return None if value is None else int(value.timestamp() * 1000)
 
 
-def _identity(value):
+def _identity(value: Any) -> Any:
     return value
 
 
-def _to_str(value):
+def _to_str(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def _to_float(value):
+def _to_float(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def _to_iso_date(value):
+def _to_iso_date(value: dt.date | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def _to_json_text(value):
+def _to_json_text(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-def _converter_for(model, path: str, name: str):
+def _converter_for(model: type[models.Model], path: str, name: str) -> Converter:
     """WatermelonDB columns are strings, numbers and booleans: times become epoch
     milliseconds, ids and decimals their string and number, JSON a string."""
     field_obj = _resolve(model, path)
@@ -127,10 +154,10 @@ def _converter_for(model, path: str, name: str):
     return _identity
 
 
-def _resolve(model, path: str):
+def _resolve(model: type[models.Model], path: str) -> Any:
     parts = path.split("__")
-    current = model
-    field_obj = None
+    current: Any = model
+    field_obj: Any = None
     for part in parts:
         field_obj = current._meta.get_field(part)
         if field_obj.is_relation and part != parts[-1]:
@@ -138,7 +165,7 @@ def _resolve(model, path: str):
     return field_obj
 
 
-def default_json(value):
+def default_json(value: Any) -> Any:
     """orjson's fallback for the few types it lacks."""
     if isinstance(value, Decimal):
         return float(value)

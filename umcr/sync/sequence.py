@@ -67,6 +67,6 @@ def current() -> int:
     return row[0] if row else 0
 
 
-def atomic_claim():
+def atomic_claim() -> transaction.Atomic:
     """A transaction to claim in, joining the caller's if there is one."""
     return transaction.atomic(savepoint=False)

@@ -1,37 +1,52 @@
 """The two sync endpoints. They parse the query, call the engine, and answer with orjson
 (the hot path: DRF's serializers are not the tool for thousands of raw rows)."""
 
+from typing import Any
+
 import orjson
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from responders.models import Device
-
 from ..api import IsResponder, request_responder
-from ..api_docs import ERROR_RESPONSES, ErrorSerializer, error_response
+from ..api_docs import ERROR_RESPONSES, ErrorSerializer
+from . import examples
+from .devices import get_device_model
 from .limits import PushLimited
 from .pull import PullRequest, ResyncRequired, note_pulled, pull_changes
 from .push import PushContext, PushRejected, push_changes
 from .registry import MIN_SCHEMA_VERSION, SCHEMA_VERSION, default_json
+from .serializers import (
+    StaleConflictSerializer,
+    SyncPullSerializer,
+    SyncPushBodySerializer,
+    SyncPushResultSerializer,
+    UnsupportedSchemaVersionSerializer,
+)
+from .types import DeviceLike, ResponderLike
 
 MAX_LIMIT = 50_000
 
 
-def json_response(body, status: int = 200) -> HttpResponse:
+def json_response(body: Any, status: int = 200) -> HttpResponse:
     """`body` as JSON; bytes are sent as they are (a batch's stored answer)."""
     content = body if isinstance(body, bytes) else orjson.dumps(body, default=default_json)
     return HttpResponse(content, status=status, content_type="application/json")
 
 
-def parse_cursor(raw: str | None, name: str = "last_pulled_at", required: bool = False):
+def parse_cursor(
+    raw: str | None, name: str = "last_pulled_at", required: bool = False
+) -> int | None:
     if raw in (None, "", "null", "undefined"):
         if required:
             raise ValidationError({name: ["This parameter is required (a number, or null)."]})
         return None
+    assert raw is not None  # for mypy: None is among the values above
     try:
         value = int(raw)
     except ValueError:
@@ -42,7 +57,7 @@ def parse_cursor(raw: str | None, name: str = "last_pulled_at", required: bool =
 
 
 def parse_int(raw: str | None, name: str, low: int, high: int) -> int | None:
-    if raw in (None, "", "null"):
+    if raw is None or raw in ("", "null"):
         return None
     try:
         value = int(raw)
@@ -53,8 +68,8 @@ def parse_int(raw: str | None, name: str, low: int, high: int) -> int | None:
     return value
 
 
-def parse_migration(raw: str | None) -> dict | None:
-    if raw in (None, "", "null"):
+def parse_migration(raw: str | None) -> dict[str, Any] | None:
+    if raw is None or raw in ("", "null"):
         return None
     try:
         value = orjson.loads(raw)
@@ -79,7 +94,7 @@ def parse_migration(raw: str | None) -> dict | None:
     return value
 
 
-def _is_whole_number(value) -> bool:
+def _is_whole_number(value: object) -> bool:
     # bool is an int to Python; `"from": true` is no schema version.
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -99,23 +114,11 @@ def version_refused(schema_version: int) -> HttpResponse | None:
     )
 
 
-CHANGES_EXAMPLE = {
-    "changes": {
-        "notes": {
-            "created": [
-                {
-                    "id": "6f1c2a9e-3b7d-4c1e-9a52-0f8e7d6c5b4a",
-                    "call_id": "0b7e4c1a-2d3f-4e5a-8b9c-1d2e3f4a5b6c",
-                    "body": "Person calm, accepted water.",
-                    "written_at": 1795424400000,
-                    "amends_id": None,
-                }
-            ],
-            "updated": [],
-            "deleted": [],
-        }
-    }
-}
+UNSUPPORTED_SCHEMA_VERSION = OpenApiResponse(
+    UnsupportedSchemaVersionSerializer,
+    description="The app's schema version is not supported; update the app.",
+    examples=[examples.UNSUPPORTED_SCHEMA_VERSION],
+)
 
 
 class SyncPullView(APIView):
@@ -148,19 +151,7 @@ class SyncPullView(APIView):
             ),
         ],
         responses={
-            200: OpenApiResponse(
-                OpenApiTypes.OBJECT,
-                examples=[
-                    OpenApiExample(
-                        "Changes",
-                        value={
-                            **CHANGES_EXAMPLE,
-                            "timestamp": 1042,
-                            "has_more": False,
-                        },
-                    )
-                ],
-            ),
+            200: OpenApiResponse(SyncPullSerializer, examples=[examples.PULL_CHANGES]),
             400: ERROR_RESPONSES[400],
             401: ERROR_RESPONSES[401],
             403: ERROR_RESPONSES[403],
@@ -168,13 +159,13 @@ class SyncPullView(APIView):
                 ErrorSerializer,
                 description="Your scope changed since `last_pulled_at`: reset the local "
                 "database and pull from `null`.",
-                examples=[OpenApiExample("Resync required", value=ResyncRequired(0).body)],
+                examples=[examples.PULL_RESYNC_REQUIRED],
             ),
-            426: error_response("The app's schema version is not supported; update the app."),
+            426: UNSUPPORTED_SCHEMA_VERSION,
         },
         tags=["sync"],
     )
-    def get(self, request):
+    def get(self, request: Request) -> HttpResponse:
         params = request.query_params
         last = parse_cursor(params.get("last_pulled_at"))
         version = parse_int(params.get("schema_version"), "schema_version", 0, 10_000)
@@ -218,40 +209,31 @@ class SyncPushView(APIView):
                 "schema_version", {"type": "integer", "minimum": 0, "maximum": 10_000}
             ),
         ],
-        request=OpenApiTypes.OBJECT,
-        examples=[
-            OpenApiExample("A note written offline", value=CHANGES_EXAMPLE, request_only=True)
-        ],
+        request=SyncPushBodySerializer,
+        examples=[examples.PUSH_A_NOTE],
         responses={
             200: OpenApiResponse(
-                OpenApiTypes.OBJECT,
-                examples=[
-                    OpenApiExample(
-                        "Applied, one refused",
-                        value={
-                            "ok": True,
-                            "applied": 3,
-                            "experimentalRejectedIds": {"notes": ["5d0c..."]},
-                            "rejected": {
-                                "notes": {"5d0c...": {"body": ["A note needs some text."]}}
-                            },
-                        },
-                    )
-                ],
+                SyncPushResultSerializer, examples=[examples.PUSH_APPLIED_ONE_REFUSED]
             ),
             400: ERROR_RESPONSES[400],
             401: ERROR_RESPONSES[401],
             403: ERROR_RESPONSES[403],
-            409: error_response("Records changed on the server since your pull: pull, then push."),
-            426: error_response("The app's schema version is not supported; update the app."),
-            429: error_response(
-                "Over this device's push limits (records a minute, refused records an hour): "
-                "nothing was applied; push again after `Retry-After` seconds."
+            409: OpenApiResponse(
+                StaleConflictSerializer,
+                description="Records changed on the server since your pull: pull, then push.",
+                examples=[examples.PUSH_STALE],
+            ),
+            426: UNSUPPORTED_SCHEMA_VERSION,
+            429: OpenApiResponse(
+                ErrorSerializer,
+                description="Over this device's push limits (records a minute, refused records "
+                "an hour): nothing was applied; push again after `Retry-After` seconds.",
+                examples=[examples.PUSH_THROTTLED],
             ),
         },
         tags=["sync"],
     )
-    def post(self, request):
+    def post(self, request: Request) -> HttpResponse:
         params = request.query_params
         last = parse_cursor(params.get("last_pulled_at"))
         version = parse_int(params.get("schema_version"), "schema_version", 0, 10_000)
@@ -282,16 +264,19 @@ class SyncPushView(APIView):
         return json_response(body, status=status)
 
     @staticmethod
-    def device(request, responder):
-        device = getattr(request.auth, "device", None)
+    def device(request: Request, responder: ResponderLike) -> DeviceLike | None:
+        device: DeviceLike | None = getattr(request.auth, "device", None)
         if device is not None:
             return device
         raw = request.query_params.get("device_id") or request.headers.get("X-Device-Id")
         if not raw:
             return None
         try:
-            return Device.objects.get(pk=raw, responder=responder, revoked_at__isnull=True)
-        except (Device.DoesNotExist, ValueError, DjangoValidationError):
+            # The contract of settings.UMCR_DEVICE_MODEL (umcr/sync/devices.py).
+            return get_device_model()._default_manager.get(
+                pk=raw, responder=responder, revoked_at__isnull=True
+            )
+        except (ObjectDoesNotExist, ValueError, DjangoValidationError):
             # Not a UUID is Django's ValidationError (UUIDField.to_python); another
             # responder's, a revoked or an unknown device is DoesNotExist.
             raise ValidationError({"device_id": ["No such device of yours."]}) from None
