@@ -33,7 +33,7 @@ from umcr.sync.registry import SCHEMA_VERSION
 
 pytestmark = [SYNC_DB, pytest.mark.usefixtures("sync_counter")]
 
-JSON_TYPES = {
+JSON_TYPES: dict[str, type | tuple[type, ...]] = {
     "object": dict,
     "array": list,
     "string": str,
