@@ -22,6 +22,7 @@ from umcr import policy
 from umcr.errors import NotAllowed
 from umcr.policy import CHANGE, CREATE, NOTHING, READ, VOID
 
+from . import children
 from .choices import DESK_EVENT_KINDS, TEAM_EVENT_KINDS, BackupStatus
 from .models import BackupRequest, Call, Note, Outcome, Person, StatusEvent
 
@@ -168,13 +169,14 @@ def provider_people_scope(provider_id: int) -> Q:
 
 
 def team_people_scope(team_id: int) -> Q:
-    """The people a pair sees: on its calls, visited by it, or recorded by it (the team that
-    recorded them, kept on the person: not the current team of the clinician who did)."""
-    from followups.models import FollowUp
-
-    on_calls = Exists(Call.objects.filter(team_id=team_id, person=OuterRef("pk")))
-    visited = Exists(FollowUp.objects.filter(assigned_team_id=team_id, person=OuterRef("pk")))
-    return Q(on_calls) | Q(visited) | Q(team_id=team_id)
+    """The people a pair sees: on its calls, through the records of apps built on calls
+    (e.g. visited by it: calls/children.py), or recorded by it (the team that recorded
+    them, kept on the person: not the current team of the clinician who did)."""
+    scope = Q(Exists(Call.objects.filter(team_id=team_id, person=OuterRef("pk"))))
+    for child in children.registered():
+        if child.people_seen_by_team is not None:
+            scope |= Q(child.people_seen_by_team(team_id))
+    return scope | Q(team_id=team_id)
 
 
 def check_can_write_field_record(responder: Responder, call: Call, resource: str) -> None:
@@ -281,6 +283,7 @@ def withheld(responder: Responder) -> set[str]:
     parts = {"notes": "notes", "outcome_details": "outcome_details", "person": "people"}
     hidden = {part for part, resource in parts.items() if not may(responder, READ, resource)}
     if "person" in hidden:
-        # Follow-ups and referrals are about the person: whoever may not read them neither.
-        hidden |= {"followups", "referrals"}
+        # A call's children from the apps built on it (follow-ups, referrals) are about
+        # the person: whoever may not read the person reads none of them either.
+        hidden |= set(children.names())
     return hidden

@@ -6,7 +6,7 @@ from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from responders.models import Responder
 from umcr.policy import READ
 
-from . import permissions
+from . import children, permissions
 from .choices import OPEN_STATUSES, CallStatus
 from .models import BackupRequest, Call, Note, Outcome, StatusEvent
 from .permissions import call_scope
@@ -40,10 +40,8 @@ def open_filter(is_open: bool) -> Q:
 
 
 def call_detail(*, responder: Responder) -> QuerySet[Call]:
-    """Everything about one call in a fixed number of queries, whatever its size."""
-    from followups.models import FollowUp
-    from referrals.models import Referral
-
+    """Everything about one call in a fixed number of queries, whatever its size: its
+    own records and those of the apps built on calls (calls/children.py)."""
     return (
         calls_for_responder(responder=responder)
         .select_related("division", "team", "person", "routed_provider")
@@ -53,11 +51,10 @@ def call_detail(*, responder: Responder) -> QuerySet[Call]:
             Prefetch("notes", queryset=_with_author(Note.objects.filter(voided_at=None))),
             Prefetch("outcomes", queryset=_with_author(Outcome.objects.filter(voided_at=None))),
             Prefetch("backup_requests", queryset=_with_author(BackupRequest.objects)),
-            Prefetch(
-                "followups",
-                queryset=FollowUp.objects.select_related("assigned_team", "assigned_to__user"),
+            *(
+                Prefetch(child.name, queryset=child.detail_queryset())
+                for child in children.registered()
             ),
-            Prefetch("referrals", queryset=Referral.objects.select_related("service")),
             Prefetch("team__members", queryset=Responder.objects.select_related("user")),
         )
     )

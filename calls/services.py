@@ -7,24 +7,26 @@ its events, and a timeline that cannot have happened is refused with a Conflict.
 """
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Model, Q
 from django.utils import timezone
 
 from responders.models import Device, Responder
 from umcr.bounds import EARLIEST_TIME
 from umcr.errors import Conflict, IdTaken, Invalid
 from umcr.policy import CREATE
-from umcr.sync import sequence
+from umcr.sync import audience, sequence
+from umcr.sync.base import SyncQuerySet
 from umcr.sync.exits import record_exits
 from umcr.sync.parsing import record_date, record_text
 
-from . import alerts, permissions
+from . import alerts, children, permissions
 from .choices import BackupStatus, CallStatus, Disposition, EventKind
 from .models import BackupRequest, Call, Note, Outcome, Person, StatusEvent
 
@@ -125,17 +127,40 @@ class Written:
     created: bool
 
 
-def replayed(model, record_id, *, scope: Q) -> Written | None:
-    """A client-generated id sent again: the stored record (a phone's retry) if the sender
-    may read it now (`scope`), None if the id is new, or IdTaken if it names a record they
-    may not read - another team's, or their own that has left their scope since - which
-    then says nothing of what it holds."""
-    stored = model.objects.filter(pk=record_id).first()
+def find_replay(
+    model: type[Model],
+    record_id: uuid.UUID,
+    *,
+    scope: Q,
+    call: Call | None = None,
+    content: Mapping[str, object] | None = None,
+) -> Written | None:
+    """A client-generated id sent again (a phone's retry): None if the id is new, else the
+    stored record, not created.
+
+    An id naming a record the sender may not read now (`scope`) - another team's, or their
+    own that has left their scope since - is IdTaken, which says nothing of what it holds.
+    For a call's append-only field records, `call` (locked, in the sender's scope) and
+    `content` are the write's: the same id on another call, or with other content, is
+    id_reused. Mutable records (people, follow-ups, referrals) pass neither: a replay of
+    their creation returns them as they stand."""
+    stored = model._default_manager.filter(pk=record_id).first()
     if stored is None:
         return None
-    if not model.objects.filter(scope, pk=stored.pk).exists():
+    # A record of the call being written is readable: that call is in the sender's scope.
+    on_the_call = call is not None and getattr(stored, "call_id", None) == call.pk
+    if not on_the_call and not model._default_manager.filter(scope, pk=stored.pk).exists():
         raise IdTaken()
+    differs = any(getattr(stored, field) != value for field, value in (content or {}).items())
+    if (call is not None and not on_the_call) or differs:
+        raise Conflict(
+            f"The id {record_id} is already used by a different record.", code="id_reused"
+        )
     return Written(stored, created=False)
+
+
+# The name the follow-ups and referrals services import; find_replay is the one function.
+replayed = find_replay
 
 
 def _check_occurred_at(occurred_at: datetime, field: str = "occurred_at") -> None:
@@ -143,28 +168,6 @@ def _check_occurred_at(occurred_at: datetime, field: str = "occurred_at") -> Non
         raise Invalid({field: ["Is in the future; check the phone's clock."]})
     if occurred_at < EARLIEST_PLAUSIBLE:
         raise Invalid({field: ["Is before 2000; check the phone's clock."]})
-
-
-def _replay(model, record_id: uuid.UUID, call: Call, responder: Responder, **same):
-    """The stored row if this id was already written for this call with the same content;
-    None if the id is new. An id naming a record the sender may not read is IdTaken, as on
-    every table; one naming a record they may read, with other content, is id_reused.
-    `call` is locked and in the sender's scope."""
-    existing = model.objects.filter(pk=record_id).first()
-    if existing is None:
-        return None
-    if existing.call_id != call.pk:
-        readable = permissions.call_records_scope(responder, permissions.RECORD_RESOURCES[model])
-        if not model.objects.filter(readable, pk=record_id).exists():
-            raise IdTaken()
-    differs = existing.call_id != call.pk or any(
-        getattr(existing, field) != value for field, value in same.items()
-    )
-    if differs:
-        raise Conflict(
-            f"The id {record_id} is already used by a different record.", code="id_reused"
-        )
-    return existing
 
 
 def _locked_call(call: Call) -> Call:
@@ -247,9 +250,15 @@ def record_status_event(
     _check_occurred_at(occurred_at)
     call = _locked_call(call)
     permissions.check_can_post_event(responder, call, kind)  # on the locked row: see _locked_call
-    stored = _replay(StatusEvent, event_id, call, responder, kind=kind, occurred_at=occurred_at)
-    if stored is not None:
-        return Written(stored, created=False)
+    replay = find_replay(
+        StatusEvent,
+        event_id,
+        scope=permissions.call_records_scope(responder, "status_events"),
+        call=call,
+        content={"kind": kind, "occurred_at": occurred_at},
+    )
+    if replay is not None:
+        return replay
     if call.team_id is None and kind != EventKind.CANCELLED:
         raise Conflict("The call is not assigned to a team yet.", code="not_assigned")
     event = StatusEvent(
@@ -385,9 +394,15 @@ def add_note(
         raise Invalid({"body": ["A note needs some text."]})
     call = _locked_call(call)
     permissions.check_can_write_field_record(responder, call, "notes")
-    stored = _replay(Note, note_id, call, responder, body=body, amends_id=amends)
-    if stored is not None:
-        return Written(stored, created=False)
+    replay = find_replay(
+        Note,
+        note_id,
+        scope=permissions.call_records_scope(responder, "notes"),
+        call=call,
+        content={"body": body, "amends_id": amends},
+    )
+    if replay is not None:
+        return replay
     if amends is not None and not Note.objects.filter(pk=amends, call=call).exists():
         raise Invalid({"amends": ["No note with this id on this call."]})
     note = Note.objects.create(
@@ -424,11 +439,15 @@ def record_outcome(
         raise Invalid({"police_involved": ["A call handed to police had police involved."]})
     call = _locked_call(call)
     permissions.check_can_write_field_record(responder, call, "outcome_codes")
-    stored = _replay(
-        Outcome, outcome_id, call, responder, disposition=disposition, supersedes_id=supersedes
+    replay = find_replay(
+        Outcome,
+        outcome_id,
+        scope=permissions.call_records_scope(responder, "outcome_codes"),
+        call=call,
+        content={"disposition": disposition, "supersedes_id": supersedes},
     )
-    if stored is not None:
-        return Written(stored, created=False)
+    if replay is not None:
+        return replay
     if call.status == CallStatus.CANCELLED and disposition != Disposition.CANCELLED:
         raise Conflict("The call was cancelled; its only outcome can be 'cancelled'.")
     current = current_outcome(call)
@@ -485,9 +504,15 @@ def request_backup(
         raise Invalid({"details": ["Say what is happening when the reason is 'other'."]})
     call = _locked_call(call)
     permissions.check_can_write_field_record(responder, call, "backup_requests")
-    stored = _replay(BackupRequest, request_id, call, responder, reason=reason)
-    if stored is not None:
-        return Written(stored, created=False)
+    replay = find_replay(
+        BackupRequest,
+        request_id,
+        scope=permissions.call_records_scope(responder, "backup_requests"),
+        call=call,
+        content={"reason": reason},
+    )
+    if replay is not None:
+        return replay
     if not call.is_open:
         raise Conflict(
             f"The call is {call.status}; call the desk directly for police.", code="call_closed"
@@ -594,9 +619,9 @@ def create_person(
     call has none yet), so the pair's partner pulls them with the call. The person stays
     with the recording team and provider, wherever the clinician moves later."""
     permissions.check(responder, CREATE, "people")
-    stored = replayed(Person, person_id, scope=permissions.people_scope(responder))
-    if stored is not None:
-        return stored
+    replay = find_replay(Person, person_id, scope=permissions.people_scope(responder))
+    if replay is not None:
+        return replay
     call = None
     if call_id is not None:
         call = Call.objects.filter(permissions.call_scope(responder), pk=call_id).first()
@@ -636,7 +661,7 @@ def person_left_team(person_id, team_id: int) -> None:
     if person_id is None:
         return
     if not Person.objects.filter(permissions.team_people_scope(team_id), pk=person_id).exists():
-        record_exits("people", [person_id], f"team:{team_id}")
+        record_exits("people", [person_id], audience.team(team_id))
 
 
 @transaction.atomic
@@ -645,10 +670,8 @@ def assign_call(*, call: Call, team, assigned_by, occurred_at: datetime | None =
     `assigned_by` is the desk's or a supervisor's responder, or a superuser in the admin.
 
     The previous team's phones lose the call and its records on their next pull (exits);
-    the new team's phones get it whole, with its children (re-stamped)."""
-    from followups.models import FollowUp
-    from referrals.models import Referral
-
+    the new team's phones get it whole, with its children (re-stamped), its own and those
+    of the apps built on calls (calls/children.py)."""
     sequence.hold()
     call = Call.objects.select_for_update().get(pk=call.pk)
     permissions.check_can_assign(assigned_by, call, team)
@@ -660,26 +683,26 @@ def assign_call(*, call: Call, team, assigned_by, occurred_at: datetime | None =
         return call
     if call.status in (CallStatus.CLEARED, CallStatus.CANCELLED):
         raise Conflict(f"The call is {call.status}; it can no longer be reassigned.")
-    children = {
+    # Each synced table's rows of this call, by table.
+    records: dict[str, SyncQuerySet[Any]] = {
         "status_events": StatusEvent.objects.filter(call=call),
         "notes": Note.objects.filter(call=call),
         "outcomes": Outcome.objects.filter(call=call),
         "backup_requests": BackupRequest.objects.filter(call=call),
-        "follow_ups": FollowUp.objects.filter(call=call),
-        "referrals": Referral.objects.filter(call=call),
+        **{child.sync_table: child.of_call(call) for child in children.registered()},
     }
     if previous is not None:
-        audience = f"team:{previous}"
-        record_exits("calls", [call.pk], audience)
-        for table, qs in children.items():
-            record_exits(table, qs.values_list("pk", flat=True), audience)
+        leaving = audience.team(previous)
+        record_exits("calls", [call.pk], leaving)
+        for table, rows in records.items():
+            record_exits(table, rows.values_list("pk", flat=True), leaving)
     Call.objects.filter(pk=call.pk).update(
         team=team, routed_provider_id=team.provider_id, updated_at=timezone.now()
     )
     if previous is not None:
         person_left_team(call.person_id, previous)
-    for qs in children.values():
-        qs.touch()
+    for rows in records.values():
+        rows.touch()
     if call.person_id is not None:
         Person.objects.filter(pk=call.person_id).touch()
     call.refresh_from_db()

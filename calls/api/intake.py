@@ -1,6 +1,6 @@
 """The desk's side: intake of calls from 911/CAD, and (re)assignment to a team."""
 
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -12,6 +12,7 @@ from umcr.policy import CHANGE, CREATE
 
 from .. import permissions, routing, services
 from ..choices import CallSource, Priority, SafetyFlag
+from . import examples
 from .serializers import CallStateSerializer
 from .views import CallWriteView
 
@@ -108,24 +109,7 @@ class IntakeView(APIView):
             403: ERROR_RESPONSES[403],
             422: error_response("Not eligible for an unarmed response; send police."),
         },
-        examples=[
-            OpenApiExample(
-                "Welfare check",
-                request_only=True,
-                value={
-                    "source": "cad_911",
-                    "cad_incident_number": "LAPD-26-1123-0042",
-                    "received_at": "2026-11-23T17:02:00Z",
-                    "call_type": "welfare_check",
-                    "priority": 2,
-                    "division": "WIL",
-                    "address": "5800 Wilshire Blvd",
-                    "latitude": "34.062300",
-                    "longitude": "-118.356400",
-                    "narrative": "Man sitting in the bus shelter for hours, not responding.",
-                },
-            )
-        ],
+        examples=[examples.INTAKE_WELFARE_CHECK],
         tags=["dispatch"],
     )
     def post(self, request):
@@ -156,7 +140,7 @@ class CallAssignView(CallWriteView):
             200: RoutedSerializer,
             **{k: ERROR_RESPONSES[k] for k in (400, 401, 403, 404, 409)},
         },
-        examples=[OpenApiExample("To ALCOTT-2", request_only=True, value={"team": "ALCOTT-2"})],
+        examples=[examples.ASSIGN_TO_TEAM],
         tags=["dispatch"],
     )
     def post(self, request, call_id):

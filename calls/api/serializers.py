@@ -10,6 +10,7 @@ from rest_framework import serializers
 from umcr.api import BoundedDateTimeField
 from umcr.audit import AuditedSerializer
 
+from .. import children
 from ..choices import (
     EIDO_CODES,
     BackupReason,
@@ -248,30 +249,6 @@ class PriorContactSerializer(AuditedSerializer, serializers.ModelSerializer):
         return [b.reason for b in call.backup_requests.all()]
 
 
-class FollowUpSummarySerializer(AuditedSerializer, serializers.Serializer):
-    audit_kind = "followup"
-    audit_provider_path = "provider_id"
-    id = serializers.UUIDField()
-    kind = serializers.CharField()
-    status = serializers.CharField()
-    not_before = serializers.DateTimeField()
-    due_by = serializers.DateTimeField()
-    purpose = serializers.CharField()
-    assigned_team = serializers.CharField(source="assigned_team.call_sign", allow_null=True)
-    assigned_to = serializers.CharField(source="assigned_to.user.username", allow_null=True)
-
-
-class ReferralSummarySerializer(AuditedSerializer, serializers.Serializer):
-    audit_kind = "referral"
-    audit_provider_path = "provider_id"
-    id = serializers.UUIDField()
-    status = serializers.CharField()
-    status_changed_at = serializers.DateTimeField()
-    service = serializers.CharField(source="service.name")
-    service_category = serializers.CharField(source="service.category")
-    organization = serializers.CharField(source="service.organization")
-
-
 class TeamBriefSerializer(serializers.Serializer):
     call_sign = serializers.CharField()
     members = serializers.SerializerMethodField()
@@ -290,8 +267,7 @@ class CallDetailSerializer(CallListItemSerializer):
     outcome = serializers.SerializerMethodField()
     outcome_history = OutcomeSerializer(source="outcomes", many=True, read_only=True)
     backup_requests = BackupRequestSerializer(many=True, read_only=True)
-    followups = FollowUpSummarySerializer(many=True, read_only=True)
-    referrals = ReferralSummarySerializer(many=True, read_only=True)
+    # Then the lists of the apps built on calls (calls/children.py): see get_fields.
     withheld = serializers.SerializerMethodField(
         help_text="What of this call your role may not read, left out of this answer "
         "(the desk: person, notes, outcome_details (summaries), followups, referrals)."
@@ -316,10 +292,19 @@ class CallDetailSerializer(CallListItemSerializer):
             "outcome",
             "outcome_history",
             "backup_requests",
-            "followups",
-            "referrals",
             "withheld",
         ]
+
+    def get_fields(self):
+        # The call's children from the apps built on calls (registered: calls/children.py),
+        # each a list read through the call's reverse accessor (prefetched by call_detail),
+        # before `withheld`.
+        fields = super().get_fields()
+        withheld = fields.pop("withheld")
+        for child in children.registered():
+            fields[child.name] = child.serializer(many=True, read_only=True)
+        fields["withheld"] = withheld
+        return fields
 
     def to_representation(self, instance):
         data = serializers.ModelSerializer.to_representation(self, instance)
@@ -327,7 +312,7 @@ class CallDetailSerializer(CallListItemSerializer):
         hidden = self.context.get("withheld", ())
         if "person" in hidden:
             data["person"] = None
-        for part in ("notes", "followups", "referrals"):
+        for part in ("notes", *children.names()):
             if part in hidden:
                 data[part] = []
         if "outcome_details" in hidden:
@@ -458,22 +443,30 @@ class PersonCallSerializer(AuditedSerializer, serializers.ModelSerializer):
         return call.disposition or None
 
 
+class ContextListSerializer(serializers.ListSerializer):
+    """A list handed to the parent serializer in its context under the field's name (a
+    view's scoped, limited query), rather than read from the instance."""
+
+    def get_attribute(self, instance):
+        assert self.field_name is not None  # bound to its parent before it reads
+        return self.context[self.field_name]
+
+
 class PersonDetailSerializer(PersonSerializer):
     calls = serializers.SerializerMethodField()
-    followups = serializers.SerializerMethodField()
-    referrals = serializers.SerializerMethodField()
+    # Then the lists of the apps built on calls (calls/children.py): see get_fields.
 
     class Meta(PersonSerializer.Meta):
-        fields = [*PersonSerializer.Meta.fields, "calls", "followups", "referrals"]
+        fields = [*PersonSerializer.Meta.fields, "calls"]
+
+    def get_fields(self):
+        # A person's records in the apps built on calls (registered: calls/children.py),
+        # each list given in the context under its name (PersonDetailView).
+        fields = super().get_fields()
+        for child in children.registered():
+            fields[child.name] = ContextListSerializer(child=child.serializer(), read_only=True)
+        return fields
 
     @extend_schema_field(PersonCallSerializer(many=True))
     def get_calls(self, person):
         return PersonCallSerializer(self.context["calls"], many=True).data
-
-    @extend_schema_field(FollowUpSummarySerializer(many=True))
-    def get_followups(self, person):
-        return FollowUpSummarySerializer(self.context["followups"], many=True).data
-
-    @extend_schema_field(ReferralSummarySerializer(many=True))
-    def get_referrals(self, person):
-        return ReferralSummarySerializer(self.context["referrals"], many=True).data

@@ -7,7 +7,6 @@ comes from the selectors (outside it: 404); the rules (409, 403) from the servic
 import django_filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiExample,
     OpenApiResponse,
     extend_schema,
     extend_schema_field,
@@ -26,11 +25,13 @@ from umcr.api import (
 )
 from umcr.api_docs import ERROR_RESPONSES, READ_ERRORS, WRITE_ERRORS
 from umcr.outbox import delivery_states
+from umcr.viewsets import ResponderScopedMixin
 
-from .. import alerts, permissions, selectors, services
+from .. import alerts, children, permissions, selectors, services
 from ..choices import BackupStatus, CallStatus
 from ..models import BackupRequest, Call, Person
 from ..permissions import people_scope
+from . import examples
 from .pagination import CallQueuePagination
 from .serializers import (
     BackupInputSerializer,
@@ -49,8 +50,6 @@ from .serializers import (
     PersonDetailSerializer,
     StatusEventSerializer,
 )
-
-EXAMPLE_ID = "6f1c2a9e-3b7d-4c1e-9a52-0f8e7d6c5b4a"
 
 
 class CallFilter(StrictFilterSet):
@@ -71,16 +70,15 @@ class CallFilter(StrictFilterSet):
         return queryset.filter(selectors.open_filter(value == "open"))
 
 
-class CallListView(generics.ListAPIView):
+class CallListView(ResponderScopedMixin, generics.ListAPIView):
     permission_classes = [IsResponder]
     serializer_class = CallListItemSerializer
     pagination_class = CallQueuePagination
     filterset_class = CallFilter
+    model = Call
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return Call.objects.none()
-        return selectors.call_list(responder=request_responder(self.request))
+    def scoped_queryset(self, responder):
+        return selectors.call_list(responder=responder)
 
     @extend_schema(
         operation_id="calls_list",
@@ -101,15 +99,14 @@ class CallListView(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
-class CallDetailView(generics.RetrieveAPIView):
+class CallDetailView(ResponderScopedMixin, generics.RetrieveAPIView):
     permission_classes = [IsResponder]
     serializer_class = CallDetailSerializer
     lookup_url_kwarg = "call_id"
+    model = Call
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return Call.objects.none()
-        return selectors.call_detail(responder=request_responder(self.request))
+    def scoped_queryset(self, responder):
+        return selectors.call_detail(responder=responder)
 
     @extend_schema(
         operation_id="calls_retrieve",
@@ -170,13 +167,7 @@ class CallEventsView(CallWriteView):
             200: OpenApiResponse(EventWrittenSerializer, description="Already recorded."),
             **WRITE_ERRORS,
         },
-        examples=[
-            OpenApiExample(
-                "On scene",
-                request_only=True,
-                value={"id": EXAMPLE_ID, "kind": "on_scene", "occurred_at": "2026-11-23T09:41:00Z"},
-            )
-        ],
+        examples=[examples.STATUS_EVENT_ON_SCENE],
         tags=["calls"],
     )
     def post(self, request, call_id):
@@ -208,17 +199,7 @@ class CallNotesView(CallWriteView):
         ),
         request=NoteInputSerializer,
         responses={201: NoteSerializer, 200: NoteSerializer, **WRITE_ERRORS},
-        examples=[
-            OpenApiExample(
-                "Note",
-                request_only=True,
-                value={
-                    "id": EXAMPLE_ID,
-                    "body": "Person calm, accepted water, talking about a shelter bed.",
-                    "written_at": "2026-11-23T09:45:00Z",
-                },
-            )
-        ],
+        examples=[examples.NOTE],
         tags=["calls"],
     )
     def post(self, request, call_id):
@@ -248,20 +229,7 @@ class CallOutcomeView(CallWriteView):
         ),
         request=OutcomeInputSerializer,
         responses={201: OutcomeSerializer, 200: OutcomeSerializer, **WRITE_ERRORS},
-        examples=[
-            OpenApiExample(
-                "Referred",
-                request_only=True,
-                value={
-                    "id": EXAMPLE_ID,
-                    "disposition": "referred_to_services",
-                    "police_involved": False,
-                    "people_served": 1,
-                    "summary": "Agreed to a shelter bed; referral made.",
-                    "occurred_at": "2026-11-23T10:20:00Z",
-                },
-            )
-        ],
+        examples=[examples.OUTCOME_REFERRED],
         tags=["calls"],
     )
     def post(self, request, call_id):
@@ -293,18 +261,7 @@ class CallBackupRequestsView(CallWriteView):
         ),
         request=BackupInputSerializer,
         responses={201: BackupRequestSerializer, 200: BackupRequestSerializer, **WRITE_ERRORS},
-        examples=[
-            OpenApiExample(
-                "Weapon seen",
-                request_only=True,
-                value={
-                    "id": EXAMPLE_ID,
-                    "reason": "weapon_seen",
-                    "details": "Knife in waistband; we stepped back to the van.",
-                    "occurred_at": "2026-11-23T09:50:00Z",
-                },
-            )
-        ],
+        examples=[examples.BACKUP_WEAPON_SEEN],
         tags=["calls"],
     )
     def post(self, request, call_id):
@@ -341,15 +298,13 @@ class BackupRequestFilter(StrictFilterSet):
         return queryset.exclude(status__in=closed) if value else queryset.filter(status__in=closed)
 
 
-class BackupRequestListView(generics.ListAPIView):
+class BackupRequestListView(ResponderScopedMixin, generics.ListAPIView):
     permission_classes = [IsResponder]
     serializer_class = DeskBackupRequestSerializer
     filterset_class = BackupRequestFilter
+    model = BackupRequest
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return BackupRequest.objects.none()
-        responder = request_responder(self.request)
+    def scoped_queryset(self, responder):
         return selectors.backup_requests_for_responder(responder=responder).order_by("-occurred_at")
 
     def filter_queryset(self, queryset):
@@ -391,11 +346,7 @@ class BackupRequestStatusView(APIView):
         ),
         request=BackupStatusInputSerializer,
         responses={200: BackupRequestSerializer, **WRITE_ERRORS},
-        examples=[
-            OpenApiExample(
-                "Police en route", request_only=True, value={"status": "police_en_route"}
-            )
-        ],
+        examples=[examples.BACKUP_POLICE_EN_ROUTE],
         tags=["backup requests"],
     )
     def post(self, request, backup_id):
@@ -425,9 +376,6 @@ class PersonDetailView(APIView):
         tags=["people"],
     )
     def get(self, request, person_id):
-        from followups.selectors import followups_for_responder
-        from referrals.selectors import referrals_for_responder
-
         responder = request_responder(request)
         person = get_object_or_404(Person.objects.filter(people_scope(responder)), pk=person_id)
         calls = (
@@ -437,16 +385,11 @@ class PersonDetailView(APIView):
         )
         context = {
             "calls": list(calls),
-            "followups": list(
-                followups_for_responder(responder=responder)
-                .filter(person=person)
-                .order_by("-due_by")[:100]
-            ),
-            "referrals": list(
-                referrals_for_responder(responder=responder)
-                .filter(person=person)
-                .order_by("-status_changed_at")[:100]
-            ),
+            # The person's records in the apps built on calls (calls/children.py).
+            **{
+                child.name: child.of_person(responder=responder, person=person)
+                for child in children.registered()
+            },
         }
         body = PersonDetailSerializer(person, context=context).data
         return Response(body)
