@@ -13,11 +13,13 @@ code, police involvement and backup requests; not note bodies, outcome summaries
 identity and contact details.
 """
 
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 
 from responders.choices import Role
-from responders.models import Responder
+from responders.models import Provider, Responder, Team
 from umcr import policy
 from umcr.errors import NotAllowed
 from umcr.policy import CHANGE, CREATE, NOTHING, READ, VOID
@@ -25,6 +27,11 @@ from umcr.policy import CHANGE, CREATE, NOTHING, READ, VOID
 from . import children
 from .choices import DESK_EVENT_KINDS, TEAM_EVENT_KINDS, BackupStatus
 from .models import BackupRequest, Call, Note, Outcome, Person, StatusEvent
+
+# Who acts: the API's responder, or the admin's user (a superuser may do anything there).
+Actor = Responder | AbstractBaseUser | AnonymousUser | None
+# A field record of a call.
+CallRecord = StatusEvent | Note | Outcome | BackupRequest
 
 policy.register(
     "calls",
@@ -208,17 +215,17 @@ def check_can_move_backup(responder: Responder, call: Call, to_status: str) -> N
         raise NotAllowed("Only the dispatch desk moves a backup request (the team may cancel it).")
 
 
-def acting_responder(actor) -> tuple[Responder | None, bool]:
+def acting_responder(actor: Actor) -> tuple[Responder | None, bool]:
     """Admin actions are taken by a user, the API's by a responder: the responder behind
     `actor` (if any) and whether it is a superuser, who may do anything in the admin."""
     if isinstance(actor, Responder):
         return actor, False
     if actor is None:
         return None, False
-    return getattr(actor, "responder", None), bool(actor.is_superuser)
+    return getattr(actor, "responder", None), bool(getattr(actor, "is_superuser", False))
 
 
-def check_can_assign(actor, call: Call, team) -> None:
+def check_can_assign(actor: Actor, call: Call, team: Team) -> None:
     """Supervisors reassign their provider's calls to their provider's teams; the desk
     assigns any call to any team of the call's provider; superusers in the admin too."""
     responder, superuser = acting_responder(actor)
@@ -241,7 +248,7 @@ def assignable_teams(responder: Responder) -> Q:
     return Q(provider_id=responder.provider_id)
 
 
-def figures_provider(responder: Responder, asked=None):
+def figures_provider(responder: Responder, asked: Provider | None = None) -> Provider | None:
     """Whose figures `responder` reads, given the provider asked for (a Provider or None):
     provider staff their own provider's whatever they ask (another's does not exist for
     them: 404); the desk the provider asked for, or every provider (None)."""
@@ -259,13 +266,13 @@ def check_can_change_person(responder: Responder, person: Person) -> None:
     check(responder, CHANGE, "people")
 
 
-def may_void(actor, resource: str) -> bool:
+def may_void(actor: Actor, resource: str) -> bool:
     """Whether this user may void records of `resource` at all (the admin's action)."""
     responder, superuser = acting_responder(actor)
     return superuser or may(responder, VOID, resource)
 
 
-def check_can_void(actor, record) -> None:
+def check_can_void(actor: Actor, record: CallRecord) -> None:
     """A supervisor voids a clinical record of their provider entered in error; superusers
     any. The record's call decides the provider, whoever wrote it."""
     responder, superuser = acting_responder(actor)

@@ -130,7 +130,8 @@ def _last_positions(team_ids: list[int]) -> dict[int, tuple[float, float]]:
         latest = latest.distinct("team_id")  # one row per team
     positions: dict[int, tuple[float, float]] = {}
     for team_id, lat, lon in latest:
-        positions.setdefault(team_id, (float(lat), float(lon)))
+        if lat is not None and lon is not None:  # half a position places nobody
+            positions.setdefault(team_id, (float(lat), float(lon)))
     return positions
 
 

@@ -1,17 +1,23 @@
 """Reads of the calls app: scoped, prefetched querysets for lists and details, and the
 prior contacts that brief a team before it arrives."""
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+import uuid
+from typing import TypeVar
+
+from django.db.models import Count, Manager, Model, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from responders.models import Responder
+from umcr.errors import Invalid
 from umcr.policy import READ
 
 from . import children, permissions
 from .choices import OPEN_STATUSES, CallStatus
-from .models import BackupRequest, Call, Note, Outcome, StatusEvent
-from .permissions import call_scope
+from .models import BackupRequest, Call, Note, Outcome, Person, StatusEvent
+from .permissions import call_scope, people_scope
 
 PRIOR_CONTACTS_LIMIT = 10
+
+M = TypeVar("M", bound=Model)
 
 
 def calls_for_responder(*, responder: Responder) -> QuerySet[Call]:
@@ -60,8 +66,8 @@ def call_detail(*, responder: Responder) -> QuerySet[Call]:
     )
 
 
-def _with_author(manager) -> QuerySet:
-    return manager.select_related("responder__user")
+def _with_author(records: Manager[M] | QuerySet[M]) -> QuerySet[M]:
+    return records.select_related("responder__user")
 
 
 def prior_contacts(*, call: Call) -> list[Call]:
@@ -93,15 +99,13 @@ def backup_requests_for_responder(*, responder: Responder) -> QuerySet[BackupReq
     )
 
 
-def call_and_person_in_scope(*, responder: Responder, call_id, person_id):
+def call_and_person_in_scope(
+    *, responder: Responder, call_id: uuid.UUID | None, person_id: uuid.UUID | None
+) -> tuple[Call | None, Person | None]:
     """The call and person a follow-up or referral is about, each within the responder's
     scope, or Invalid naming the one that is not. The person defaults to the call's."""
-    from umcr.errors import Invalid
-
-    from .models import Person
-    from .permissions import people_scope
-
-    call = person = None
+    call: Call | None = None
+    person: Person | None = None
     if call_id is not None:
         call = calls_for_responder(responder=responder).filter(pk=call_id).first()
         if call is None:

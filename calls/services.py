@@ -7,19 +7,20 @@ its events, and a timeline that cannot have happened is refused with a Conflict.
 """
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Model, Q
 from django.utils import timezone
 
-from responders.models import Device, Responder
+from responders.models import Device, Responder, Team
 from umcr.bounds import EARLIEST_TIME
-from umcr.errors import Conflict, IdTaken, Invalid
+from umcr.errors import Conflict, IdTaken, Invalid, NotAllowed
 from umcr.policy import CREATE
 from umcr.sync import audience, sequence
 from umcr.sync.base import SyncQuerySet
@@ -282,7 +283,7 @@ def record_status_event(
 # timeline passed them); tests/calls/test_event_increments.py checks that both agree.
 
 
-def _live_events(call: Call):
+def _live_events(call: Call) -> SyncQuerySet[StatusEvent]:
     return StatusEvent.objects.filter(call_id=call.pk, voided_at=None)
 
 
@@ -310,7 +311,7 @@ def check_new_event(*, call: Call, event: StatusEvent, outcome: Outcome | None) 
     # In the order check_timeline meets them: this event after the call closed; this
     # clearing without an on-scene before it; then a stored event after this first close.
     after_close = first_close is not None and event.occurred_at > first_close[0]
-    if after_close and event.kind != first_close[1]:
+    if after_close and first_close is not None and event.kind != first_close[1]:
         raise _after_closed(event.kind, event.occurred_at, first_close[1], first_close[0])
     if event.kind == EventKind.CLEARED:
         gone = outcome is not None and outcome.disposition == Disposition.GONE_ON_ARRIVAL
@@ -533,7 +534,7 @@ def request_backup(
 
 
 # Forward moves the desk may make; resolved and cancelled are final.
-BACKUP_ORDER = [
+BACKUP_ORDER: list[str] = [
     BackupStatus.REQUESTED,
     BackupStatus.ACKNOWLEDGED,
     BackupStatus.POLICE_EN_ROUTE,
@@ -579,17 +580,17 @@ PERSON_FIELDS = {
 }
 
 
-def person_fields(record: dict) -> dict:
+def person_fields(record: dict[str, Any]) -> dict[str, Any]:
     """The editable fields of a person from a raw record, checked with the bounds both ways
     in share (umcr/bounds.py: text without NUL and within its length, a birth date from
     1900 to today); names each bad column."""
-    readers = {
+    readers: dict[str, Callable[[dict[str, Any], str], object]] = {
         name: partial(record_text, max_length=length) for name, length in PERSON_FIELDS.items()
     }
     readers["birth_date"] = record_date
     readers["approximate_age"] = _approximate_age
-    fields: dict = {}
-    errors: dict = {}
+    fields: dict[str, Any] = {}
+    errors: dict[str, Any] = {}
     for name, read in readers.items():
         if name not in record:
             continue
@@ -602,7 +603,7 @@ def person_fields(record: dict) -> dict:
     return fields
 
 
-def _approximate_age(record: dict, column: str) -> int | None:
+def _approximate_age(record: dict[str, Any], column: str) -> int | None:
     age = record[column]
     if age is not None and (
         isinstance(age, bool) or not isinstance(age, int) or not 0 <= age <= 120
@@ -613,7 +614,11 @@ def _approximate_age(record: dict, column: str) -> int | None:
 
 @transaction.atomic
 def create_person(
-    *, responder: Responder, person_id: uuid.UUID, fields: dict, call_id: uuid.UUID | None = None
+    *,
+    responder: Responder,
+    person_id: uuid.UUID,
+    fields: dict[str, Any],
+    call_id: uuid.UUID | None = None,
 ) -> Written:
     """Record someone a team served. With `call_id`, they become that call's person (if the
     call has none yet), so the pair's partner pulls them with the call. The person stays
@@ -622,6 +627,9 @@ def create_person(
     replay = find_replay(Person, person_id, scope=permissions.people_scope(responder))
     if replay is not None:
         return replay
+    if responder.provider_id is None:
+        # A person's record belongs to a provider; a clinician not yet given one keeps none.
+        raise NotAllowed("You work for no provider yet; ask a supervisor to add you to one.")
     call = None
     if call_id is not None:
         call = Call.objects.filter(permissions.call_scope(responder), pk=call_id).first()
@@ -640,7 +648,7 @@ def create_person(
 
 
 @transaction.atomic
-def update_person(*, person: Person, responder: Responder, fields: dict) -> Person:
+def update_person(*, person: Person, responder: Responder, fields: dict[str, Any]) -> Person:
     """Change a person's identifying details (a mutable record: last write wins, stale
     writes are refused by the sync push before they get here). `person` is in the
     responder's scope."""
@@ -654,7 +662,7 @@ def update_person(*, person: Person, responder: Responder, fields: dict) -> Pers
     return person
 
 
-def person_left_team(person_id, team_id: int) -> None:
+def person_left_team(person_id: uuid.UUID | None, team_id: int) -> None:
     """After a call or a visit left a pair, the person the pair saw through it leaves the
     pair's phones too, unless the pair still sees them (another of its calls, a visit it
     was given, a record it made). Call once the record has moved."""
@@ -665,7 +673,9 @@ def person_left_team(person_id, team_id: int) -> None:
 
 
 @transaction.atomic
-def assign_call(*, call: Call, team, assigned_by, occurred_at: datetime | None = None):
+def assign_call(
+    *, call: Call, team: Team, assigned_by: permissions.Actor, occurred_at: datetime | None = None
+) -> Call:
     """Assign (or reassign) a call to a team of its provider and record `dispatched`.
     `assigned_by` is the desk's or a supervisor's responder, or a superuser in the admin.
 
@@ -718,7 +728,9 @@ def assign_call(*, call: Call, team, assigned_by, occurred_at: datetime | None =
 
 
 @transaction.atomic
-def void_field_record(*, record, voided_by, reason: str):
+def void_field_record(
+    *, record: permissions.CallRecord, voided_by: User, reason: str
+) -> permissions.CallRecord:
     """Void a clinical record entered in error: it stays, with who, when and why, and
     phones drop it on their next pull. A voided status event no longer counts towards the
     call's status."""

@@ -31,7 +31,8 @@ class CallQueuePagination(BasePagination):
     cursor_query_param = "cursor"
     page_size_query_param = "page_size"
 
-    def paginate_queryset(self, queryset: QuerySet, request, view=None):
+    # The queue pages a queryset of calls only (the base class also takes a list).
+    def paginate_queryset(self, queryset: QuerySet, request, view=None):  # type: ignore[override]
         self.request = request
         size = self._page_size(request)
         cursor = self._decode(request.query_params.get(self.cursor_query_param))

@@ -20,7 +20,10 @@ from ..choices import (
 )
 from ..models import BackupRequest, Call, Note, Outcome, Person, StatusEvent
 
-AUTHOR = {"source": "responder.user.username", "read_only": True, "allow_null": True}
+
+def author_field() -> serializers.CharField:
+    """Who wrote a field record: their username (None if the account is gone)."""
+    return serializers.CharField(source="responder.user.username", read_only=True, allow_null=True)
 
 
 # --- output ------------------------------------------------------------------------------------
@@ -80,7 +83,7 @@ class PersonSerializer(AuditedSerializer, serializers.ModelSerializer):
 
 
 class StatusEventSerializer(serializers.ModelSerializer):
-    author = serializers.CharField(**AUTHOR)
+    author = author_field()
     recorded_at = serializers.DateTimeField(source="created_at", read_only=True)
 
     class Meta:
@@ -91,7 +94,7 @@ class StatusEventSerializer(serializers.ModelSerializer):
 class AddendumSerializer(AuditedSerializer, serializers.ModelSerializer):
     audit_kind = "note"
     audit_provider_path = "call.routed_provider_id"
-    author = serializers.CharField(**AUTHOR)
+    author = author_field()
     written_at = serializers.DateTimeField(source="occurred_at", read_only=True)
     recorded_at = serializers.DateTimeField(source="created_at", read_only=True)
 
@@ -114,7 +117,7 @@ class NoteSerializer(AddendumSerializer):
 class OutcomeSerializer(AuditedSerializer, serializers.ModelSerializer):
     audit_kind = "outcome"
     audit_provider_path = "call.routed_provider_id"
-    author = serializers.CharField(**AUTHOR)
+    author = author_field()
     eido_code = serializers.SerializerMethodField()
     recorded_at = serializers.DateTimeField(source="created_at", read_only=True)
 
@@ -140,7 +143,7 @@ class OutcomeSerializer(AuditedSerializer, serializers.ModelSerializer):
 class BackupRequestSerializer(AuditedSerializer, serializers.ModelSerializer):
     audit_kind = "backuprequest"
     audit_provider_path = "call.routed_provider_id"
-    author = serializers.CharField(**AUTHOR)
+    author = author_field()
     recorded_at = serializers.DateTimeField(source="created_at", read_only=True)
 
     class Meta:
@@ -259,7 +262,8 @@ class TeamBriefSerializer(serializers.Serializer):
 
 
 class CallDetailSerializer(CallListItemSerializer):
-    team = TeamBriefSerializer(read_only=True, allow_null=True)
+    # The detail briefs the team (call sign and members) that the list only names.
+    team = TeamBriefSerializer(read_only=True, allow_null=True)  # type: ignore[assignment]
     person = PersonSerializer(read_only=True, allow_null=True)
     prior_contacts = serializers.SerializerMethodField()
     events = StatusEventSerializer(many=True, read_only=True)
