@@ -1,5 +1,6 @@
 """Scheduled work of the follow-ups app (django-q2 Schedules created by migration
-followups/0003): reminders, overdue escalations and the case managers' daily digest.
+followups/0003): reminders and overdue escalations. The case managers' daily digest reads
+referrals too, so it lives in reports/tasks.py.
 
 Each is idempotent: notifications are keyed, so a schedule that runs twice, or a task
 retried after its worker died, notifies once. Each returns how many it newly notified.
@@ -7,11 +8,8 @@ retried after its worker died, notifies once. Each returns how many it newly not
 
 from datetime import timedelta
 
-from django.db.models import Count
 from django.utils import timezone
 
-from referrals.models import Referral
-from referrals.selectors import STALE_AFTER, stale_filter
 from responders.choices import Role
 from responders.selectors import active_users
 from umcr.models import NotificationKind
@@ -87,35 +85,5 @@ def escalate_overdue_followups() -> int:
             body=f"Due by {timezone.localtime(followup.due_by):%a %d %b %H:%M}. {followup.purpose}",
             call=followup.call,
             key=f"followup_overdue:{followup.pk}:{followup.due_by.isoformat()}",
-        )
-    return sent
-
-
-def send_daily_digests() -> int:
-    """One digest a day per case manager: their provider's queues in numbers."""
-    today, now = timezone.localdate(), timezone.now()
-    managers: dict[int, list] = {}
-    for user in active_users(role=Role.CASE_MANAGER).select_related("responder"):
-        managers.setdefault(user.responder.provider_id, []).append(user)
-    sent = 0
-    for provider_id, users in managers.items():
-        # One provider's numbers, counted once for all of its case managers.
-        counts = FollowUp.objects.filter(provider_id=provider_id).aggregate(
-            **{
-                queue: Count("pk", filter=selectors.queue_filter(queue, now))
-                for queue in ("overdue", "due_today", "unassigned")
-            }
-        )
-        stale = Referral.objects.filter(stale_filter(now), provider_id=provider_id).count()
-        sent += notify_each(
-            users,
-            kind=NotificationKind.DAILY_DIGEST,
-            title=f"Your queue for {today:%A %d %B}",
-            body=(
-                f"Follow-ups overdue: {counts['overdue']}; due today: {counts['due_today']}; "
-                f"unassigned: {counts['unassigned']}. Referrals with no change for "
-                f"{STALE_AFTER.days} days: {stale}."
-            ),
-            key=f"daily_digest:{today.isoformat()}",
         )
     return sent

@@ -12,7 +12,7 @@ from django_q.tasks import async_task
 
 pytestmark = pytest.mark.django_db
 
-TASK = "followups.tasks.send_daily_digests"
+TASK = "reports.tasks.send_daily_digests"
 
 
 def carried(broker) -> str:

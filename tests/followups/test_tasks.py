@@ -1,10 +1,11 @@
 """The scheduled work of follow-ups: reminders before a window opens, escalations of overdue
-follow-ups to supervisors, and the case managers' daily digest. Each is run twice, as a
-schedule that fires twice or a retried task would, and must notify each recipient once.
+follow-ups to supervisors, and the case managers' daily digest (reports/tasks.py, since it
+reads referrals too). Each is run twice, as a schedule that fires twice or a retried task
+would, and must notify each recipient once.
 
 Two ways: calling the task functions, and through django-q2 itself (the Schedule rows that
-migration followups/0003 creates, fired by django-q2's scheduler; Q_SYNC=1 runs each task
-in-process and records its result).
+migrations followups/0003 and reports/0001 create, fired by django-q2's scheduler; Q_SYNC=1
+runs each task in-process and records its result).
 """
 
 from datetime import timedelta
@@ -18,6 +19,7 @@ from django_q.scheduler import scheduler
 from followups import services, tasks
 from followups.choices import FollowUpStatus
 from referrals.choices import ReferralStatus
+from reports.tasks import send_daily_digests
 from tests.factories import CaseManagerFactory, FollowUpFactory, SupervisorFactory
 from tests.followups.helpers import days_ago, hours_from_now, provider_staff, referral_in
 from umcr.models import Notification, NotificationKind
@@ -212,7 +214,7 @@ def test_rescheduling_an_overdue_follow_up_and_missing_it_again_escalates_again(
 
 
 def test_digest_run_twice_reaches_each_case_manager_once(alcott, exodus):
-    first, second = tasks.send_daily_digests(), tasks.send_daily_digests()
+    first, second = send_daily_digests(), send_daily_digests()
 
     assert (first, second) == (2, 0)
     assert recipients(NotificationKind.DAILY_DIGEST) == [
@@ -230,7 +232,7 @@ def test_digest_counts_the_case_managers_own_providers_queues(alcott, exodus):
     referral_in(alcott, status=ReferralStatus.COMPLETED, status_changed_at=days_ago(30))
     referral_in(exodus, status=ReferralStatus.SENT, status_changed_at=days_ago(20))
 
-    tasks.send_daily_digests()
+    send_daily_digests()
 
     digest = Notification.objects.get(recipient=alcott.case_manager.user)
     assert digest.body == (
@@ -243,7 +245,7 @@ def test_inactive_case_manager_gets_no_digest(alcott):
     alcott.case_manager.user.is_active = False
     alcott.case_manager.user.save()
 
-    assert tasks.send_daily_digests() == 0
+    assert send_daily_digests() == 0
     assert not Notification.objects.exists()
 
 
@@ -257,7 +259,7 @@ SCHEDULES = {
         15,
         None,
     ),
-    "case managers' daily digest": ("followups.tasks.send_daily_digests", "C", None, "0 7 * * *"),
+    "case managers' daily digest": ("reports.tasks.send_daily_digests", "C", None, "0 7 * * *"),
 }
 
 
