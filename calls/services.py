@@ -160,10 +160,6 @@ def find_replay(
     return Written(stored, created=False)
 
 
-# The name the follow-ups and referrals services import; find_replay is the one function.
-replayed = find_replay
-
-
 def _check_occurred_at(occurred_at: datetime, field: str = "occurred_at") -> None:
     if occurred_at > timezone.now() + CLOCK_SKEW_ALLOWED:
         raise Invalid({field: ["Is in the future; check the phone's clock."]})

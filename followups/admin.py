@@ -32,8 +32,9 @@ class QueueFilter(admin.SimpleListFilter):
         return [(key, key.replace("_", " ")) for key in selectors.QUEUES]
 
     def queryset(self, request, queryset):
-        if self.value() in selectors.QUEUES:
-            return queryset.filter(selectors.queue_filter(self.value()))
+        queue = self.value()
+        if queue in selectors.QUEUES:
+            return queryset.filter(selectors.queue_filter(queue))
         return queryset
 
 

@@ -15,13 +15,14 @@ from django.utils import timezone
 
 from calls.models import Person
 from calls.selectors import call_and_person_in_scope
-from calls.services import Written, person_left_team, replayed
+from calls.services import Written, find_replay, person_left_team
 from responders.choices import Role
 from responders.models import Responder, Team
+from responders.permissions import provider_of
 from umcr.concurrency import check_version
 from umcr.errors import Conflict, Invalid
 from umcr.policy import CHANGE, CREATE
-from umcr.sync import sequence
+from umcr.sync import audience, sequence
 from umcr.sync.exits import record_exits
 
 from . import permissions
@@ -44,13 +45,13 @@ def _assignees(
         raise Invalid({"assigned_to": ["A follow-up goes to a team or a case manager, not both."]})
     team = person = None
     if team_id is not None:
-        team = Team.objects.filter(pk=team_id, provider_id=responder.provider_id).first()
+        team = Team.objects.filter(pk=team_id, provider_id=provider_of(responder)).first()
         if team is None:
             raise Invalid({"assigned_team": ["No such team in your provider."]})
     if assigned_to_id is not None:
         person = Responder.objects.filter(
             pk=assigned_to_id,
-            provider_id=responder.provider_id,
+            provider_id=provider_of(responder),
             role__in=[Role.CASE_MANAGER, Role.SUPERVISOR],
         ).first()
         if person is None:
@@ -75,7 +76,7 @@ def create_followup(
     """Schedule a follow-up from a call or a person. Clinicians schedule for their own pair
     (the default assignee); case managers and supervisors for anyone of their provider."""
     permissions.check(responder, CREATE)
-    stored = replayed(FollowUp, followup_id, scope=followup_scope(responder))
+    stored = find_replay(FollowUp, followup_id, scope=followup_scope(responder))
     if stored is not None:
         return stored
     if kind not in FollowUpKind.values:
@@ -258,9 +259,9 @@ def reassign_followup(
         changed_by=responder,
         note=f"Handed from {previous} to {team or assignee}.",
     )
-    still_seen = followup.call_id is not None and followup.call.team_id == previous_team
+    still_seen = followup.call is not None and followup.call.team_id == previous_team
     if previous_team is not None and previous_team != followup.assigned_team_id and not still_seen:
-        record_exits("follow_ups", [followup.pk], f"team:{previous_team}")
+        record_exits("follow_ups", [followup.pk], audience.team(previous_team))
         person_left_team(followup.person_id, previous_team)
     if followup.person_id is not None:
         # The new assignee's phones need the person the visit is about.

@@ -38,7 +38,7 @@ def _assignee_users(followup: FollowUp):
 
 def _describe(followup: FollowUp) -> str:
     who = str(followup.person) if followup.person_id else "the person"
-    where = f" at {followup.call.address}" if followup.call_id else ""
+    where = f" at {followup.call.address}" if followup.call is not None else ""
     return f"{followup.get_kind_display()} with {who}{where}"
 
 
@@ -72,7 +72,7 @@ def escalate_overdue_followups() -> int:
         .filter(due_by__gte=now - ESCALATION_WINDOW)
         .select_related("person", "call", "assigned_team", "assigned_to__user")
     )
-    supervisors: dict[int, list] = {}
+    supervisors: dict[int | None, list] = {}
     for user in active_users(role=Role.SUPERVISOR).select_related("responder"):
         supervisors.setdefault(user.responder.provider_id, []).append(user)
     sent = 0

@@ -86,6 +86,9 @@ class ReferralAdmin(ScopedAdmin):
 
     def _move(self, request, queryset, to_status) -> None:
         responder = staff_responder(request)
+        if responder is None:  # offered only to responders (has_move_permission); kept honest
+            self.message_user(request, "Only a responder may move referrals.", messages.ERROR)
+            return
         done = 0
         for referral in queryset:
             try:

@@ -11,9 +11,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from calls.selectors import call_and_person_in_scope
-from calls.services import Written, replayed
+from calls.services import Written, find_replay
 from responders.choices import Role
 from responders.models import Responder
+from responders.permissions import provider_of
 from umcr.concurrency import check_version
 from umcr.errors import Conflict, Invalid
 from umcr.policy import CHANGE, CREATE
@@ -48,7 +49,7 @@ def create_referral(
 ) -> Written:
     """Refer a person to a service. No consent, no referral (400)."""
     permissions.check(responder, CREATE)
-    stored = replayed(Referral, referral_id, scope=referral_scope(responder))
+    stored = find_replay(Referral, referral_id, scope=referral_scope(responder))
     if stored is not None:
         return stored
     errors: dict[str, list[str]] = {}
@@ -61,7 +62,7 @@ def create_referral(
         errors["service_id"] = ["No such service in the directory."]
     if person_id is None and call_id is None:
         errors["person_id"] = ["A referral needs a person or a call."]
-    if errors:
+    if errors or service is None:
         raise Invalid(errors)
     call, person = call_and_person_in_scope(
         responder=responder, call_id=call_id, person_id=person_id
@@ -69,14 +70,14 @@ def create_referral(
     assignee = None
     if assigned_to_id is not None:
         assignee = Responder.objects.filter(
-            pk=assigned_to_id, provider_id=responder.provider_id, role=Role.CASE_MANAGER
+            pk=assigned_to_id, provider_id=provider_of(responder), role=Role.CASE_MANAGER
         ).first()
         if assignee is None:
             raise Invalid({"assigned_to": ["No such case manager in your provider."]})
     now = timezone.now()
     referral = Referral.objects.create(
         id=referral_id,
-        provider_id=responder.provider_id,
+        provider_id=provider_of(responder),
         person=person,
         call=call,
         service=service,

@@ -26,7 +26,8 @@ def send_daily_digests() -> int:
     today, now = timezone.localdate(), timezone.now()
     managers: dict[int, list] = {}
     for user in active_users(role=Role.CASE_MANAGER).select_related("responder"):
-        managers.setdefault(user.responder.provider_id, []).append(user)
+        if user.responder.provider_id is not None:  # a case manager always works for one
+            managers.setdefault(user.responder.provider_id, []).append(user)
     sent = 0
     for provider_id, users in managers.items():
         # One provider's numbers, counted once for all of its case managers.

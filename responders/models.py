@@ -179,7 +179,7 @@ class Responder(TimeStampedModel):
     def clean(self) -> None:
         if self.team_id is not None and self.role != Role.CLINICIAN:
             raise ValidationError({"team": "Only clinicians work in a team."})
-        if self.team_id is not None and self.provider_id != self.team.provider_id:
+        if self.team is not None and self.provider_id != self.team.provider_id:
             raise ValidationError({"team": "The team belongs to another provider."})
         if self.team_id is not None:
             others = Responder.objects.filter(team_id=self.team_id).exclude(pk=self.pk)
@@ -253,7 +253,7 @@ class Shift(TimeStampedModel):
             raise ValidationError({"starts_at": "The team already has a shift in that period."})
 
 
-class Device(TimeStampedModel):
+class Device(TimeStampedModel):  # type: ignore[django-manager-missing]  # knox token manager
     """A phone (or other client) a responder signed in on; revoking it ends its tokens."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

@@ -6,6 +6,9 @@ and session ends at once, and no new sign-in) and reinstates it; superusers anyo
 Everyone signs their own devices in and out. Nobody suspends themselves.
 """
 
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import User as AuthUser
+
 from umcr import policy
 from umcr.errors import NotAllowed
 from umcr.policy import CHANGE, VOID
@@ -26,11 +29,14 @@ policy.register(
 )
 
 
-def _responder_of(user) -> Responder | None:
+User = AuthUser | AnonymousUser
+
+
+def _responder_of(user: User) -> Responder | None:
     return getattr(user, "responder", None)
 
 
-def may(user, action: str) -> bool:
+def may(user: User, action: str) -> bool:
     """Whether `user` may take `action` on devices and accounts at all (the admin's
     actions ask this before they are offered)."""
     if user.is_superuser:
@@ -39,18 +45,26 @@ def may(user, action: str) -> bool:
     return responder is not None and policy.allows(responder.role, action, "devices")
 
 
-def _same_provider(user, responder: Responder) -> bool:
+def _same_provider(user: User, responder: Responder) -> bool:
     actor = _responder_of(user)
     return actor is not None and actor.provider_id == responder.provider_id
 
 
-def check_can_revoke(user, device: Device) -> None:
+def check_can_revoke(user: User, device: Device) -> None:
     if not may(user, VOID) or not (user.is_superuser or _same_provider(user, device.responder)):
         raise NotAllowed("You may not revoke this device.")
 
 
-def check_can_suspend(user, responder: Responder) -> None:
+def check_can_suspend(user: User, responder: Responder) -> None:
     if responder.user_id == user.pk:
         raise NotAllowed("You may not suspend your own account.")
     if not may(user, CHANGE) or not (user.is_superuser or _same_provider(user, responder)):
         raise NotAllowed("You may not suspend this account.")
+
+
+def provider_of(responder: Responder) -> int:
+    """The provider `responder` works for. Only the dispatch desk has none, and the desk's
+    role holds no right that needs one, so reaching here without one is refused."""
+    if responder.provider_id is None:
+        raise NotAllowed("Only a provider's staff may do this.")
+    return responder.provider_id

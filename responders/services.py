@@ -4,6 +4,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -68,7 +69,7 @@ def sign_out_token(*, token: DeviceToken) -> None:
 
 
 @transaction.atomic
-def revoke_device(*, device: Device, revoked_by) -> None:
+def revoke_device(*, device: Device, revoked_by: User) -> None:
     """Revoke a device (a lost phone): its tokens are deleted now, so its next request is
     refused, and it cannot sign in again under the same device id."""
     permissions.check_can_revoke(revoked_by, device)
@@ -79,7 +80,7 @@ def revoke_device(*, device: Device, revoked_by) -> None:
 
 
 @transaction.atomic
-def suspend_responder(*, responder: Responder, suspended_by) -> None:
+def suspend_responder(*, responder: Responder, suspended_by: User) -> None:
     """Suspend an account (a stolen phone with a saved password, someone who left): every
     token of every device is deleted, so each phone's next request is refused; admin
     sessions end on their next request (Django signs inactive users out); and no new
@@ -93,7 +94,7 @@ def suspend_responder(*, responder: Responder, suspended_by) -> None:
 
 
 @transaction.atomic
-def reinstate_responder(*, responder: Responder, reinstated_by) -> None:
+def reinstate_responder(*, responder: Responder, reinstated_by: User) -> None:
     """Let a suspended account sign in again (on each phone afresh: old tokens are gone)."""
     permissions.check_can_suspend(reinstated_by, responder)
     user = responder.user

@@ -126,7 +126,10 @@ def model_path(model: type[Model], lookup: str) -> str:
     "call.routed_provider_id" (the last hop read from its column, never loaded)."""
     names = lookup.split("__")
     for name in names[:-1]:
-        model = model._meta.get_field(name).related_model
+        related = model._meta.get_field(name).related_model
+        if not isinstance(related, type):
+            raise ValueError(f"{lookup}: {name} is not a relation")
+        model = related
     last = model._meta.get_field(names[-1])
     return ".".join([*names[:-1], getattr(last, "attname", last.name)])
 

@@ -34,7 +34,7 @@ from .models import (
 
 logger = logging.getLogger(__name__)
 
-TITLE_LENGTH = Notification._meta.get_field("title").max_length
+TITLE_LENGTH: int = Notification._meta.get_field("title").max_length  # type: ignore[assignment]
 MAX_ATTEMPTS = 25
 # Backoff after the n-th failed try: 5 s, 10 s, 20 s ... at most 15 minutes.
 FIRST_RETRY = timedelta(seconds=5)
@@ -184,7 +184,8 @@ def _send(delivery: Delivery) -> None:
                 Notification.objects.get_or_create(
                     dedupe_key=delivery.notification_key,
                     defaults={
-                        "recipient_id": delivery.recipient_id,
+                        # In-app rows always have a recipient (a database constraint).
+                        "recipient_id": delivery.recipient_id,  # type: ignore[misc]
                         "kind": delivery.kind,
                         "title": delivery.title,
                         "body": delivery.body,

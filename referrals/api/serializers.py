@@ -6,6 +6,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from responders.models import Division
 from umcr.api import id_field
 from umcr.audit import AuditedSerializer
 
@@ -15,7 +16,9 @@ from ..models import Referral, ReferralStatusChange, Service
 
 
 class ServiceSerializer(serializers.ModelSerializer):
-    divisions_served = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    divisions_served: serializers.SlugRelatedField[Division] = serializers.SlugRelatedField(
+        slug_field="code", many=True, read_only=True
+    )
     is_open_now = serializers.SerializerMethodField()
 
     class Meta:

@@ -1,6 +1,6 @@
 """Sets the sync actor for each request: the admin's session user, resolved only when a
 synced row is written (so token requests never load a session); token-authenticated
-requests replace it with the user and device in umcr.auth."""
+requests replace it with the user and device in responders.auth."""
 
 from collections.abc import Callable
 
@@ -21,7 +21,7 @@ class SessionActor(Actor):
         return user.pk if user is not None and user.is_authenticated else None
 
     @property
-    def device_id(self) -> None:  # type: ignore[override]
+    def device_id(self) -> None:
         return None
 
 

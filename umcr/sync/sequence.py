@@ -51,7 +51,7 @@ def claim(count: int = 1) -> int:
         with connection.cursor() as cursor:
             cursor.execute(f"INSERT INTO {COUNTER_TABLE} (id, value) VALUES (1, %s)", [count])
         return count
-    return row[0]
+    return int(row[0])
 
 
 def hold() -> None:
