@@ -9,7 +9,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.db.models import Q
 
-from responders.models import Team
+from responders.models import Program, Team
 from umcr import policy
 from umcr.admin import (
     STAFF_ROLES,
@@ -17,12 +17,76 @@ from umcr.admin import (
     ScopedAdmin,
     latest_reads_table,
     staff_responder,
+    staff_role,
 )
 from umcr.errors import DomainError
 from umcr.policy import CHANGE, READ
 
 from . import permissions, services
-from .models import BackupRequest, Call, IntakeRefusal, Note, Outcome, Person, StatusEvent
+from .choices import CallSource, CallType, SafetyFlag
+from .models import (
+    BackupRequest,
+    Call,
+    IntakeRefusal,
+    Note,
+    Outcome,
+    Person,
+    ProgramMove,
+    StatusEvent,
+)
+
+
+class ProgramForm(forms.ModelForm):
+    """A program's lists as checkboxes of the calls app's code lists: a city adds a program
+    here, with no code, and can pick only values intake knows."""
+
+    call_types = forms.MultipleChoiceField(
+        choices=CallType.choices, widget=forms.CheckboxSelectMultiple
+    )
+    sources = forms.MultipleChoiceField(
+        choices=CallSource.choices, widget=forms.CheckboxSelectMultiple
+    )
+    refused_safety_flags = forms.MultipleChoiceField(
+        choices=SafetyFlag.choices, widget=forms.CheckboxSelectMultiple, required=False
+    )
+
+    class Meta:
+        model = Program
+        fields = [
+            "name",
+            "slug",
+            "description",
+            "is_active",
+            "intake_order",
+            "call_types",
+            "sources",
+            "refuses_weapon",
+            "refuses_violence",
+            "refused_safety_flags",
+            "team_makeup",
+            "transports",
+        ]
+
+
+@admin.register(Program)
+class ProgramAdmin(admin.ModelAdmin):
+    """Programs are the city's: staff who may read them look, only superusers change them
+    (coverage and teams carry the program: Coverage and Team pages)."""
+
+    form = ProgramForm
+    list_display = ["name", "slug", "intake_order", "team_makeup", "transports", "is_active"]
+    list_filter = ["is_active", "team_makeup"]
+    search_fields = ["name", "slug"]
+
+    def has_module_permission(self, request) -> bool:
+        if request.user.is_superuser:
+            return True
+        return staff_role(request) is not None and policy.may(
+            staff_responder(request), READ, "call_programs"
+        )
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return self.has_module_permission(request)
 
 
 class ReassignForm(ActionForm):
@@ -61,12 +125,19 @@ class BackupRequestInline(ReadOnlyInline):
     fields = ["reason", "details", "status", "occurred_at", "responder"]
 
 
+class ProgramMoveInline(ReadOnlyInline):
+    model = ProgramMove
+    provider_path = CALL_SCOPE
+    fields = ["moved_at", "from_program", "to_program", "moved_by", "reason"]
+
+
 @admin.register(Call)
 class CallAdmin(ScopedAdmin):
     provider_path = "routed_provider"
     audit_kind = "call"
     list_display = [
         "cad_incident_number",
+        "program",
         "call_type",
         "priority",
         "status",
@@ -76,6 +147,7 @@ class CallAdmin(ScopedAdmin):
         "address",
     ]
     list_filter = [
+        "program",
         "status",
         "call_type",
         "priority",
@@ -85,12 +157,19 @@ class CallAdmin(ScopedAdmin):
     ]
     search_fields = ["cad_incident_number", "address", "narrative"]
     date_hierarchy = "received_at"
-    list_select_related = ["division", "team"]
-    inlines = [StatusEventInline, NoteInline, OutcomeInline, BackupRequestInline]
+    list_select_related = ["program", "division", "team"]
+    inlines = [
+        StatusEventInline,
+        NoteInline,
+        OutcomeInline,
+        BackupRequestInline,
+        ProgramMoveInline,
+    ]
     # The team moves only by the Reassign action (or POST /calls/{id}/assign/), which records
     # the dispatch, tells the teams and takes the call off the old team's phones; the person
     # only by the phones that identify them. Editing either here would skip all of that.
     readonly_fields = [
+        "program",
         "team",
         "person",
         "source",

@@ -16,6 +16,12 @@ class CallSource(models.TextChoices):
     UMCR_DESK = "umcr_desk", "UMCR desk"
     #: A team flagged down in the field, recorded after the fact.
     FIELD = "field", "Field-initiated"
+    #: Sent by the Fire Department's tiered dispatch (a transport program's usual source).
+    FIRE_TIERED = "fire_tiered", "Fire tiered dispatch"
+    #: Passed on by the 988 Suicide & Crisis Lifeline.
+    LINE_988 = "line_988", "988 line"
+    #: The person, or someone close to them, asked the program directly.
+    SELF_REFERRAL = "self_referral", "Self-referral"
 
 
 class CallType(models.TextChoices):
@@ -31,6 +37,8 @@ class CallType(models.TextChoices):
     TRESPASS = "trespass", "Trespass / refusing to leave"
     #: A neighbourhood disturbance (noise, shouting) with no violence reported.
     DISTURBANCE = "disturbance", "Non-violent disturbance"
+    #: A client to be driven to care: on a psychiatric hold, or to avoid one.
+    TRANSPORT = "transport", "Transport to care"
 
 
 class Priority(models.IntegerChoices):

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from responders.models import Device, Division, Provider, Responder, Team
+from responders.models import Device, Division, Program, Provider, Responder, Team
 from umcr.models import ClientRecord, TimeStampedModel
 from umcr.sync.base import SyncedModel
 
@@ -98,6 +98,12 @@ class Call(SyncedModel, TimeStampedModel):
     status derived from the team's events."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    program = models.ForeignKey(
+        Program,
+        on_delete=models.PROTECT,
+        related_name="calls",
+        help_text="The program that took the call (intake names or matches it).",
+    )
     source = models.CharField(max_length=16, choices=CallSource.choices)
     cad_incident_number = models.CharField(
         max_length=40, help_text="The incident number in the source's dispatch system."
@@ -375,3 +381,23 @@ class IntakeRefusal(models.Model):
 
     def __str__(self) -> str:
         return f"Refused {self.cad_incident_number}"
+
+
+class ProgramMove(models.Model):
+    """The desk moved a call to another program (intake matched it to the wrong one, or the
+    situation changed): kept in the call's history, with who and why."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="program_moves")
+    from_program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="+")
+    to_program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(blank=True)
+    moved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    moved_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["moved_at"]
+
+    def __str__(self) -> str:
+        return f"{self.call_id}: {self.from_program} -> {self.to_program}"

@@ -93,6 +93,16 @@ policy.register(
 )
 
 policy.register(
+    "call_programs",
+    "programs: the programs and a call's program",
+    clinician="read",
+    case_manager="read",
+    supervisor="read",
+    dispatcher="read change",
+    limits={"dispatcher": "move a call to another program"},
+    position=120,
+)
+policy.register(
     "figures",
     "program figures",
     case_manager="read",

@@ -36,7 +36,7 @@ def call_list(*, responder: Responder) -> QuerySet[Call]:
     )
     return (
         calls_for_responder(responder=responder)
-        .select_related("division", "team")
+        .select_related("program", "division", "team")
         .annotate(note_count=Subquery(note_count))
     )
 
@@ -50,7 +50,7 @@ def call_detail(*, responder: Responder) -> QuerySet[Call]:
     own records and those of the apps built on calls (calls/children.py)."""
     return (
         calls_for_responder(responder=responder)
-        .select_related("division", "team", "person", "routed_provider")
+        .select_related("program", "division", "team", "person", "routed_provider")
         .prefetch_related(
             # Voided records stay in the database, not in the briefing.
             Prefetch("events", queryset=_with_author(StatusEvent.objects.filter(voided_at=None))),

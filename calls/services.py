@@ -668,6 +668,25 @@ def person_left_team(person_id: uuid.UUID | None, team_id: int) -> None:
         record_exits("people", [person_id], audience.team(team_id))
 
 
+def _leave_team(call: Call) -> dict[str, SyncQuerySet[Any]]:
+    """The call's synced rows by table (its own and those of the apps built on calls,
+    calls/children.py); the phones of the team it had (if any) lose the call and each of them
+    on their next pull. Call with the call locked, before it moves."""
+    records: dict[str, SyncQuerySet[Any]] = {
+        "status_events": StatusEvent.objects.filter(call=call),
+        "notes": Note.objects.filter(call=call),
+        "outcomes": Outcome.objects.filter(call=call),
+        "backup_requests": BackupRequest.objects.filter(call=call),
+        **{child.sync_table: child.of_call(call) for child in children.registered()},
+    }
+    if call.team_id is not None:
+        leaving = audience.team(call.team_id)
+        record_exits("calls", [call.pk], leaving)
+        for table, rows in records.items():
+            record_exits(table, rows.values_list("pk", flat=True), leaving)
+    return records
+
+
 @transaction.atomic
 def assign_call(
     *, call: Call, team: Team, assigned_by: permissions.Actor, occurred_at: datetime | None = None
@@ -684,24 +703,14 @@ def assign_call(
     assigned_by, _ = permissions.acting_responder(assigned_by)
     if team.provider_id != call.routed_provider_id and call.routed_provider_id is not None:
         raise Invalid({"team": ["The team belongs to another provider than the call's."]})
+    if team.program_id != call.program_id:
+        raise Invalid({"team": ["The team works for another program than the call's."]})
     previous = call.team_id
     if previous == team.pk:
         return call
     if call.status in (CallStatus.CLEARED, CallStatus.CANCELLED):
         raise Conflict(f"The call is {call.status}; it can no longer be reassigned.")
-    # Each synced table's rows of this call, by table.
-    records: dict[str, SyncQuerySet[Any]] = {
-        "status_events": StatusEvent.objects.filter(call=call),
-        "notes": Note.objects.filter(call=call),
-        "outcomes": Outcome.objects.filter(call=call),
-        "backup_requests": BackupRequest.objects.filter(call=call),
-        **{child.sync_table: child.of_call(call) for child in children.registered()},
-    }
-    if previous is not None:
-        leaving = audience.team(previous)
-        record_exits("calls", [call.pk], leaving)
-        for table, rows in records.items():
-            record_exits(table, rows.values_list("pk", flat=True), leaving)
+    records = _leave_team(call)
     Call.objects.filter(pk=call.pk).update(
         team=team, routed_provider_id=team.provider_id, updated_at=timezone.now()
     )

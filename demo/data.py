@@ -5,11 +5,83 @@ the demo password outside demo mode (demo/schema.py)."""
 
 from typing import Any
 
-from calls.choices import BackupReason, CallType, Disposition
+from calls.choices import BackupReason, CallSource, CallType, Disposition, SafetyFlag
 from referrals.choices import ServiceCategory
 from referrals.models import WEEKDAYS
+from responders.choices import TeamMakeup
 
 PASSWORD = "umcr-demo"
+
+# The demo's programs, side by side (DESIGN.md): UMCR as it ran before programs were data,
+# a CIRCLE-like outreach program for people experiencing homelessness, and a therapeutic
+# transportation program sent from the Fire Department's tiered dispatch. The fields are
+# Program's (responders/models.py); a city adds its own in the admin, with no code.
+PROGRAMS: dict[str, dict[str, Any]] = {
+    "umcr": {
+        "name": "Unarmed Model of Crisis Response",
+        "description": "Clinician pairs sent by community providers to non-violent 911 calls "
+        "diverted by LAPD dispatch.",
+        "intake_order": 10,
+        "call_types": [t for t in CallType.values if t != CallType.TRANSPORT],
+        "sources": [CallSource.CAD_911, CallSource.UMCR_DESK, CallSource.FIELD],
+        "refuses_weapon": True,
+        "refuses_violence": True,
+        "refused_safety_flags": [],
+        "team_makeup": TeamMakeup.CLINICIAN_PAIR,
+        "transports": False,
+    },
+    "circle": {
+        "name": "Street Outreach Response",
+        "description": "CIRCLE-like: 24/7 teams for non-urgent calls about people "
+        "experiencing homelessness.",
+        "intake_order": 20,
+        "call_types": [
+            CallType.HOMELESSNESS,
+            CallType.WELFARE_CHECK,
+            CallType.PUBLIC_INTOXICATION,
+            CallType.TRESPASS,
+            CallType.DISTURBANCE,
+        ],
+        "sources": [CallSource.CAD_911, CallSource.UMCR_DESK, CallSource.SELF_REFERRAL],
+        "refuses_weapon": True,
+        "refuses_violence": True,
+        "refused_safety_flags": [SafetyFlag.WEAPON_MENTIONED],
+        "team_makeup": TeamMakeup.MEDIC_AND_CRISIS_WORKER,
+        "transports": False,
+    },
+    "transport": {
+        "name": "Therapeutic Transportation",
+        "description": "Vans from the Fire Department's tiered dispatch that take a client "
+        "to care, on a hold or to avoid one.",
+        "intake_order": 30,
+        "call_types": [CallType.TRANSPORT, CallType.MENTAL_HEALTH_CRISIS],
+        "sources": [CallSource.FIRE_TIERED, CallSource.LINE_988],
+        "refuses_weapon": True,
+        "refuses_violence": True,
+        "refused_safety_flags": [],
+        "team_makeup": TeamMakeup.VAN_CREW,
+        "transports": True,
+    },
+}
+
+# Programs besides UMCR: (program, provider slug, team call sign, divisions (name, code)).
+# Exodus serves two programs; Penny Lane runs the vans across the city.
+PROGRAM_TEAMS = [
+    ("circle", "exodus", "OUTREACH-1", [("Hollywood", "HWD"), ("Pacific", "PAC")]),
+    (
+        "transport",
+        "pennylane",
+        "VAN-1",
+        [("Wilshire", "WIL"), ("Olympic", "OLY"), ("Southeast", "SE"), ("Hollywood", "HWD")],
+    ),
+]
+
+# Who sits in a team of each make-up (the second part of their demo usernames).
+SEATS: dict[str, tuple[str, str]] = {
+    TeamMakeup.CLINICIAN_PAIR: ("clinician1", "clinician2"),
+    TeamMakeup.MEDIC_AND_CRISIS_WORKER: ("medic", "crisis_worker"),
+    TeamMakeup.VAN_CREW: ("driver", "clinician"),
+}
 
 # slug, name, divisions (name, code), map centre of its divisions (lat, lon)
 PROVIDERS = [

@@ -48,10 +48,10 @@ class DivisionAdmin(admin.ModelAdmin):
 
 @admin.register(Coverage)
 class CoverageAdmin(ScopedAdmin):
-    list_display = ["division", "provider", "starts_on", "ends_on"]
-    list_filter = [("provider", admin.RelatedOnlyFieldListFilter), "division"]
+    list_display = ["division", "program", "provider", "starts_on", "ends_on"]
+    list_filter = ["program", ("provider", admin.RelatedOnlyFieldListFilter), "division"]
     change_roles = ()
-    list_select_related = ["division", "provider"]
+    list_select_related = ["division", "program", "provider"]
 
 
 class TeamMemberInline(admin.TabularInline):
@@ -74,8 +74,20 @@ class TeamMemberInline(admin.TabularInline):
 
 @admin.register(Team)
 class TeamAdmin(ScopedAdmin):
-    list_display = ["call_sign", "provider", "member_names", "division_names", "is_active"]
-    list_filter = ["is_active", ("provider", admin.RelatedOnlyFieldListFilter), "divisions"]
+    list_display = [
+        "call_sign",
+        "program",
+        "provider",
+        "member_names",
+        "division_names",
+        "is_active",
+    ]
+    list_filter = [
+        "is_active",
+        "program",
+        ("provider", admin.RelatedOnlyFieldListFilter),
+        "divisions",
+    ]
     search_fields = ["call_sign", "members__user__username", "members__display_name"]
     filter_horizontal = ["divisions"]
     inlines = [TeamMemberInline]
@@ -84,7 +96,7 @@ class TeamAdmin(ScopedAdmin):
         return (
             super()
             .get_queryset(request)
-            .select_related("provider")
+            .select_related("program", "provider")
             .prefetch_related("members__user", "divisions")
         )
 

@@ -23,3 +23,14 @@ class DevicePlatform(models.TextChoices):
     ANDROID = "android", "Android"
     #: Anything else: a browser, a desk integration, a test client.
     OTHER = "other", "Other"
+
+
+class TeamMakeup(models.TextChoices):
+    """Who a program sends together: its teams are made this way."""
+
+    #: Two unarmed clinicians (UMCR).
+    CLINICIAN_PAIR = "clinician_pair", "Two clinicians"
+    #: A medic and a crisis worker (CAHOOTS, CIRCLE-like programs).
+    MEDIC_AND_CRISIS_WORKER = "medic_crisis_worker", "A medic and a crisis worker"
+    #: A van crew that can transport a client (a therapeutic transportation program).
+    VAN_CREW = "van_crew", "A van crew that can transport"

@@ -15,7 +15,7 @@ from knox.models import AbstractAuthToken
 from umcr.models import TimeStampedModel
 from umcr.sync import sequence
 
-from .choices import DevicePlatform, Role
+from .choices import DevicePlatform, Role, TeamMakeup
 
 
 class Provider(TimeStampedModel):
@@ -36,6 +36,53 @@ class Provider(TimeStampedModel):
         return self.name
 
 
+class Program(TimeStampedModel):
+    """An unarmed-response program: what it takes (call types, sources), what it refuses
+    (its eligibility rules), the divisions it covers through which providers (Coverage) and
+    how its teams are made. Data, not code: a city adds one in the admin.
+
+    The lists hold values of the calls app's code lists (CallType, CallSource, SafetyFlag);
+    the admin offers exactly those (calls/admin.py) and intake reads them (calls/routing.py).
+    """
+
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=40, unique=True, help_text="Short handle, e.g. 'umcr'.")
+    description = models.TextField(blank=True)
+    is_active = models.BooleanField(default=True)
+    intake_order = models.PositiveSmallIntegerField(
+        default=100,
+        help_text="When a call names no program, programs are tried in this order (lowest "
+        "first); the first that takes the call gets it.",
+    )
+    call_types = models.JSONField(
+        default=list, blank=True, help_text="The call types the program takes (CallType)."
+    )
+    sources = models.JSONField(
+        default=list, blank=True, help_text="Where it takes calls from (CallSource)."
+    )
+    refuses_weapon = models.BooleanField(
+        default=True, help_text="Refuse a call where a weapon was reported."
+    )
+    refuses_violence = models.BooleanField(
+        default=True, help_text="Refuse a call with violence in progress."
+    )
+    refused_safety_flags = models.JSONField(
+        default=list, blank=True, help_text="Safety flags (SafetyFlag) that rule a call out."
+    )
+    team_makeup = models.CharField(
+        max_length=24, choices=TeamMakeup.choices, default=TeamMakeup.CLINICIAN_PAIR
+    )
+    transports = models.BooleanField(
+        default=False, help_text="Its teams can drive a client to care (a transport step)."
+    )
+
+    class Meta:
+        ordering = ["intake_order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Division(TimeStampedModel):
     """A police division (an LAPD 'area'); calls are routed by the division they come from."""
 
@@ -50,8 +97,10 @@ class Division(TimeStampedModel):
 
 
 class Coverage(TimeStampedModel):
-    """A provider covers a division from `starts_on` until `ends_on` (open-ended if empty)."""
+    """A provider covers a division for a program from `starts_on` until `ends_on`
+    (open-ended if empty). A provider may serve several programs, each by its own rows."""
 
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="coverages")
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="coverages")
     division = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="coverages")
     starts_on = models.DateField()
@@ -65,30 +114,38 @@ class Coverage(TimeStampedModel):
                 name="coverage_ends_after_start",
             ),
             models.UniqueConstraint(
-                fields=["division", "starts_on"], name="coverage_one_start_per_division"
+                fields=["program", "division", "starts_on"],
+                name="coverage_one_start_per_program_division",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.provider} covers {self.division} from {self.starts_on}"
+        return f"{self.provider} covers {self.division} for {self.program} from {self.starts_on}"
 
     def clean(self) -> None:
-        # One provider per division at any time, so routing is never ambiguous.
-        if self.division_id is None or self.starts_on is None:
+        # One provider per division and program at any time, so routing is never ambiguous.
+        if self.division_id is None or self.starts_on is None or self.program_id is None:
             return
-        overlapping = Coverage.objects.filter(division_id=self.division_id).exclude(pk=self.pk)
+        overlapping = Coverage.objects.filter(
+            division_id=self.division_id, program_id=self.program_id
+        ).exclude(pk=self.pk)
         overlapping = overlapping.filter(Q(ends_on__isnull=True) | Q(ends_on__gte=self.starts_on))
         if self.ends_on is not None:
             overlapping = overlapping.filter(starts_on__lte=self.ends_on)
         if overlapping.exists():
             raise ValidationError(
-                {"starts_on": "Another provider already covers this division in that period."}
+                {
+                    "starts_on": "Another provider already covers this division for this "
+                    "program in that period."
+                }
             )
 
 
 class Team(TimeStampedModel):
-    """A pair of clinicians who go out together, known to the desk by a call sign."""
+    """A pair who go out together for one program (made as the program says), known to the
+    desk by a call sign."""
 
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="teams")
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="teams")
     call_sign = models.CharField(max_length=20, unique=True, help_text="e.g. 'ALCOTT-1'.")
     divisions = models.ManyToManyField(Division, related_name="teams", blank=True)

@@ -17,13 +17,23 @@ from rest_framework.test import APIClient
 from calls.choices import BackupReason, CallSource, CallType, Disposition, EventKind
 from calls.models import BackupRequest, Call, Note, Outcome, Person, StatusEvent
 from calls.services import refresh_call_outcome
+from demo.data import PROGRAMS
 from followups.choices import FollowUpKind, FollowUpStatus
 from followups.models import FollowUp, FollowUpChange
 from referrals.choices import ConsentMethod, ReferralStatus, ServiceCategory
 from referrals.models import Referral, ReferralStatusChange, Service
 from responders import services
 from responders.choices import DevicePlatform, Role
-from responders.models import Coverage, Device, Division, Provider, Responder, Shift, Team
+from responders.models import (
+    Coverage,
+    Device,
+    Division,
+    Program,
+    Provider,
+    Responder,
+    Shift,
+    Team,
+)
 
 DEMO_PASSWORD = "umcr-demo"
 
@@ -58,6 +68,29 @@ class ProviderFactory(DjangoModelFactory):
     alert_email = factory.LazyAttribute(lambda o: f"alerts@{o.slug}.example.org")
 
 
+def _program(slug: str) -> dict:
+    """A demo program's fields; another slug is UMCR's rules under that name."""
+    return PROGRAMS.get(slug, {**PROGRAMS["umcr"], "name": f"Program {slug}"})
+
+
+class ProgramFactory(DjangoModelFactory):
+    """UMCR as the demo seeds it, once per test (got or created by slug); pass `slug=` and
+    the rest for another program."""
+
+    class Meta:
+        model = Program
+        django_get_or_create = ("slug",)
+
+    slug = "umcr"
+    name = factory.LazyAttribute(lambda o: _program(o.slug)["name"])
+    call_types = factory.LazyAttribute(lambda o: _program(o.slug)["call_types"])
+    sources = factory.LazyAttribute(lambda o: _program(o.slug)["sources"])
+    intake_order = factory.LazyAttribute(lambda o: _program(o.slug)["intake_order"])
+    refused_safety_flags = factory.LazyAttribute(lambda o: _program(o.slug)["refused_safety_flags"])
+    team_makeup = factory.LazyAttribute(lambda o: _program(o.slug)["team_makeup"])
+    transports = factory.LazyAttribute(lambda o: _program(o.slug)["transports"])
+
+
 class DivisionFactory(DjangoModelFactory):
     class Meta:
         model = Division
@@ -70,6 +103,7 @@ class CoverageFactory(DjangoModelFactory):
     class Meta:
         model = Coverage
 
+    program = factory.SubFactory(ProgramFactory)
     provider = factory.SubFactory(ProviderFactory)
     division = factory.SubFactory(DivisionFactory)
     starts_on = date(2024, 1, 1)
@@ -80,6 +114,7 @@ class TeamFactory(DjangoModelFactory):
     class Meta:
         model = Team
 
+    program = factory.SubFactory(ProgramFactory)
     provider = factory.SubFactory(ProviderFactory)
     call_sign = factory.Sequence(lambda n: f"TEAM-{n}")
 
@@ -199,6 +234,7 @@ class CallFactory(_ProviderFollowsParent, DjangoModelFactory):
     narrative = "Caller reports a man sitting in the road, talking to himself."
     team = factory.SubFactory(TeamFactory)
     routed_provider = factory.LazyAttribute(lambda o: o.team.provider if o.team else None)
+    program = factory.LazyAttribute(lambda o: o.team.program if o.team else ProgramFactory())
 
 
 class StatusEventFactory(DjangoModelFactory):

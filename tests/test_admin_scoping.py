@@ -27,6 +27,7 @@ from tests.factories import (
     NoteFactory,
     OutcomeFactory,
     PersonFactory,
+    ProgramFactory,
     ProviderFactory,
     ReferralFactory,
     ReferralStatusChangeFactory,
@@ -340,6 +341,7 @@ def test_supervisor_can_add_a_team_to_own_provider_only(supervisor_client, alcot
         reverse("admin:responders_team_add"),
         {
             "call_sign": "ALCOTT-9",
+            "program": ProgramFactory().pk,
             "provider": exodus.pk,
             "is_active": "on",
             "members-TOTAL_FORMS": "0",

@@ -57,6 +57,8 @@ The ways in of each row (a (resource, action) with no probe on a way in has no s
 - quarantine: read (admin page); change (admin form: saving a resolution).
 - access_log: read (admin page).
 - figures: read (REST `/metrics/` for the provider).
+- call_programs: read (REST `/programs/`, admin page: programs are the city's, the same in
+  and out of scope); change (REST move of the call to another program).
 
 Where the code disagrees with the matrix, the case is kept and marked xfail (strict), its
 reason saying what the code does instead (DISAGREEMENTS below).
@@ -81,7 +83,7 @@ from followups.models import FollowUp
 from referrals.choices import ReferralStatus
 from referrals.models import Referral, Service
 from responders.choices import Role
-from responders.models import Device, Division, Provider, Responder, Team
+from responders.models import Device, Division, Program, Provider, Responder, Team
 from tests.factories import (
     BackupRequestFactory,
     CallFactory,
@@ -95,9 +97,11 @@ from tests.factories import (
     NoteFactory,
     OutcomeFactory,
     PersonFactory,
+    ProgramFactory,
     ProviderFactory,
     ReferralFactory,
     ServiceFactory,
+    ShiftFactory,
     StatusEventFactory,
     SupervisorFactory,
     TeamFactory,
@@ -149,6 +153,8 @@ class Side:
     quarantined: QuarantinedRecord
     access_log: AccessLog
     device: Device
+    # A second program covering the side's division, with a team of the provider on shift.
+    program: Program
 
 
 @dataclass
@@ -195,6 +201,9 @@ def build_side(name: str) -> Side:
     clinician = ClinicianFactory(team=team, user__username=f"{name}-clinician")
     person = PersonFactory(provider=provider, given_name="Dana", family_name=f"{name.title()}son")
     call = CallFactory(team=team, division=division, person=person)
+    outreach = ProgramFactory(slug="circle")
+    CoverageFactory(program=outreach, provider=provider, division=division)
+    ShiftFactory(team=TeamFactory(program=outreach, provider=provider, call_sign=f"{name}-C1"))
     return Side(
         provider=provider,
         division=division,
@@ -235,6 +244,7 @@ def build_side(name: str) -> Side:
             provider=provider,
         ),
         device=DeviceFactory(responder=clinician),
+        program=outreach,
     )
 
 
@@ -557,6 +567,14 @@ def figures(actor: Actor, side: Side, world: World) -> Answer:
     return Answer(shown, response.status_code)
 
 
+def programs_listed(actor: Actor, side: Side, world: World) -> Answer:
+    response = rest_get(actor, f"{API}/programs/")
+    listed = response.status_code == 200 and side.program.slug in {
+        program["slug"] for program in response.json()
+    }
+    return Answer(listed, response.status_code)
+
+
 # --- admin ---------------------------------------------------------------------------------------
 
 
@@ -697,6 +715,8 @@ class Probe:
     # The cell's limit: roles this variant of the action is for (None: every granted role).
     only: tuple | None = None
     variant: str = ""
+    # The record is the city's, not a provider's: reached in and out of scope alike.
+    city_wide: bool = False
 
     @property
     def id(self) -> str:
@@ -1205,6 +1225,20 @@ PROBES = [
     Probe("quarantine", CHANGE, "admin_form", save_resolution, variant="resolve"),
     Probe("access_log", READ, "admin_page", admin_page(lambda s: s.access_log)),
     Probe("figures", READ, "rest", figures),
+    # programs -------------------------------------------------------------------------------
+    Probe("call_programs", READ, "rest", programs_listed, city_wide=True),
+    Probe("call_programs", READ, "admin_page", admin_page(lambda s: s.program), city_wide=True),
+    Probe(
+        "call_programs",
+        CHANGE,
+        "rest",
+        rest_write(
+            lambda s: f"{call_of(s)}program/",
+            lambda s, w: {"program": s.program.slug, "reason": "Sleeping rough, no crisis."},
+            lambda s, sent: Call.objects.get(pk=s.call.pk).program_id == s.program.pk,
+        ),
+        variant="move",
+    ),
 ]
 
 
@@ -1216,7 +1250,7 @@ def expected_performed(probe: Probe, role: str, in_scope: bool) -> bool:
         return False  # the admin is for staff
     if probe.only is not None and role not in probe.only:
         return False  # outside the cell's limit
-    return in_scope and policy.allows(role, probe.action, probe.resource)
+    return (in_scope or probe.city_wide) and policy.allows(role, probe.action, probe.resource)
 
 
 def expected_statuses(probe: Probe, role: str, in_scope: bool, performed: bool) -> set:

@@ -21,7 +21,7 @@ from demo import data as demo_data
 from followups.models import FollowUp
 from referrals.choices import ServiceCategory
 from referrals.models import Referral, Service, validate_hours
-from responders.models import Coverage, Division, Provider, Responder, Shift, Team
+from responders.models import Coverage, Division, Program, Provider, Responder, Shift, Team
 from responders.selectors import current_shift
 
 pytestmark = pytest.mark.django_db
@@ -64,8 +64,11 @@ def advertised_team(slug: str) -> Team:
 
 
 def assert_one_team_on_shift_at_a_time_for_a_week(provider: Provider, since: datetime):
+    """Of the provider's UMCR teams (its teams in other programs keep their own rota)."""
     shifts = list(
-        Shift.objects.filter(team__provider=provider, ends_at__gt=since).order_by("starts_at")
+        Shift.objects.filter(
+            team__provider=provider, team__program__slug="umcr", ends_at__gt=since
+        ).order_by("starts_at")
     )
     assert shifts[0].starts_at <= since
     for earlier, later in zip(shifts, shifts[1:], strict=False):
@@ -93,9 +96,35 @@ def test_seeding_twice_adds_nothing_the_second_time(seeded):
 
 def test_the_three_providers_six_divisions_and_their_coverage(seeded):
     assert Provider.objects.count() == 3
-    assert Division.objects.count() == 6
+    umcr = Coverage.objects.filter(program__slug="umcr")
+    assert set(umcr.values_list("division__code", flat=True)) == {
+        "WIL",
+        "OLY",
+        "DEV",
+        "WVA",
+        "SE",
+        "WLA",
+    }
     covered = set(Coverage.objects.values_list("division__code", flat=True))
     assert covered == set(Division.objects.values_list("code", flat=True))
+
+
+def test_three_programs_side_by_side_each_with_coverage_and_a_team_on_shift(seeded):
+    now = timezone.now()
+    for program in Program.objects.all():
+        assert program.coverages.exists(), program
+        assert Shift.objects.filter(
+            team__program=program, starts_at__lte=now, ends_at__gt=now
+        ).exists(), program
+    assert sorted(Program.objects.values_list("slug", flat=True)) == [
+        "circle",
+        "transport",
+        "umcr",
+    ]
+    # A provider may serve several programs: Exodus runs UMCR pairs and outreach teams.
+    assert set(
+        Team.objects.filter(provider__slug="exodus").values_list("program__slug", flat=True)
+    ) == {"umcr", "circle"}
 
 
 def test_every_provider_has_two_teams_on_shift_around_the_clock_for_the_coming_week(seeded):

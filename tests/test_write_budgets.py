@@ -97,17 +97,18 @@ WRITE_BUDGETS: dict[str, int] = {
     # mover's responder and user one query each.
     "backup_status_by_desk": 14,
     "backup_cancel_by_team": 14,
-    # Intake of a new call: division, repeat and coverage lookups, the call, the team
+    # Intake of a new call: division, repeat, active programs and coverage lookups (one
+    # coverage lookup per program tried: one here), the call, the team
     # choice (2), then assign_call, which re-stamps the call's six child tables (an UPDATE
     # and a counter claim each: 12 statements) although a new call has no child rows; the
     # dispatched event with the call's derived state; the team's alert (its users, the
     # known dedupe keys, the deliveries).
-    "intake_call": 38,
+    "intake_call": 39,
     # Reassignment: the team lookup, sync exits for the previous team (the call's and each
     # child table's ids: 7 SELECTs, 2 INSERTs), the six child tables re-stamped (12), the
     # dispatched event with the call's derived state, the new team's alert (3), and the
-    # provider for the answer.
-    "call_assign": 41,
+    # provider and the program for the answer.
+    "call_assign": 42,
     # Follow-ups (followups/api/views.py). Each answers with the follow-up re-read with its
     # history, whose changed_by is prefetched as responder and user (two queries).
     "followup_create": 15,

@@ -67,3 +67,8 @@ INTAKE_WELFARE_CHECK = OpenApiExample(
 )
 
 ASSIGN_TO_TEAM = OpenApiExample("To ALCOTT-2", request_only=True, value={"team": "ALCOTT-2"})
+MOVE_TO_PROGRAM = OpenApiExample(
+    "To the outreach program",
+    request_only=True,
+    value={"program": "circle", "reason": "Caller says he sleeps there; no crisis."},
+)

@@ -5,7 +5,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from responders.models import Division, Team
+from responders.models import Division, Program, Team
 from umcr.api import BoundedDateTimeField, IsResponder, request_responder
 from umcr.api_docs import ERROR_RESPONSES, error_response
 from umcr.policy import CHANGE, CREATE
@@ -18,6 +18,15 @@ from .views import CallWriteView
 
 
 class IntakeSerializer(serializers.Serializer):
+    program = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=Program.objects.filter(is_active=True),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The program's slug. Omitted: the active programs are tried in their intake "
+        "order, and the first that takes the call (source, type, rules, coverage) gets it.",
+    )
     # The API's field is named `source`, as DRF names a field's path: the stubs see a clash.
     source = serializers.ChoiceField(choices=CallSource.choices)  # type: ignore[assignment]
     cad_incident_number = serializers.CharField(max_length=40)
@@ -71,6 +80,7 @@ class IntakeSerializer(serializers.Serializer):
 
 class RoutedSerializer(serializers.Serializer):
     call = CallStateSerializer()
+    program = serializers.CharField(help_text="The program's slug.")
     provider = serializers.CharField(allow_null=True, help_text="The provider's slug.")
     team = serializers.CharField(allow_null=True, help_text="The team's call sign, if any.")
     routing = serializers.CharField(help_text="Why this team (or why none).")
@@ -80,6 +90,7 @@ def routed_body(routed) -> dict:
     return RoutedSerializer(
         {
             "call": routed.call,
+            "program": routed.call.program.slug,
             "provider": routed.provider.slug if routed.provider else None,
             "team": routed.team.call_sign if routed.team else None,
             "routing": routed.reason,
@@ -95,11 +106,14 @@ class IntakeView(APIView):
         summary="Receive a call from the desk or CAD",
         description=(
             "Creates the call once per (source, CAD incident number) — a repeat returns the "
-            "existing call (200) — and routes it: the provider covering the division, then "
-            "a team on shift (a free one first, then the fewest open calls, nearest as the "
-            "tie-break). No team on shift: the call waits and the supervisors are alerted. "
-            "A call not for an unarmed response (weapon reported, violence in progress, a "
-            "type outside the program, an uncovered division) is refused with 422 and logged."
+            "existing call (200) — in the program it names, or the first active program (in "
+            "intake order) that takes it, and routes it within that program: the provider "
+            "covering the division for it, then a team of that program on shift (a free one "
+            "first, then the fewest open calls, nearest as the tie-break). No team on shift: "
+            "the call waits and the supervisors are alerted. A call no program takes (weapon "
+            "reported, violence in progress, a source, type or safety flag outside each "
+            "program, an uncovered division) is refused with 422 and logged; `reasons` names "
+            "each program's reasons and `programs` gives them by program."
         ),
         request=IntakeSerializer,
         responses={

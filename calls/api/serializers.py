@@ -32,6 +32,9 @@ def author_field() -> serializers.CharField:
 class CallListItemSerializer(AuditedSerializer, serializers.ModelSerializer):
     audit_kind = "call"
     audit_provider_path = "routed_provider_id"
+    program = serializers.CharField(
+        source="program.slug", read_only=True, help_text="The program's slug (GET /programs/)."
+    )
     division = serializers.CharField(source="division.code", read_only=True)
     division_name = serializers.CharField(source="division.name", read_only=True)
     team = serializers.CharField(source="team.call_sign", read_only=True, allow_null=True)
@@ -41,6 +44,7 @@ class CallListItemSerializer(AuditedSerializer, serializers.ModelSerializer):
         model = Call
         fields = [
             "id",
+            "program",
             "cad_incident_number",
             "call_type",
             "priority",

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import intake, views
+from . import intake, programs, views
 
 urlpatterns = [
     path("calls/", views.CallListView.as_view(), name="call-list"),
@@ -15,6 +15,8 @@ urlpatterns = [
     ),
     path("intake/calls/", intake.IntakeView.as_view(), name="intake-calls"),
     path("calls/<uuid:call_id>/assign/", intake.CallAssignView.as_view(), name="call-assign"),
+    path("calls/<uuid:call_id>/program/", programs.CallProgramView.as_view(), name="call-program"),
+    path("programs/", programs.ProgramListView.as_view(), name="program-list"),
     path("people/<uuid:person_id>/", views.PersonDetailView.as_view(), name="person-detail"),
     path("backup-requests/", views.BackupRequestListView.as_view(), name="backup-request-list"),
     path(

@@ -13,6 +13,7 @@ from tests.factories import (
     CoverageFactory,
     DispatcherFactory,
     DivisionFactory,
+    ProgramFactory,
     ProviderFactory,
     ResponderFactory,
     ShiftFactory,
@@ -70,13 +71,28 @@ def test_one_day_coverage_is_accepted():
 def test_coverage_overlapping_another_providers_is_invalid():
     existing = CoverageFactory(starts_on=date(2024, 1, 1), ends_on=None)
     overlapping = Coverage(
-        provider=ProviderFactory(), division=existing.division, starts_on=date(2024, 6, 1)
+        program=existing.program,
+        provider=ProviderFactory(),
+        division=existing.division,
+        starts_on=date(2024, 6, 1),
     )
 
     with pytest.raises(ValidationError) as raised:
         overlapping.clean()
 
     assert "starts_on" in raised.value.message_dict
+
+
+def test_another_program_may_cover_the_same_division_at_the_same_time():
+    existing = CoverageFactory(starts_on=date(2024, 1, 1), ends_on=None)
+    other_program = Coverage(
+        program=ProgramFactory(slug="circle"),
+        provider=ProviderFactory(),
+        division=existing.division,
+        starts_on=date(2024, 6, 1),
+    )
+
+    assert other_program.clean() is None  # no ValidationError: programs cover apart
 
 
 def test_coverage_starting_the_day_after_another_ends_is_valid():

@@ -35,7 +35,7 @@ from followups.models import FollowUp
 from referrals.choices import ConsentMethod, ReferralStatus
 from referrals.models import Referral, ReferralStatusChange, Service
 from responders.choices import Role
-from responders.models import Coverage, Division, Provider, Responder, Shift, Team
+from responders.models import Coverage, Division, Program, Provider, Responder, Shift, Team
 from responders.selectors import current_shift
 
 HISTORY_PREFIX = "DEMO-"
@@ -78,9 +78,19 @@ class Command(BaseCommand):
 
     # --- organisation ---------------------------------------------------------------------
 
+    def seed_programs(self) -> dict[str, Program]:
+        return {
+            slug: Program.objects.get_or_create(slug=slug, defaults=fields)[0]
+            for slug, fields in demo_data.PROGRAMS.items()
+        }
+
     def seed_organisation(self) -> list[dict]:
-        """Providers, divisions, coverage, teams, people who sign in, and a week of shifts."""
+        """Programs, providers, divisions, coverage, teams, people who sign in, and a week of
+        shifts. The UMCR entries (one per provider) carry the history and the demo pairs;
+        the other programs get a team each, on shift around the clock."""
         password = make_password(demo_data.PASSWORD)
+        programs = self.seed_programs()
+        umcr = programs["umcr"]
         providers = []
         for slug, name, divisions, centre in demo_data.PROVIDERS:
             provider, _ = Provider.objects.get_or_create(
@@ -93,6 +103,7 @@ class Command(BaseCommand):
                     code=code, defaults={"name": division_name}
                 )
                 Coverage.objects.get_or_create(
+                    program=umcr,
                     division=division,
                     starts_on=COVERAGE_START,
                     defaults={"provider": provider},
@@ -101,7 +112,8 @@ class Command(BaseCommand):
             teams = []
             for number in (1, 2):
                 team, _ = Team.objects.get_or_create(
-                    call_sign=f"{slug.upper()}-{number}", defaults={"provider": provider}
+                    call_sign=f"{slug.upper()}-{number}",
+                    defaults={"provider": provider, "program": umcr},
                 )
                 team.divisions.add(*division_rows)
                 teams.append(team)
@@ -135,8 +147,35 @@ class Command(BaseCommand):
                     },
                 }
             )
+        self.seed_program_teams(programs, password)
         self.ensure_responder("desk.dispatcher", password, None, Role.DISPATCHER, None)
         return providers
+
+    def seed_program_teams(self, programs: dict[str, Program], password: str) -> None:
+        """The other programs' coverage and teams: a provider may serve several programs."""
+        for slug, provider_slug, call_sign, divisions in demo_data.PROGRAM_TEAMS:
+            program = programs[slug]
+            provider = Provider.objects.get(slug=provider_slug)
+            division_rows = []
+            for division_name, code in divisions:
+                division, _ = Division.objects.get_or_create(
+                    code=code, defaults={"name": division_name}
+                )
+                Coverage.objects.get_or_create(
+                    program=program,
+                    division=division,
+                    starts_on=COVERAGE_START,
+                    defaults={"provider": provider},
+                )
+                division_rows.append(division)
+            team, _ = Team.objects.get_or_create(
+                call_sign=call_sign, defaults={"provider": provider, "program": program}
+            )
+            team.divisions.add(*division_rows)
+            handle = call_sign.lower().replace("-", "")
+            for seat in demo_data.SEATS[program.team_makeup]:
+                self.ensure_responder(f"{handle}.{seat}", password, provider, Role.CLINICIAN, team)
+            self.seed_shifts([team])
 
     def ensure_responder(self, username, password, provider, role, team) -> Responder:
         user_model = get_user_model()
@@ -182,7 +221,7 @@ class Command(BaseCommand):
         for slot in range(SHIFT_SLOTS):
             starts_at = anchor + SHIFT_LENGTH * slot
             Shift.objects.get_or_create(
-                team=teams[slot % 2],
+                team=teams[slot % len(teams)],
                 starts_at=starts_at,
                 defaults={"ends_at": starts_at + SHIFT_LENGTH},
             )
@@ -426,6 +465,7 @@ class Command(BaseCommand):
         if rng.random() < 0.1:
             flags.append(rng.choice(SafetyFlag.values))
         return Call(
+            program_id=team.program_id,
             source=CallSource.CAD_911,
             cad_incident_number=number,
             received_at=received_at,
@@ -565,6 +605,10 @@ class Command(BaseCommand):
                 f"{Shift.objects.filter(ends_at__gt=self.now).count()} shifts ahead."
             )
         )
+        self.stdout.write(
+            "Programs: "
+            + "; ".join(f"{p.name} ({p.slug})" for p in Program.objects.filter(is_active=True))
+        )
         self.stdout.write(f"Sign in with password '{demo_data.PASSWORD}' as:")
         for entry in providers:
             slug = entry["provider"].slug
@@ -578,6 +622,16 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"    supervisor: {slug}.supervisor, case manager: {slug}.casemanager (admin)"
             )
+        for program in Program.objects.exclude(slug="umcr").prefetch_related(
+            "teams__members__user", "coverages__division", "coverages__provider"
+        ):
+            self.stdout.write(f"  {program.name} ({program.get_team_makeup_display().lower()})")
+            where = ", ".join(
+                sorted({f"{c.division} by {c.provider.slug}" for c in program.coverages.all()})
+            )
+            for team in program.teams.all():
+                members = ", ".join(sorted(m.user.username for m in team.members.all()))
+                self.stdout.write(f"    {team.call_sign}: {members}; {self.duty(team)}; {where}")
         self.stdout.write("  Dispatch desk: desk.dispatcher")
         self.stdout.write(
             "Supervisors and case managers can use /admin/; the API docs are at /api/docs/."
