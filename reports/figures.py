@@ -50,7 +50,10 @@ DEFINITIONS = {
     "calls_handled.",
     "response_minutes": "Minutes from the first dispatched event to the first on_scene event, "
     "over calls handled that have both: mean, median, 90th percentile. Never below 0 (a "
-    "phone's clock behind the server's counts as no time).",
+    "phone's clock behind the server's counts as no time). Each call counts from its own "
+    "program's dispatch (the event its program's desk or CAD link recorded), so programs "
+    "dispatched from different places (911 diversion, Fire tiered dispatch) each read from "
+    "their own start, and the all-programs figure is over every call alike.",
     "on_scene_minutes": "Minutes from the first on_scene event to the first cleared event, over "
     "calls handled that have both: mean, median, 90th percentile. Never below 0.",
     "committed_minutes": "Minutes from the first dispatched event to the first cleared event "
@@ -78,7 +81,16 @@ DEFINITIONS = {
     "estimated_savings": "police_cost - team_cost.",
 }
 
-GROUPINGS = ("month", "week", "division", "provider")
+# How the figures read when programs differ (the API's description and the README say it).
+ACROSS_PROGRAMS = (
+    "With `program`, the calls of that program and the follow-ups and referrals made on them; "
+    "with `by=program`, one row per program (follow-ups and referrals made without a call "
+    "belong to no program: the null row). Counts add up across programs to the all-programs "
+    "total; times and shares are computed over each row's own calls, each from its own "
+    "program's dispatch."
+)
+
+GROUPINGS = ("month", "week", "division", "provider", "program")
 
 
 @dataclass(frozen=True)
@@ -141,7 +153,9 @@ DURATIONS = {
 }
 
 
-def _group_expression(by: str | None, *, time_field: str, division: str, provider: str):
+def _group_expression(
+    by: str | None, *, time_field: str, division: str, provider: str, program: str
+):
     if by == "month":
         return TruncMonth(time_field)
     if by == "week":
@@ -150,6 +164,8 @@ def _group_expression(by: str | None, *, time_field: str, division: str, provide
         return F(division)
     if by == "provider":
         return F(provider)
+    if by == "program":
+        return F(program)
     return None
 
 
@@ -170,12 +186,16 @@ def _grouped(qs: QuerySet, group) -> QuerySet:
     return qs.annotate(g=group).values("g").order_by("g")
 
 
-def call_queryset(period: Period, provider_id=None, division_code=None) -> QuerySet[Call]:
+def call_queryset(
+    period: Period, provider_id=None, division_code=None, program_slug=None
+) -> QuerySet[Call]:
     qs = Call.objects.filter(received_at__gte=period.start, received_at__lt=period.end)
     if provider_id is not None:
         qs = qs.filter(routed_provider_id=provider_id)
     if division_code:
         qs = qs.filter(division__code=division_code)
+    if program_slug:
+        qs = qs.filter(program__slug=program_slug)
     return qs.order_by()
 
 
@@ -184,14 +204,19 @@ def program_figures(
     period: Period,
     provider_id: int | None = None,
     division_code: str | None = None,
+    program_slug: str | None = None,
     by: str | None = None,
     team_rate: float | None = None,
     police_rate: float | None = None,
     durations_only: bool = False,
 ) -> dict:
-    calls = call_queryset(period, provider_id, division_code)
+    calls = call_queryset(period, provider_id, division_code, program_slug)
     group = _group_expression(
-        by, time_field="received_at", division="division__code", provider="routed_provider__slug"
+        by,
+        time_field="received_at",
+        division="division__code",
+        provider="routed_provider__slug",
+        program="program__slug",
     )
     handled = Q(status=CallStatus.CLEARED)
     postgres = connection.vendor == "postgresql"
@@ -225,6 +250,7 @@ def program_figures(
         time_field="call__received_at",
         division="call__division__code",
         provider="call__routed_provider__slug",
+        program="call__program__slug",
     )
     handled_call = Q(call__status=CallStatus.CLEARED)
     for row in (
@@ -262,8 +288,8 @@ def program_figures(
             by_disposition = entry["calls_by_disposition"]
             by_disposition[row["d"]] = by_disposition.get(row["d"], 0) + row["n"]
 
-    _followup_figures(rows, period, provider_id, division_code, by)
-    _referral_figures(rows, period, provider_id, division_code, by)
+    _followup_figures(rows, period, provider_id, division_code, program_slug, by)
+    _referral_figures(rows, period, provider_id, division_code, program_slug, by)
     for entry in rows.values():
         _finish(entry, team_rate, police_rate)
     ordered = [
@@ -324,7 +350,7 @@ def _python_percentiles(rows: dict, handled_calls: QuerySet) -> None:
             entry[f"{name}_minutes"]["p90"] = round(cuts[8] / 60, 1)
 
 
-def _followup_figures(rows, period, provider_id, division_code, by) -> None:
+def _followup_figures(rows, period, provider_id, division_code, program_slug, by) -> None:
     qs = FollowUp.objects.filter(due_by__gte=period.start, due_by__lt=period.end).exclude(
         status=FollowUpStatus.CANCELLED
     )
@@ -332,8 +358,14 @@ def _followup_figures(rows, period, provider_id, division_code, by) -> None:
         qs = qs.filter(provider_id=provider_id)
     if division_code:
         qs = qs.filter(call__division__code=division_code)
+    if program_slug:
+        qs = qs.filter(call__program__slug=program_slug)
     group = _group_expression(
-        by, time_field="due_by", division="call__division__code", provider="provider__slug"
+        by,
+        time_field="due_by",
+        division="call__division__code",
+        provider="provider__slug",
+        program="call__program__slug",
     )
     on_time = Q(status=FollowUpStatus.COMPLETED, closed_at__lte=F("due_by"))
     for row in _grouped(qs.order_by(), group).annotate(
@@ -344,14 +376,20 @@ def _followup_figures(rows, period, provider_id, division_code, by) -> None:
         entry["followups_completed_on_time"] = row["done"]
 
 
-def _referral_figures(rows, period, provider_id, division_code, by) -> None:
+def _referral_figures(rows, period, provider_id, division_code, program_slug, by) -> None:
     qs = Referral.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
     if provider_id is not None:
         qs = qs.filter(provider_id=provider_id)
     if division_code:
         qs = qs.filter(call__division__code=division_code)
+    if program_slug:
+        qs = qs.filter(call__program__slug=program_slug)
     group = _group_expression(
-        by, time_field="created_at", division="call__division__code", provider="provider__slug"
+        by,
+        time_field="created_at",
+        division="call__division__code",
+        provider="provider__slug",
+        program="call__program__slug",
     )
     closed = Q(status__in=[ReferralStatus.ENROLLED, ReferralStatus.COMPLETED])
     for row in (
@@ -392,9 +430,11 @@ def _finish(entry: dict, team_rate: float | None, police_rate: float | None) -> 
 RESPONSE_BUCKETS = [(0, 10), (10, 20), (20, 30), (30, 45), (45, 60), (60, None)]
 
 
-def response_time_histogram(*, period: Period, provider_id=None, division_code=None) -> list[dict]:
+def response_time_histogram(
+    *, period: Period, provider_id=None, division_code=None, program_slug=None
+) -> list[dict]:
     """Calls handled by minutes from dispatch to on scene, in buckets: one query."""
-    calls = call_queryset(period, provider_id, division_code).filter(
+    calls = call_queryset(period, provider_id, division_code, program_slug).filter(
         status=CallStatus.CLEARED, dispatched_at__isnull=False, on_scene_at__isnull=False
     )
     seconds = Seconds("dispatched_at", "on_scene_at")

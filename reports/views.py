@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from calls import permissions
 from calls.choices import BackupReason, Disposition
-from responders.models import Division, Provider
+from responders.models import Division, Program, Provider
 from umcr.admin import staff_responder, staff_role
 from umcr.policy import READ
 
@@ -54,13 +54,19 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     division = request.GET.get("division") or None
     if division and not Division.objects.filter(code=division).exists():
         division = None
+    programs = list(Program.objects.all())
+    program = request.GET.get("program") or None
+    if program not in {p.slug for p in programs}:
+        program = None
     period = figures.Period.from_dates(first, last)
     common: dict[str, Any] = {
         "period": period,
         "provider_id": provider.pk if provider else None,
         "division_code": division,
+        "program_slug": program,
     }
     total, weeks = figures.figures_with_total(by="week", **common)
+    by_program = [] if program else figures.figures_with_total(by="program", **common)[1]
     histogram = figures.response_time_histogram(**common)
     context = {
         **admin.site.each_context(request),
@@ -70,6 +76,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "last": last,
         "division": division,
         "divisions": Division.objects.order_by("name"),
+        "program": program,
+        "programs": programs,
+        "by_program": _bars(
+            {row["group"]: row["calls_handled"] for row in by_program if row["group"]},
+            {p.slug: p.name for p in programs},
+        ),
         "total": total,
         "weeks": _bars({w["group"]: w["calls_handled"] for w in weeks if w["group"]}),
         "histogram": _bars({b["label"]: b["count"] for b in histogram}),

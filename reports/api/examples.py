@@ -101,7 +101,7 @@ FIGURES_BY_DIVISION = OpenApiExample(
     media_type="application/json",
     value={
         "period": {"from": "2025-03-01", "to": "2025-03-31"},
-        "filters": {"provider": "alcott", "division": None, "by": "division"},
+        "filters": {"provider": "alcott", "division": None, "program": None, "by": "division"},
         "rates": {"team_rate": 35.0, "police_rate": 85.0},
         "definitions": DEFINITIONS,
         "total": TOTAL,

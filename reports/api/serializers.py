@@ -20,6 +20,9 @@ class MetricsQuerySerializer(serializers.Serializer):
     to = serializers.DateField(required=False, help_text="Last day, inclusive (default today).")
     provider = serializers.SlugField(required=False, help_text="Provider slug.")
     division = serializers.CharField(required=False, max_length=8, help_text="Division code.")
+    program = serializers.SlugField(
+        required=False, max_length=40, help_text="Program slug (GET /programs/)."
+    )
     by = serializers.ChoiceField(choices=GROUPINGS, required=False)
     team_rate = serializers.FloatField(required=False, min_value=0, max_value=10000)
     police_rate = serializers.FloatField(required=False, min_value=0, max_value=10000)
@@ -117,8 +120,9 @@ class FiguresSerializer(serializers.Serializer):
 
 GROUP_HELP = (
     "The group: with `by=month` or `by=week` the day it starts (YYYY-MM-DD), with "
-    "`by=division` the division's code, with `by=provider` the provider's slug; null for "
-    "records with none (a call never routed, say)."
+    "`by=division` the division's code, with `by=provider` the provider's slug, with "
+    "`by=program` the program's slug; null for records with none (a call never routed, a "
+    "referral made without a call)."
 )
 
 
@@ -156,6 +160,9 @@ class FiguresFiltersSerializer(serializers.Serializer):
         "every provider.",
     )
     division = serializers.CharField(allow_null=True, help_text="Division code, or null.")
+    program = serializers.CharField(
+        allow_null=True, help_text="Program slug, or null for every program."
+    )
     by = serializers.ChoiceField(choices=GROUPINGS, allow_null=True, help_text="The grouping.")
 
 

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from calls import permissions
-from responders.models import Division, Provider
+from responders.models import Division, Program, Provider
 from umcr.api import IsResponder, request_responder
 from umcr.api_docs import ERROR_RESPONSES
 from umcr.policy import READ
@@ -33,8 +33,9 @@ class MetricsView(APIView):
             "Calls handled, share resolved without police, backup requests and rate by "
             "reason, response time, time on scene, committed time, calls by type and "
             "disposition, follow-ups due and completed on time, referrals by category and the "
-            "share closed, and the estimated cost of team hours against police hours. Each "
-            "figure's definition is in `definitions`. Supervisors and case managers see their "
+            "share closed, and the estimated cost of team hours against police hours. "
+            + figures.ACROSS_PROGRAMS
+            + " Each figure's definition is in `definitions`. Supervisors and case managers see their "
             "own provider; the desk every provider. `Accept: text/csv` or `?format=csv` "
             "returns the same table as CSV."
         ),
@@ -45,6 +46,11 @@ class MetricsView(APIView):
             OpenApiParameter("to", OpenApiTypes.DATE, description="Last day, inclusive."),
             OpenApiParameter("provider", OpenApiTypes.STR, description="Provider slug."),
             OpenApiParameter("division", OpenApiTypes.STR, description="Division code."),
+            OpenApiParameter(
+                "program",
+                OpenApiTypes.STR,
+                description="Program slug; `by=program` gives one row per program.",
+            ),
             OpenApiParameter("by", OpenApiTypes.STR, enum=list(figures.GROUPINGS)),
             OpenApiParameter(
                 "team_rate", OpenApiTypes.NUMBER, description="Dollars per team hour."
@@ -82,6 +88,8 @@ class MetricsView(APIView):
         provider_id = provider.pk if provider is not None else None
         if params.get("division") and not Division.objects.filter(code=params["division"]).exists():
             raise serializers.ValidationError({"division": ["No such division."]})
+        if params.get("program") and not Program.objects.filter(slug=params["program"]).exists():
+            raise serializers.ValidationError({"program": ["No such program."]})
         period = figures.Period.from_dates(params["from"], params["to"])
         # Resolved here too: the answer names the rates its costs used.
         rates = {
@@ -92,6 +100,7 @@ class MetricsView(APIView):
             "period": period,
             "provider_id": provider_id,
             "division_code": params.get("division"),
+            "program_slug": params.get("program"),
             **rates,
         }
         total, rows = figures.figures_with_total(by=params.get("by"), **common)
@@ -101,6 +110,7 @@ class MetricsView(APIView):
                 "provider": params.get("provider")
                 or (None if provider_id is None else responder.provider.slug),
                 "division": params.get("division"),
+                "program": params.get("program"),
                 "by": params.get("by"),
             },
             "rates": rates,

@@ -15,6 +15,7 @@ from tests.factories import (
     CaseManagerFactory,
     ClinicianFactory,
     DivisionFactory,
+    ProgramFactory,
     ProviderFactory,
     SupervisorFactory,
     TeamFactory,
@@ -214,3 +215,30 @@ def test_superuser_sees_every_provider(client, calls):
     response = client.get(DASHBOARD, MARCH)
 
     assert calls_handled_card(response) == "8"
+
+
+def test_dashboard_program_filter_and_calls_by_program(client, alcott, calls):
+    # One of Alcott's March calls was an outreach program's, handled by its outreach team.
+    outreach = TeamFactory(
+        provider=alcott, call_sign="ALCOTT-C1", program=ProgramFactory(slug="circle")
+    )
+    timed_call(
+        team=outreach,
+        division=DivisionFactory(code="HWD"),
+        received_at=local(2025, 3, 4, 9),
+        response=10,
+        on_scene=20,
+    )
+    client.force_login(SupervisorFactory(provider=alcott).user)
+
+    everything = client.get(DASHBOARD, MARCH)
+    circle = client.get(DASHBOARD, {"program": "circle", **MARCH})
+
+    assert calls_handled_card(everything) == "4"
+    assert {bar["label"]: bar["count"] for bar in everything.context["by_program"]} == {
+        "Unarmed Model of Crisis Response": 3,
+        "Street Outreach Response": 1,
+    }
+    assert calls_handled_card(circle) == "1"
+    assert circle.context["program"] == "circle"
+    assert circle.context["by_program"] == []

@@ -49,6 +49,7 @@ from tests.factories import (
     DivisionFactory,
     FollowUpFactory,
     OutcomeFactory,
+    ProgramFactory,
     ProviderFactory,
     ReferralFactory,
     ServiceFactory,
@@ -93,7 +94,8 @@ def program():
     oly = DivisionFactory(name="Olympic", code="OLY")
     se = DivisionFactory(name="Southeast", code="SE")
     a1 = TeamFactory(provider=alcott, call_sign="ALCOTT-1")
-    e1 = TeamFactory(provider=exodus, call_sign="EXODUS-1")
+    # Exodus' calls are another program's (an outreach program), Alcott's UMCR's.
+    e1 = TeamFactory(provider=exodus, call_sign="EXODUS-1", program=ProgramFactory(slug="circle"))
 
     c1 = timed_call(
         team=a1,
@@ -451,7 +453,12 @@ def test_body_names_the_period_and_the_filters(supervisor):
     body = figures(supervisor, by="division", **MARCH)
 
     assert body["period"] == {"from": "2025-03-01", "to": "2025-03-31"}
-    assert body["filters"] == {"provider": "alcott", "division": None, "by": "division"}
+    assert body["filters"] == {
+        "provider": "alcott",
+        "division": None,
+        "program": None,
+        "by": "division",
+    }
 
 
 def test_without_grouping_there_are_no_rows(supervisor):
@@ -517,6 +524,41 @@ def test_provider_row_matches_the_hand_count(desk, slug, expected):
     rows = {row["group"]: row for row in figures(desk, by="provider", **MARCH)["rows"]}
 
     assert picked(rows[slug], expected) == expected
+
+
+def test_by_program_gives_one_row_per_program_matching_the_hand_count(desk):
+    rows = {row["group"]: row for row in figures(desk, by="program", **MARCH)["rows"]}
+
+    assert sorted(rows) == ["circle", "umcr"]
+    assert picked(rows["umcr"], ALCOTT_MARCH) == ALCOTT_MARCH
+    assert picked(rows["circle"], EXODUS_MARCH) == EXODUS_MARCH
+
+
+def test_figures_by_program_add_up_to_the_all_programs_total(desk):
+    body = figures(desk, by="program", **MARCH)
+    everything = figures(desk, **MARCH)["total"]
+
+    for name in ("calls_handled", "resolved_without_police", "backup_requests", "referrals_made"):
+        assert sum(row[name] for row in body["rows"]) == everything[name] == body["total"][name]
+    by_type: dict = {}
+    for row in body["rows"]:
+        for key, count in row["calls_by_type"].items():
+            by_type[key] = by_type.get(key, 0) + count
+    assert by_type == everything["calls_by_type"]
+
+
+def test_program_filter_gives_that_programs_figures(desk):
+    body = figures(desk, program="circle", **MARCH)
+
+    assert picked(body["total"], EXODUS_MARCH) == EXODUS_MARCH
+    assert body["filters"]["program"] == "circle"
+
+
+def test_unknown_program_is_a_400_naming_the_field(desk):
+    response = desk.get(METRICS, {"program": "nope"})
+
+    assert response.status_code == 400
+    assert response.json() == {"program": ["No such program."]}
 
 
 def test_by_month_gives_one_row_per_local_month(supervisor):
