@@ -429,4 +429,29 @@ SERVICES: list[tuple[str, str, str, dict[str, Any], str, int | None]] = [
         None,
     ),
     ("Hope Line", "Veterans outreach", ServiceCategory.OTHER, OFFICE_HOURS, "Veterans", None),
+    # Destinations of the transport program's vans.
+    (
+        "Eastside Crisis Stabilization",
+        "Crisis stabilization unit (up to 23 hours)",
+        ServiceCategory.CRISIS_STABILIZATION,
+        ALWAYS_OPEN,
+        "Adults 18+ in a mental-health crisis; walk-in or by van",
+        12,
+    ),
+    (
+        "Downtown Sobering Center",
+        "Sobering centre",
+        ServiceCategory.SOBERING_CENTER,
+        ALWAYS_OPEN,
+        "Adults 18+ who are intoxicated and medically stable",
+        50,
+    ),
+    (
+        "Westlake Urgent Care",
+        "Walk-in urgent care",
+        ServiceCategory.URGENT_CARE,
+        OFFICE_HOURS,
+        "Anyone; no appointment",
+        None,
+    ),
 ]

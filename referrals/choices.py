@@ -13,6 +13,12 @@ class ServiceCategory(models.TextChoices):
     MEDICAL = "medical", "Medical care"
     #: Emergency and overnight beds.
     SHELTER = "shelter", "Shelter"
+    #: A crisis stabilization unit: a short stay instead of an emergency room or a hold.
+    CRISIS_STABILIZATION = "crisis_unit", "Crisis stabilization unit"
+    #: A sobering centre.
+    SOBERING_CENTER = "sobering_center", "Sobering centre"
+    #: Urgent care (walk-in medical care).
+    URGENT_CARE = "urgent_care", "Urgent care"
     #: Help applying for income, health coverage, IDs.
     BENEFITS = "benefits", "Benefits"
     FOOD = "food", "Food"

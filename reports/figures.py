@@ -31,12 +31,14 @@ from django.db.models import (
 from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
 
-from calls.choices import BackupStatus, CallStatus
+from calls.choices import BackupStatus, CallStatus, Disposition
 from calls.models import BackupRequest, Call
 from followups.choices import FollowUpStatus
 from followups.models import FollowUp
 from referrals.choices import ReferralStatus
 from referrals.models import Referral
+from transports.choices import TransportStatus
+from transports.models import Transport
 
 DEFINITIONS = {
     "calls_handled": "Calls received in the period (received_at in [from, to]) that a team "
@@ -75,6 +77,15 @@ DEFINITIONS = {
     "referrals_closed": "Of referrals_made, those now enrolled or completed.",
     "referrals_closed_share": "Of referrals_made, those now enrolled or completed / "
     "referrals_made.",
+    "treated_on_site": "Calls handled whose current outcome is resolved_on_scene: the client "
+    "treated and released where they were, with no transport or hold.",
+    "transports": "Transports (not cancelled) on calls received in the period, each ride "
+    "once whatever destinations refused it on the way.",
+    "transports_handed_off": "Of transports, those that ended with the client handed over at "
+    "a destination.",
+    "handoff_minutes": "Minutes from a transport's departure from the scene to the hand-off, "
+    "over transports handed off, refusals on the way included: mean, median, 90th "
+    "percentile. Never below 0.",
     "team_cost": "committed_hours x the team rate (dollars per hour, `team_rate`).",
     "police_cost": "committed_hours x the police rate (dollars per hour, `police_rate`): what "
     "the same hours of police response would have cost.",
@@ -225,6 +236,9 @@ def program_figures(
         "calls_handled": Count("pk", filter=handled),
         # Less those with a live backup request: subtracted below, from the backups query.
         "police_free": Count("pk", filter=handled & Q(police_involved=False)),
+        "treated_on_site": Count(
+            "pk", filter=handled & Q(disposition=Disposition.RESOLVED_ON_SCENE)
+        ),
         "committed_seconds": Sum(Seconds(*DURATIONS["committed"]), filter=handled),
     }
     for name, (start, end) in DURATIONS.items():
@@ -238,6 +252,7 @@ def program_figures(
         rows[_label(row["g"])] = _call_figures(row)
     if not postgres:
         _python_percentiles(rows, _grouped(calls.filter(handled), group))
+    _transport_figures(rows, calls, by, postgres)
     if durations_only:
         return {"rows": [{"group": key, **value} for key, value in rows.items()]}
 
@@ -317,6 +332,10 @@ def _call_figures(row: dict) -> dict:
         "referrals_made": 0,
         "referrals_closed": 0,
         "referrals_by_category": {},
+        "treated_on_site": row.get("treated_on_site", 0),
+        "transports": 0,
+        "transports_handed_off": 0,
+        "handoff_minutes": {"mean": None, "median": None, "p90": None},
     }
     for name in DURATIONS:
         cuts = row.get(f"{name}_cuts") or [None, None]
@@ -342,12 +361,59 @@ def _python_percentiles(rows: dict, handled_calls: QuerySet) -> None:
         for key, seconds in per_group.items():
             entry = rows.setdefault(key, _call_figures({}))
             seconds.sort()
-            cuts = quantiles(seconds, n=10, method="inclusive") if len(seconds) > 1 else seconds * 9
-            middle = (
-                quantiles(seconds, n=2, method="inclusive")[0] if len(seconds) > 1 else seconds[0]
-            )
-            entry[f"{name}_minutes"]["median"] = round(middle / 60, 1)
-            entry[f"{name}_minutes"]["p90"] = round(cuts[8] / 60, 1)
+            entry[f"{name}_minutes"].update(_median_and_p90(seconds))
+
+
+def _median_and_p90(seconds: list[float]) -> dict:
+    """Minutes, to a tenth, at the median and the 90th percentile of sorted durations
+    (inclusive, interpolated: as PostgreSQL's percentile_cont)."""
+    cuts = quantiles(seconds, n=10, method="inclusive") if len(seconds) > 1 else seconds * 9
+    middle = quantiles(seconds, n=2, method="inclusive")[0] if len(seconds) > 1 else seconds[0]
+    return {"median": round(middle / 60, 1), "p90": round(cuts[8] / 60, 1)}
+
+
+def _transport_figures(rows: dict, calls: QuerySet, by: str | None, postgres: bool) -> None:
+    """Transports on the calls, grouped like them, and the time from departure to
+    hand-off."""
+    transports = Transport.objects.filter(call__in=calls.values("pk")).exclude(
+        status=TransportStatus.CANCELLED
+    )
+    group = _group_expression(
+        by,
+        time_field="call__received_at",
+        division="call__division__code",
+        provider="call__routed_provider__slug",
+        program="call__program__slug",
+    )
+    done = Q(status=TransportStatus.HANDED_OFF)
+    handoff = Seconds("departed_at", "handed_off_at")
+    aggregates: dict[str, Aggregate] = {
+        "n": Count("pk"),
+        "done": Count("pk", filter=done),
+        "mean": Avg(handoff, filter=done),
+    }
+    if postgres:
+        aggregates["cuts"] = Percentiles(handoff, filter=done)
+    for row in _grouped(transports.order_by(), group).annotate(**aggregates):
+        entry = rows.setdefault(_label(row["g"]), _call_figures({}))
+        entry["transports"], entry["transports_handed_off"] = row["n"], row["done"]
+        cuts = row.get("cuts") or [None, None]
+        entry["handoff_minutes"] = {
+            "mean": None if row["mean"] is None else round(row["mean"] / 60, 1),
+            "median": None if cuts[0] is None else round(cuts[0] / 60, 1),
+            "p90": None if cuts[1] is None else round(cuts[1] / 60, 1),
+        }
+    if postgres:
+        return
+    per_group: dict = {}
+    for key, seconds in (
+        _grouped(transports.filter(done).order_by(), group)
+        .annotate(s=handoff)
+        .values_list("g", "s")
+    ):
+        per_group.setdefault(_label(key), []).append(seconds)
+    for key, seconds in per_group.items():
+        rows[key]["handoff_minutes"].update(_median_and_p90(sorted(seconds)))
 
 
 def _followup_figures(rows, period, provider_id, division_code, program_slug, by) -> None:
@@ -458,6 +524,9 @@ ADDITIVE = (
     "followups_completed_on_time",
     "referrals_made",
     "referrals_closed",
+    "treated_on_site",
+    "transports",
+    "transports_handed_off",
 )
 COUNTED = (
     "backup_requests_by_reason",

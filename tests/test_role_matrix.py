@@ -59,6 +59,8 @@ The ways in of each row (a (resource, action) with no probe on a way in has no s
 - figures: read (REST `/metrics/` for the provider).
 - call_programs: read (REST `/programs/`, admin page: programs are the city's, the same in
   and out of scope); change (REST move of the call to another program).
+- transports: read (REST detail, admin page); create (REST, from the scene of the team's
+  other call); change (REST `arrived`).
 
 Where the code disagrees with the matrix, the case is kept and marked xfail (strict), its
 reason saying what the code does instead (DISAGREEMENTS below).
@@ -76,11 +78,11 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from calls.choices import BackupStatus, Disposition, EventKind
+from calls.choices import BackupStatus, CallStatus, Disposition, EventKind
 from calls.models import BackupRequest, Call, Note, Outcome, Person, StatusEvent
 from followups.choices import FollowUpStatus
 from followups.models import FollowUp
-from referrals.choices import ReferralStatus
+from referrals.choices import ReferralStatus, ServiceCategory
 from referrals.models import Referral, Service
 from responders.choices import Role
 from responders.models import Device, Division, Program, Provider, Responder, Team
@@ -107,6 +109,7 @@ from tests.factories import (
     TeamFactory,
     signed_in_client,
 )
+from transports.models import Transport
 from umcr import policy
 from umcr.models import AccessLog, QuarantinedRecord
 from umcr.policy import CHANGE, CREATE, READ, VOID
@@ -155,6 +158,9 @@ class Side:
     device: Device
     # A second program covering the side's division, with a team of the provider on shift.
     program: Program
+    # A ride under way on the call, and another call of the team whose pair is on scene.
+    transport: Transport
+    scene_call: Call
 
 
 @dataclass
@@ -204,6 +210,9 @@ def build_side(name: str) -> Side:
     outreach = ProgramFactory(slug="circle")
     CoverageFactory(program=outreach, provider=provider, division=division)
     ShiftFactory(team=TeamFactory(program=outreach, provider=provider, call_sign=f"{name}-C1"))
+    # UMCR transports in this world, so that a ride can start from its calls.
+    Program.objects.filter(pk=team.program_id).update(transports=True)
+    destination = ServiceFactory(category=ServiceCategory.CRISIS_STABILIZATION)
     return Side(
         provider=provider,
         division=division,
@@ -245,6 +254,16 @@ def build_side(name: str) -> Side:
         ),
         device=DeviceFactory(responder=clinician),
         program=outreach,
+        transport=Transport.objects.create(
+            call=call,
+            provider=provider,
+            team=team,
+            destination=destination,
+            consent_given=True,
+            consent_method="verbal",
+            departed_at=now - timedelta(minutes=5),
+        ),
+        scene_call=CallFactory(team=team, division=division, status=CallStatus.ON_SCENE),
     )
 
 
@@ -565,6 +584,17 @@ def figures(actor: Actor, side: Side, world: World) -> Answer:
         side.provider.slug
     )
     return Answer(shown, response.status_code)
+
+
+def transport_body(side: Side, world: World) -> dict:
+    return {
+        "id": new_id(),
+        "call": str(side.scene_call.pk),
+        "destination": side.transport.destination_id,
+        "departed_at": minutes_ago(2).isoformat(),
+        "consent_given": True,
+        "consent_method": "verbal",
+    }
 
 
 def programs_listed(actor: Actor, side: Side, world: World) -> Answer:
@@ -1238,6 +1268,38 @@ PROBES = [
             lambda s, sent: Call.objects.get(pk=s.call.pk).program_id == s.program.pk,
         ),
         variant="move",
+    ),
+    # transports -----------------------------------------------------------------------------
+    Probe(
+        "transports",
+        READ,
+        "rest",
+        rest_detail(lambda s: f"{API}/transports/{s.transport.pk}/", lambda s: s.transport),
+        variant="detail",
+    ),
+    Probe("transports", READ, "admin_page", admin_page(lambda s: s.transport)),
+    Probe(
+        "transports",
+        CREATE,
+        "rest",
+        rest_write(
+            lambda s: f"{API}/transports/",
+            transport_body,
+            lambda s, sent: Transport.objects.filter(pk=sent["id"]).exists(),
+        ),
+        ok=(201,),
+        **BY_BODY,
+    ),
+    Probe(
+        "transports",
+        CHANGE,
+        "rest",
+        rest_write(
+            lambda s: f"{API}/transports/{s.transport.pk}/arrived/",
+            lambda s, w: {"arrived_at": minutes_ago(1).isoformat()},
+            lambda s, sent: Transport.objects.get(pk=s.transport.pk).status == "arrived",
+        ),
+        variant="arrived",
     ),
 ]
 

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "calls",
     "followups",
     "referrals",
+    "transports",
     "reports",
     "demo",
 ]

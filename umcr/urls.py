@@ -20,6 +20,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("calls.api.urls")),
     path("", include("followups.api.urls")),
     path("", include("referrals.api.urls")),
+    path("", include("transports.api.urls")),
     path("", include("reports.api.urls")),
     path("sync/pull/", sync_views.SyncPullView.as_view(), name="sync-pull"),
     path("sync/push/", sync_views.SyncPushView.as_view(), name="sync-push"),

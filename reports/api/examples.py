@@ -12,7 +12,13 @@ def _figures(**figures) -> dict:
     calls, hours = figures["calls_handled"], figures["committed_hours"]
     followups, referrals = figures["followups_due"], figures["referrals_made"]
     team_cost, police_cost = round(hours * 35.0, 2), round(hours * 85.0, 2)
+    # A UMCR provider's calls: treated on site counted, no transports (not a van program).
+    treated = figures["calls_by_disposition"].get("resolved_on_scene", 0)
     return {
+        "treated_on_site": treated,
+        "transports": 0,
+        "transports_handed_off": 0,
+        "handoff_minutes": {"mean": None, "median": None, "p90": None},
         **figures,
         "resolved_without_police_share": round(figures["resolved_without_police"] / calls, 4),
         "backup_rate": round(figures["calls_with_backup"] / calls, 4),

@@ -1,0 +1,67 @@
+"""Who may do what to transports: their row of the role matrix and their scope, asked by the
+services, the REST views and the admin.
+
+The pair on the call drives and records the ride; provider staff read their provider's; the
+desk follows the call's status (`transporting`), not the ride's details. Scope follows the
+record: the team and provider the call had when the ride began.
+"""
+
+import uuid
+
+from django.db.models import Q
+
+from responders.choices import Role
+from responders.models import Responder
+from umcr import policy
+from umcr.policy import NOTHING
+
+from .models import Transport
+
+RESOURCE = "transports"
+
+policy.register(
+    RESOURCE,
+    "transports: destination, consent, times, who took the client over",
+    clinician="read create change",
+    case_manager="read",
+    supervisor="read",
+    limits={"clinician": "the team's rides"},
+    position=450,
+)
+
+
+def may(responder: Responder | None, action: str) -> bool:
+    return policy.may(responder, action, RESOURCE)
+
+
+def check(responder: Responder | None, action: str) -> None:
+    policy.check(responder, action, RESOURCE)
+
+
+def transport_scope(responder: Responder) -> Q:
+    """The transports `responder` reaches, as a filter on Transport."""
+    if not may(responder, policy.READ):
+        return NOTHING
+    if responder.role == Role.CLINICIAN:
+        if responder.team_id is None:
+            return NOTHING
+        return Q(call__team_id=responder.team_id) | Q(team_id=responder.team_id)
+    if responder.provider_id is None:
+        return NOTHING
+    return Q(provider_id=responder.provider_id)
+
+
+def access_transport(
+    responder: Responder, transport_id: uuid.UUID, *, action: str, lock: bool = False
+) -> Transport:
+    """The transport as the responder may reach it (umcr.policy.access): in their scope,
+    locked when asked, the action checked; missing and out of scope alike are 404."""
+    return policy.access(
+        responder,
+        Transport,
+        transport_id,
+        resource=RESOURCE,
+        scope=transport_scope,
+        action=action,
+        lock=lock,
+    )

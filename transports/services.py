@@ -1,0 +1,182 @@
+"""The transport step: a team starts a ride from the scene with the client's consent (or on
+a hold), arrives, is refused by a destination and drives on to another, and hands the client
+over. Each write checks the role matrix (permissions.py) once, on the row it locks.
+"""
+
+import uuid
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from calls.choices import CallStatus
+from calls.selectors import calls_for_responder
+from calls.services import Written, find_replay
+from referrals.choices import ConsentMethod, ServiceCategory
+from referrals.models import Service
+from responders.models import Responder
+from umcr.errors import Conflict, Invalid
+from umcr.policy import CHANGE, CREATE
+
+from . import permissions
+from .choices import CLOSED_TRANSPORT_STATUSES, TransportStatus
+from .models import DestinationRefusal, Transport
+
+# Where a van may take a client: the services directory's places of care and shelter.
+DESTINATION_CATEGORIES = (
+    ServiceCategory.CRISIS_STABILIZATION,
+    ServiceCategory.SOBERING_CENTER,
+    ServiceCategory.URGENT_CARE,
+    ServiceCategory.MEDICAL,
+    ServiceCategory.MENTAL_HEALTH,
+    ServiceCategory.SHELTER,
+)
+# A ride starts from the scene (or continues a transport already under way).
+STARTS_FROM = (CallStatus.ON_SCENE, CallStatus.TRANSPORTING)
+CLOCK_SKEW_ALLOWED_SECONDS = 300
+
+
+def _destination(service_id: int, field: str = "destination") -> Service:
+    service = Service.objects.filter(
+        pk=service_id, is_active=True, category__in=DESTINATION_CATEGORIES
+    ).first()
+    if service is None:
+        raise Invalid(
+            {
+                field: [
+                    "No such destination: an active service of category "
+                    f"{', '.join(DESTINATION_CATEGORIES)}."
+                ]
+            }
+        )
+    return service
+
+
+def _not_in_future(at: datetime, field: str) -> None:
+    if (at - timezone.now()).total_seconds() > CLOCK_SKEW_ALLOWED_SECONDS:
+        raise Invalid({field: ["Is in the future; check the phone's clock."]})
+
+
+@transaction.atomic
+def start_transport(
+    *,
+    responder: Responder,
+    transport_id: uuid.UUID,
+    call_id: uuid.UUID,
+    destination_id: int,
+    departed_at: datetime,
+    on_hold: bool = False,
+    consent_given: bool = False,
+    consent_method: str = "",
+) -> Written:
+    """Leave the scene with the client. Only a program that transports takes this step
+    (409 otherwise); the client consents (400 without), unless on a hold."""
+    permissions.check(responder, CREATE)
+    stored = find_replay(Transport, transport_id, scope=permissions.transport_scope(responder))
+    if stored is not None:
+        return stored
+    call = (
+        calls_for_responder(responder=responder)
+        .select_for_update(of=("self",))
+        .select_related("program")
+        .filter(pk=call_id)
+        .first()
+    )
+    if call is None:
+        raise Invalid({"call": ["No such call in your scope."]})
+    errors: dict[str, list[str]] = {}
+    if not on_hold and consent_given is not True:
+        errors["consent_given"] = ["The client's consent is required, unless on a hold."]
+    if not on_hold and consent_method not in ConsentMethod.values:
+        errors["consent_method"] = [f"Not one of {', '.join(ConsentMethod.values)}."]
+    if errors:
+        raise Invalid(errors)
+    destination = _destination(destination_id)
+    _not_in_future(departed_at, "departed_at")
+    if not call.program.transports:
+        raise Conflict(f"{call.program.name} does not transport clients.")
+    if call.status not in STARTS_FROM or call.routed_provider_id is None:
+        raise Conflict(f"The call is {call.status}; a transport starts from the scene.")
+    if call.transports.exclude(status__in=CLOSED_TRANSPORT_STATUSES).exists():
+        raise Conflict("A transport on this call is still under way: finish it first.")
+    transport = Transport.objects.create(
+        id=transport_id,
+        call=call,
+        person=call.person,
+        provider_id=call.routed_provider_id,  # set: a call on scene was routed
+        team_id=call.team_id,
+        destination=destination,
+        on_hold=on_hold,
+        consent_given=bool(consent_given) and not on_hold,
+        consent_method="" if on_hold else consent_method,
+        departed_at=departed_at,
+        driven_by=responder,
+    )
+    return Written(transport, created=True)
+
+
+def _locked(responder: Responder, transport: Transport, *states: str) -> Transport:
+    locked = permissions.access_transport(responder, transport.pk, action=CHANGE, lock=True)
+    if locked.status not in states:
+        raise Conflict(f"The transport is {locked.status}; it cannot take this step.")
+    return locked
+
+
+@transaction.atomic
+def arrive(*, transport: Transport, responder: Responder, arrived_at: datetime) -> Transport:
+    """At the destination, before the hand-off."""
+    transport = _locked(responder, transport, TransportStatus.UNDER_WAY)
+    _not_in_future(arrived_at, "arrived_at")
+    if arrived_at < transport.departed_at:
+        raise Invalid({"arrived_at": ["Is before the departure."]})
+    transport.status, transport.arrived_at = TransportStatus.ARRIVED, arrived_at
+    transport.save(update_fields=["status", "arrived_at", "updated_at"])
+    return transport
+
+
+@transaction.atomic
+def refuse(
+    *,
+    transport: Transport,
+    responder: Responder,
+    reason: str,
+    next_destination_id: int,
+    refused_at: datetime,
+) -> Transport:
+    """The destination will not take the client: kept with why, and the team drives on to
+    the next destination it picked."""
+    transport = _locked(responder, transport, TransportStatus.UNDER_WAY, TransportStatus.ARRIVED)
+    if not reason.strip():
+        raise Invalid({"reason": ["Say why the destination refused."]})
+    _not_in_future(refused_at, "refused_at")
+    following = _destination(next_destination_id, "next_destination")
+    if following.pk == transport.destination_id:
+        raise Invalid({"next_destination": ["Is the destination that refused."]})
+    DestinationRefusal.objects.create(
+        transport=transport,
+        service_id=transport.destination_id,
+        reason=reason,
+        refused_at=refused_at,
+        recorded_by=responder.user,
+    )
+    transport.destination = following
+    transport.status, transport.arrived_at = TransportStatus.UNDER_WAY, None
+    transport.save(update_fields=["destination", "status", "arrived_at", "updated_at"])
+    return transport
+
+
+@transaction.atomic
+def hand_off(
+    *, transport: Transport, responder: Responder, handed_off_at: datetime, received_by: str
+) -> Transport:
+    """Someone at the destination took the client over: the transport is done."""
+    transport = _locked(responder, transport, TransportStatus.ARRIVED)
+    if not received_by.strip():
+        raise Invalid({"received_by": ["Name who took the client over."]})
+    _not_in_future(handed_off_at, "handed_off_at")
+    if transport.arrived_at is not None and handed_off_at < transport.arrived_at:
+        raise Invalid({"handed_off_at": ["Is before the arrival."]})
+    transport.status = TransportStatus.HANDED_OFF
+    transport.handed_off_at, transport.received_by = handed_off_at, received_by.strip()
+    transport.save(update_fields=["status", "handed_off_at", "received_by", "updated_at"])
+    return transport
