@@ -76,6 +76,14 @@ PROGRAM_TEAMS = [
     ),
 ]
 
+# What the other programs' open demo calls say.
+PROGRAM_NARRATIVES = {
+    "circle": "Man sleeping in the doorway of a closed store since last night; neighbours "
+    "worried, no crisis reported.",
+    "transport": "Fire crew on scene: woman calm, agrees to go to a crisis stabilization "
+    "unit; no medical need for an ambulance.",
+}
+
 # Who sits in a team of each make-up (the second part of their demo usernames).
 SEATS: dict[str, tuple[str, str]] = {
     TeamMakeup.CLINICIAN_PAIR: ("clinician1", "clinician2"),

@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from calls.choices import CallStatus
+from calls.choices import OPEN_STATUSES, CallStatus
 from calls.models import BackupRequest, Call, Note, Outcome, StatusEvent
 from demo import data as demo_data
 from followups.models import FollowUp
@@ -113,6 +113,10 @@ def test_three_programs_side_by_side_each_with_coverage_and_a_team_on_shift(seed
     now = timezone.now()
     for program in Program.objects.all():
         assert program.coverages.exists(), program
+        # An open call of its own, from a source it takes, for its team to show.
+        open_call = Call.objects.filter(program=program, status__in=OPEN_STATUSES).first()
+        assert open_call is not None and open_call.source in program.sources, program
+        assert open_call.team.program == program
         assert Shift.objects.filter(
             team__program=program, starts_at__lte=now, ends_at__gt=now
         ).exists(), program

@@ -176,6 +176,38 @@ class Command(BaseCommand):
             for seat in demo_data.SEATS[program.team_makeup]:
                 self.ensure_responder(f"{handle}.{seat}", password, provider, Role.CLINICIAN, team)
             self.seed_shifts([team])
+            self.seed_program_call(program, team, division_rows[0])
+
+    def seed_program_call(self, program: Program, team: Team, division: Division) -> None:
+        """One open call of the program, from its own source, for its team to show: on
+        scene when the program transports (a ride can start), just dispatched otherwise."""
+        number = f"{OPEN_PREFIX}{team.call_sign}-1"
+        source = program.sources[0]
+        if Call.objects.filter(source=source, cad_incident_number=number).exists():
+            return
+        rng = random.Random(number)
+        received_at = self.now - timedelta(minutes=25)
+        entry = {"divisions": [division], "centre": (34.06, -118.33), "provider": team.provider}
+        call = self.build_call(rng, entry, number, received_at, team)
+        call.source, call.call_type = source, program.call_types[0]
+        call.narrative = demo_data.PROGRAM_NARRATIVES[program.slug]
+        call.priority = Priority.PROMPT
+        call.save()
+        kinds = [EventKind.DISPATCHED, EventKind.ACKNOWLEDGED]
+        if program.transports:
+            kinds += [EventKind.EN_ROUTE, EventKind.ON_SCENE]
+        clinician = Responder.objects.filter(team=team).order_by("user__username").first()
+        events = [
+            StatusEvent(
+                call=call,
+                kind=kind,
+                occurred_at=received_at + timedelta(minutes=2 + 4 * step),
+                responder=None if kind == EventKind.DISPATCHED else clinician,
+            )
+            for step, kind in enumerate(kinds)
+        ]
+        StatusEvent.objects.bulk_create(events)
+        refresh_call_state(call=call, events=events)
 
     def ensure_responder(self, username, password, provider, role, team) -> Responder:
         user_model = get_user_model()
