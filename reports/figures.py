@@ -50,6 +50,10 @@ DEFINITIONS = {
     "period, in all and by reason.",
     "backup_rate": "Calls handled with at least one backup request (not cancelled) / "
     "calls_handled.",
+    "acknowledge_minutes": "Minutes from the first dispatched event to the first "
+    "acknowledged event (the team saw the call), over calls handled that have both: mean, "
+    "median, 90th percentile. Never below 0. A dispatch left unacknowledged past its "
+    "priority's window re-alerts the team, then the desk (ACK_WINDOW_*_SECONDS).",
     "response_minutes": "Minutes from the first dispatched event to the first on_scene event, "
     "over calls handled that have both: mean, median, 90th percentile. Never below 0 (a "
     "phone's clock behind the server's counts as no time). Each call counts from its own "
@@ -158,6 +162,7 @@ class Percentiles(Aggregate):
 
 
 DURATIONS = {
+    "acknowledge": ("dispatched_at", "acknowledged_at"),
     "response": ("dispatched_at", "on_scene_at"),
     "on_scene": ("on_scene_at", "cleared_at"),
     "committed": ("dispatched_at", "cleared_at"),

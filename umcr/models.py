@@ -47,6 +47,10 @@ class NotificationKind(models.TextChoices):
     DAILY_DIGEST = "daily_digest", "Daily digest"
     #: A police-backup alert is still not delivered a minute after the request.
     BACKUP_UNDELIVERED = "backup_undelivered", "Backup alert not delivered"
+    #: A call dispatched to the recipient's team is not acknowledged within its window.
+    ACK_REMINDER = "ack_reminder", "Call not acknowledged: reminder"
+    #: A dispatched call is still not acknowledged a second window later (desk, supervisors).
+    ACK_OVERDUE = "ack_overdue", "Call not acknowledged"
 
 
 class Notification(models.Model):

@@ -232,6 +232,13 @@ UMCR_DEVICE_MODEL = "responders.Device"  # the phones syncing (umcr.sync.get_dev
 
 # The program's cost comparison (GET /api/v1/metrics/): dollars per hour of a clinician
 # pair and of a police response (Los Angeles' first-year figures).
+# Acknowledgement windows (calls/tasks.py): a call dispatched and not acknowledged within its
+# priority's window re-alerts the team; a second window later the desk and the supervisors.
+ACK_WINDOW_SECONDS = {
+    1: env.int("ACK_WINDOW_URGENT_SECONDS", default=120),
+    2: env.int("ACK_WINDOW_PROMPT_SECONDS", default=300),
+    3: env.int("ACK_WINDOW_ROUTINE_SECONDS", default=600),
+}
 UMCR_TEAM_HOURLY_COST = env.float("UMCR_TEAM_HOURLY_COST", default=35.0)
 UMCR_POLICE_HOURLY_COST = env.float("UMCR_POLICE_HOURLY_COST", default=85.0)
 

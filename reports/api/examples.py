@@ -19,6 +19,7 @@ def _figures(**figures) -> dict:
         "transports": 0,
         "transports_handed_off": 0,
         "handoff_minutes": {"mean": None, "median": None, "p90": None},
+        "acknowledge_minutes": {"mean": 1.5, "median": 1.0, "p90": 3.2},
         **figures,
         "resolved_without_police_share": round(figures["resolved_without_police"] / calls, 4),
         "backup_rate": round(figures["calls_with_backup"] / calls, 4),

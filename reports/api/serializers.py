@@ -100,6 +100,7 @@ class FiguresSerializer(serializers.Serializer):
     backup_requests = _count("backup_requests")
     backup_rate = _share("backup_rate")
     backup_requests_by_reason = _counted("backup_requests_by_reason", BackupReason)
+    acknowledge_minutes = _minutes("acknowledge_minutes")
     response_minutes = _minutes("response_minutes")
     on_scene_minutes = _minutes("on_scene_minutes")
     committed_minutes = _minutes("committed_minutes")

@@ -1,0 +1,90 @@
+"""Scheduled work of the calls app (a django-q2 Schedule created by migration calls/0013):
+acknowledgement windows.
+
+A call dispatched to a team and not acknowledged within its priority's window
+(settings.ACK_WINDOW_SECONDS: 2 min urgent, 5 prompt, 10 routine by default) re-alerts the
+team; still not acknowledged a second window later, the desk and the provider's supervisors
+are alerted, and the desk reroutes it in one action (POST /calls/{id}/assign/). The window
+runs from the latest dispatch as the server recorded it (a reassignment starts a new one).
+
+Idempotent: alerts are keyed by the dispatch event, so a schedule that fires twice, or a
+worker retried after it died, alerts once. Returns how many people it newly alerted.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
+
+from responders.choices import Role
+from responders.selectors import active_users, supervisors_of
+from umcr.models import NotificationKind
+from umcr.outbox import enqueue
+
+from .choices import CallStatus, EventKind
+from .models import Call, StatusEvent
+
+# Dispatches older than this were escalated long ago (the task runs every minute; this
+# covers a worker down for a day) and stay on the desk's list of open calls.
+ESCALATION_HORIZON = timedelta(days=1)
+
+
+def window(priority: int) -> timedelta:
+    seconds = settings.ACK_WINDOW_SECONDS
+    return timedelta(seconds=seconds.get(priority, max(seconds.values())))
+
+
+def escalate_unacknowledged() -> int:
+    """Re-alert teams, then the desk and supervisors, about dispatched calls nobody has
+    acknowledged within their window."""
+    now = timezone.now()
+    latest = StatusEvent.objects.filter(
+        call=OuterRef("pk"), kind=EventKind.DISPATCHED, voided_at__isnull=True
+    ).order_by("-created_at")
+    waiting = (
+        Call.objects.filter(status=CallStatus.DISPATCHED, team__isnull=False)
+        .annotate(
+            dispatch_id=Subquery(latest.values("pk")[:1]),
+            dispatched=Subquery(latest.values("created_at")[:1]),
+        )
+        .filter(dispatched__gte=now - ESCALATION_HORIZON)
+        .select_related("team", "division")
+    )
+    sent = 0
+    for call in waiting:
+        late = now - call.dispatched
+        if late < window(call.priority):
+            continue
+        with transaction.atomic():
+            sent += _remind_team(call, call.dispatch_id, late)
+            if late >= 2 * window(call.priority):
+                sent += _escalate(call, call.dispatch_id, late)
+    return sent
+
+
+def _remind_team(call: Call, dispatch_id: object, late: timedelta) -> int:
+    return enqueue(
+        active_users(team_id=call.team_id),
+        kind=NotificationKind.ACK_REMINDER,
+        title=f"Acknowledge the call at {call.address} (priority {call.priority})",
+        body=f"Dispatched {int(late.total_seconds() // 60)} min ago and not acknowledged. "
+        f"{call.get_call_type_display()}: {call.narrative[:200]}",
+        call=call,
+        key=f"ack_reminder:{dispatch_id}",
+    )
+
+
+def _escalate(call: Call, dispatch_id: object, late: timedelta) -> int:
+    desk = active_users(role=Role.DISPATCHER)
+    return enqueue(
+        (desk | supervisors_of(call.routed_provider_id)).distinct(),
+        kind=NotificationKind.ACK_OVERDUE,
+        title=f"NOT ACKNOWLEDGED: {call.team} at {call.address} (priority {call.priority})",
+        body=f"Call {call.cad_incident_number} in {call.division} was dispatched to "
+        f"{call.team} {int(late.total_seconds() // 60)} min ago and nobody has acknowledged "
+        "it. Reach the team or reroute the call.",
+        call=call,
+        key=f"ack_overdue:{dispatch_id}",
+    )
