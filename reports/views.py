@@ -29,11 +29,14 @@ def _date(raw: str | None, default: date) -> date:
     return day if figures.Period.EARLIEST <= day <= figures.Period.LATEST else default
 
 
-def _bars(counts: dict, labels: dict | None = None) -> list[dict]:
+def _bars(counts: dict, labels: dict | None = None, *, in_order: bool = False) -> list[dict]:
+    """Bars widest first, or in the order given (`in_order`: buckets and weeks read in
+    their own order)."""
     top = max(counts.values(), default=0) or 1
+    items = list(counts.items()) if in_order else sorted(counts.items(), key=lambda i: -i[1])
     return [
         {"label": (labels or {}).get(key, key), "count": n, "width": round(100 * n / top)}
-        for key, n in sorted(counts.items(), key=lambda item: -item[1])
+        for key, n in items
     ]
 
 
@@ -83,12 +86,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             {p.slug: p.name for p in programs},
         ),
         "total": total,
-        "weeks": _bars({w["group"]: w["calls_handled"] for w in weeks if w["group"]}),
-        "histogram": _bars({b["label"]: b["count"] for b in histogram}),
+        "weeks": _bars(
+            {
+                w["group"]: w["calls_handled"]
+                for w in sorted(weeks, key=lambda w: w["group"] or "")
+                if w["group"]
+            },
+            in_order=True,
+        ),
+        "histogram": _bars({b["label"]: b["count"] for b in histogram}, in_order=True),
         "outcomes": _bars(total["calls_by_disposition"], dict(Disposition.choices)),
         "backups": _bars(total["backup_requests_by_reason"], dict(BackupReason.choices)),
         "definitions": figures.DEFINITIONS,
     }
-    # Weeks read best in time order.
-    context["weeks"].sort(key=lambda bar: bar["label"])
     return render(request, "reports/dashboard.html", context)

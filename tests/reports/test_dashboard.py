@@ -242,3 +242,18 @@ def test_dashboard_program_filter_and_calls_by_program(client, alcott, calls):
     assert calls_handled_card(circle) == "1"
     assert circle.context["program"] == "circle"
     assert circle.context["by_program"] == []
+
+
+def test_response_buckets_are_drawn_in_order_and_the_backup_rate_is_a_percentage(
+    supervisor_admin,
+):
+    response = supervisor_admin.get(DASHBOARD, MARCH)
+
+    labels = [bar["label"] for bar in response.context["histogram"]]
+    assert labels == ["0–10 min", "10–20 min", "20–30 min", "30–45 min", "45–60 min", "60+ min"]
+    # Every March call took 10 minutes to reach (the 10-20 bucket): the widest bar is
+    # drawn second, in its bucket's place, not first for being widest.
+    assert [bar["count"] for bar in response.context["histogram"]][:2] == [0, 3]
+    assert re.search(
+        r'<div class="n">\d+%</div><div class="d">backup rate', response.content.decode()
+    )
