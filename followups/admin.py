@@ -2,7 +2,7 @@
 
 from django.contrib import admin, messages
 
-from umcr.admin import STAFF_ROLES, HistoryInline, ScopedAdmin, staff_responder
+from umcr.admin import STAFF_ROLES, HistoryInline, LandingFilter, ScopedAdmin, staff_responder
 from umcr.errors import DomainError
 from umcr.policy import CHANGE
 
@@ -24,17 +24,22 @@ class FollowUpChangeInline(HistoryInline):
     ]
 
 
-class QueueFilter(admin.SimpleListFilter):
+class QueueFilter(LandingFilter):
+    """Opens on the open follow-ups (overdue first, then due today: the list is ordered by
+    due_by), as a case manager works them."""
+
     title = "queue"
     parameter_name = "queue"
+    landing = "open"
 
     def lookups(self, request, model_admin):
-        return [(key, key.replace("_", " ")) for key in selectors.QUEUES]
+        return [("open", "open"), *((key, key.replace("_", " ")) for key in selectors.QUEUES)]
 
-    def queryset(self, request, queryset):
-        queue = self.value()
-        if queue in selectors.QUEUES:
-            return queryset.filter(selectors.queue_filter(queue))
+    def filter(self, queryset, value):
+        if value == "open":
+            return queryset.filter(status=FollowUpStatus.SCHEDULED)
+        if value in selectors.QUEUES:
+            return queryset.filter(selectors.queue_filter(value))
         return queryset
 
 
@@ -58,6 +63,7 @@ class FollowUpAdmin(ScopedAdmin):
     ]
     search_fields = ["purpose", "person__given_name", "person__family_name"]
     date_hierarchy = "due_by"
+    ordering = ["due_by", "not_before"]
     list_select_related = ["person", "assigned_team", "assigned_to__user"]
     # Everything that moves a follow-up (its window, its assignee, its closing) goes through
     # the actions and the API, which write the history and take it off the old assignee's

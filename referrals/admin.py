@@ -2,7 +2,14 @@
 
 from django.contrib import admin, messages
 
-from umcr.admin import STAFF_ROLES, HistoryInline, ScopedAdmin, staff_responder, staff_role
+from umcr.admin import (
+    STAFF_ROLES,
+    HistoryInline,
+    LandingFilter,
+    ScopedAdmin,
+    staff_responder,
+    staff_role,
+)
 from umcr.errors import DomainError
 from umcr.policy import CHANGE
 
@@ -49,15 +56,18 @@ class ReferralHistoryInline(HistoryInline):
     fields = ["changed_at", "from_status", "to_status", "changed_by", "note"]
 
 
-class StaleFilter(admin.SimpleListFilter):
+class StaleFilter(LandingFilter):
+    """Opens on the stale referrals (no change for STALE_AFTER), oldest change first."""
+
     title = "queue"
     parameter_name = "queue"
+    landing = "stale"
 
     def lookups(self, request, model_admin):
         return [("stale", f"no change for {selectors.STALE_AFTER.days} days")]
 
-    def queryset(self, request, queryset):
-        if self.value() == "stale":
+    def filter(self, queryset, value):
+        if value == "stale":
             return queryset.filter(selectors.stale_filter())
         return queryset
 
@@ -69,6 +79,7 @@ class ReferralAdmin(ScopedAdmin):
     list_filter = [StaleFilter, "status", "service__category"]
     search_fields = ["service__name", "person__given_name", "person__family_name", "notes"]
     date_hierarchy = "status_changed_at"
+    ordering = ["status_changed_at"]
     list_select_related = ["person", "service", "assigned_to__user"]
     raw_id_fields = ["person", "call"]
     readonly_fields = [

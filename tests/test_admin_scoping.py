@@ -16,6 +16,7 @@ from django.urls import reverse
 from calls.choices import BackupReason, EventKind
 from responders.choices import Role
 from responders.models import Division, Responder
+from tests.admin_lists import every_row
 from tests.factories import (
     BackupRequestFactory,
     CallFactory,
@@ -120,7 +121,7 @@ def test_supervisors_call_list_shows_own_providers_calls_only(supervisor_client,
 def test_supervisors_list_shows_own_providers_record(supervisor_client, alcott, model):
     own = SCOPED_RECORDS[model](alcott)
 
-    response = supervisor_client.get(changelist_url(model))
+    response = supervisor_client.get(changelist_url(model), every_row(model))
 
     assert response.status_code == 200
     assert change_url(own) in response.content.decode()

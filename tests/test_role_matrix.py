@@ -86,6 +86,7 @@ from referrals.choices import ReferralStatus, ServiceCategory
 from referrals.models import Referral, Service
 from responders.choices import Role
 from responders.models import Device, Division, Program, Provider, Responder, Team
+from tests.admin_lists import every_row
 from tests.factories import (
     BackupRequestFactory,
     CallFactory,
@@ -625,7 +626,8 @@ def admin_page(record: Callable[[Side], object]):
 
     def run(actor: Actor, side: Side, world: World) -> Answer:
         obj = record(side)
-        listing = actor.web.get(changelist_url(type(obj)))
+        # Every row: follow-up and referral lists open on a queue (what needs the reader).
+        listing = actor.web.get(changelist_url(type(obj)), every_row(type(obj)))
         page = actor.web.get(change_url(obj))
         if is_login(listing):
             assert is_login(page)

@@ -160,6 +160,37 @@ def _limit_choices(field, db_field, request):
     return field
 
 
+class LandingFilter(admin.SimpleListFilter):
+    """A list filter with a default: the page opens on what needs the reader (`landing`),
+    and "all" (a choice like the others) shows everything. Subclasses give `lookups`
+    (the landing one first) and `filter(queryset, value)`.
+
+    Only a page that is read lands: an action posted without the parameter acts on the
+    rows selected, whatever list they were picked from."""
+
+    landing: str
+    ALL = "all"
+
+    def value(self) -> str:
+        return super().value() or self.landing
+
+    def queryset(self, request, queryset):
+        value = super().value() or (self.landing if request.method == "GET" else self.ALL)
+        return queryset if value == self.ALL else self.filter(queryset, value)
+
+    def filter(self, queryset: QuerySet, value: str) -> QuerySet:
+        raise NotImplementedError
+
+    def choices(self, changelist):
+        # No "All" link that drops the parameter: without it the page lands on `landing`.
+        for lookup, title in [*self.lookup_choices, (self.ALL, "all")]:
+            yield {
+                "selected": self.value() == str(lookup),
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+
 class AuditedPaginator(Paginator):
     """A paginator whose pages are noted as read when built (the admin's autocomplete)."""
 

@@ -97,8 +97,19 @@ def test_every_queue_lists_exactly_its_follow_ups(case_manager_admin, queues, qu
     assert listed_in_admin(case_manager_admin, {"queue": queue}, queues) == expected
 
 
-def test_without_a_queue_the_list_shows_every_follow_up_of_the_provider(case_manager_admin, queues):
-    assert listed_in_admin(case_manager_admin, {}, queues) == set(queues)
+def test_the_list_opens_on_open_follow_ups_overdue_first_then_due_today(case_manager_admin, queues):
+    response = case_manager_admin.get(admin_changelist(FollowUp))
+    html = response.content.decode()
+
+    assert listed_in_admin(case_manager_admin, {}, queues) == set(queues) - {"closed"}
+    order = [
+        html.index(admin_change(queues[name])) for name in ("overdue", "due_today", "upcoming")
+    ]
+    assert order == sorted(order)
+
+
+def test_all_shows_every_follow_up_of_the_provider(case_manager_admin, queues):
+    assert listed_in_admin(case_manager_admin, {"queue": "all"}, queues) == set(queues)
 
 
 def test_the_queue_filter_offers_each_queue(case_manager_admin):

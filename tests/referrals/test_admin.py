@@ -61,8 +61,16 @@ def test_stale_queue_lists_only_own_open_referrals_unchanged_for_14_days(
     assert listed_in_admin(case_manager_admin, {"queue": "stale"}, referrals) == {"stale"}
 
 
-def test_without_the_queue_every_referral_of_the_provider_is_listed(case_manager_admin, referrals):
-    assert listed_in_admin(case_manager_admin, {}, referrals) == {"stale", "fresh", "old_closed"}
+def test_the_list_opens_on_the_stale_referrals(case_manager_admin, referrals):
+    assert listed_in_admin(case_manager_admin, {}, referrals) == {"stale"}
+
+
+def test_all_lists_every_referral_of_the_provider(case_manager_admin, referrals):
+    assert listed_in_admin(case_manager_admin, {"queue": "all"}, referrals) == {
+        "stale",
+        "fresh",
+        "old_closed",
+    }
 
 
 @pytest.mark.parametrize(
