@@ -7,16 +7,20 @@
   (422, and logged) with each program's reasons, so the desk sends police instead.
 - Routing, within the program: the provider covering the division for that program at the
   time; then a team of that provider and program on shift now, preferring a free one, then
-  the fewest open calls, nearest as the tie-break. No team on shift: the call waits in the
-  provider's queue and its supervisors are alerted. A call never crosses its program's
-  coverage, and the desk moves it to another program in one action (move_to_program).
+  the fewest open calls, nearest as the tie-break (by the team's last known position when
+  fresh, else its last call's place); never a team out of service. No team on shift: the
+  call waits in the provider's queue and its supervisors are alerted. A call never crosses
+  its program's coverage, and the desk moves it to another program in one action
+  (move_to_program).
 """
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
@@ -107,6 +111,7 @@ def pick_team(*, provider: Provider, call: Call, at: datetime) -> tuple[Team | N
             provider=provider,
             program_id=call.program_id,
             is_active=True,
+            out_of_service="",
             shifts__starts_at__lte=at,
             shifts__ends_at__gt=at,
         )
@@ -124,7 +129,7 @@ def pick_team(*, provider: Provider, call: Call, at: datetime) -> tuple[Team | N
         if call.latitude is not None and call.longitude is not None
         else None
     )
-    positions = _last_positions([t.pk for t in teams]) if here else {}
+    positions = _positions(teams, at) if here else {}
 
     def key(team):
         where = positions.get(team.pk)
@@ -139,6 +144,22 @@ def pick_team(*, provider: Provider, call: Call, at: datetime) -> tuple[Team | N
     if len([t for t in teams if t.open_calls == best.open_calls]) > 1 and here:
         reason += ", nearest"
     return best, reason
+
+
+def _positions(teams: Sequence[Team], at: datetime) -> dict[int, tuple[float, float]]:
+    """Where each team is: its last known position when fresh (POSITION_FRESH_MINUTES),
+    else where it was last sent (its latest call with coordinates)."""
+    fresh_since = at - timedelta(minutes=settings.POSITION_FRESH_MINUTES)
+    positions = {
+        team.pk: (float(team.last_latitude), float(team.last_longitude))
+        for team in teams
+        if team.last_position_at is not None
+        and team.last_position_at >= fresh_since
+        and team.last_latitude is not None
+        and team.last_longitude is not None
+    }
+    stale = [team.pk for team in teams if team.pk not in positions]
+    return {**(_last_positions(stale) if stale else {}), **positions}
 
 
 def _last_positions(team_ids: list[int]) -> dict[int, tuple[float, float]]:

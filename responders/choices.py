@@ -34,3 +34,28 @@ class TeamMakeup(models.TextChoices):
     MEDIC_AND_CRISIS_WORKER = "medic_crisis_worker", "A medic and a crisis worker"
     #: A van crew that can transport a client (a therapeutic transportation program).
     VAN_CREW = "van_crew", "A van crew that can transport"
+
+
+class Availability(models.TextChoices):
+    """Whether a team can take a call now. Set from the phone (available, out of service) or
+    derived: a team off shift is off, a team with an open call is on a call."""
+
+    AVAILABLE = "available", "Available"
+    #: The team has an open call (derived).
+    ON_CALL = "on_call", "On a call"
+    #: Set from the phone, with a reason.
+    OUT_OF_SERVICE = "out_of_service", "Out of service"
+    #: No shift now (derived).
+    OFF_SHIFT = "off_shift", "Off shift"
+
+
+class OutOfServiceReason(models.TextChoices):
+    """Why a team on shift cannot take a call."""
+
+    BREAK = "break", "Break"
+    #: Driving a client somewhere outside a call's transport step.
+    TRANSPORT = "transport", "Transport"
+    TRAINING = "training", "Training"
+    #: The vehicle is out (a breakdown, refuelling).
+    VEHICLE = "vehicle", "Vehicle"
+    OTHER = "other", "Other"

@@ -15,7 +15,7 @@ from knox.models import AbstractAuthToken
 from umcr.models import TimeStampedModel
 from umcr.sync import sequence
 
-from .choices import DevicePlatform, Role, TeamMakeup
+from .choices import DevicePlatform, OutOfServiceReason, Role, TeamMakeup
 
 
 class Provider(TimeStampedModel):
@@ -150,12 +150,43 @@ class Team(TimeStampedModel):
     call_sign = models.CharField(max_length=20, unique=True, help_text="e.g. 'ALCOTT-1'.")
     divisions = models.ManyToManyField(Division, related_name="teams", blank=True)
     is_active = models.BooleanField(default=True)
+    # Set from the phone (responders.services.set_availability); empty: in service.
+    out_of_service = models.CharField(max_length=16, choices=OutOfServiceReason.choices, blank=True)
+    availability_changed_at = models.DateTimeField(null=True, blank=True)
+    # The last known position (the latest ping by when it was taken), for routing and the
+    # desk; the pings themselves are PositionPing, kept POSITION_RETENTION_DAYS.
+    last_latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    last_longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    last_accuracy_m = models.PositiveIntegerField(null=True, blank=True)
+    last_position_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["call_sign"]
 
     def __str__(self) -> str:
         return self.call_sign
+
+
+class PositionPing(models.Model):
+    """Where a team's phone was, when: sent in batches while on shift (at most one kept per
+    30 s), kept POSITION_RETENTION_DAYS for review, then removed (responders/tasks.py)."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="pings")
+    responder = models.ForeignKey(
+        "Responder", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    latitude = models.DecimalField(max_digits=9, decimal_places=6)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6)
+    accuracy_m = models.PositiveIntegerField(null=True, blank=True)
+    taken_at = models.DateTimeField()
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-taken_at"]
+        indexes = [models.Index(fields=["team", "-taken_at"], name="ping_team_taken_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.team} at {self.latitude},{self.longitude} ({self.taken_at:%H:%M:%S})"
 
 
 # What a responder's sync scope is made of: the rows their phone holds follow from these.

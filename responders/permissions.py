@@ -13,7 +13,7 @@ from umcr import policy
 from umcr.errors import NotAllowed
 from umcr.policy import CHANGE, VOID
 
-from .models import Device, Responder
+from .models import Device, Responder, Team
 
 policy.register(
     "devices",
@@ -30,6 +30,26 @@ policy.register(
 
 
 User = AuthUser | AnonymousUser
+
+
+policy.register(
+    "team_status",
+    "team availability and position",
+    clinician="read change",
+    case_manager="read",
+    supervisor="read",
+    dispatcher="read",
+    limits={"clinician": "their own team: availability, position pings"},
+    position=700,
+)
+
+
+def check_own_team(responder: Responder, action: str) -> Team:
+    """The team whose status `responder` reports: their own, if the matrix lets them."""
+    policy.check(responder, action, "team_status")
+    if responder.team is None:
+        raise NotAllowed("You are in no team.")
+    return responder.team
 
 
 def _responder_of(user: User) -> Responder | None:

@@ -1,15 +1,21 @@
-"""Writes of the responders app: signing a device in and out, revoking a lost phone."""
+"""Writes of the responders app: signing a device in and out, revoking a lost phone, and
+a team's availability and position as its phone reports them."""
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from umcr.errors import Invalid
+from umcr.policy import CHANGE
+
 from . import permissions
-from .models import Device, DeviceToken, Responder
+from .models import Device, DeviceToken, PositionPing, Responder, Team
 
 
 class DeviceRevokedError(Exception):
@@ -101,3 +107,92 @@ def reinstate_responder(*, responder: Responder, reinstated_by: User) -> None:
     if not user.is_active:
         user.is_active = True
         user.save(update_fields=["is_active"])
+
+
+# --- team availability and position -----------------------------------------------------------
+
+# At most one ping kept per team in this span: phones send every 30 s while on shift.
+PING_SPACING = timedelta(seconds=30)
+PING_CLOCK_SKEW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Ping:
+    latitude: Decimal
+    longitude: Decimal
+    taken_at: datetime
+    accuracy_m: int | None = None
+
+
+@dataclass(frozen=True)
+class PingsStored:
+    stored: int
+    ignored: int
+    last_position_at: datetime | None
+
+
+@transaction.atomic
+def set_availability(*, responder: Responder, out_of_service: str) -> Team:
+    """The phone says its team is available (`out_of_service` empty) or out of service
+    (with the reason). On a call and off shift are derived, never set."""
+    team = permissions.check_own_team(responder, CHANGE)
+    team = Team.objects.select_for_update().get(pk=team.pk)
+    if team.out_of_service != out_of_service:
+        team.out_of_service = out_of_service
+        team.availability_changed_at = timezone.now()
+        team.save(update_fields=["out_of_service", "availability_changed_at", "updated_at"])
+    return team
+
+
+@transaction.atomic
+def record_positions(*, responder: Responder, pings: list[Ping]) -> PingsStored:
+    """Store a batch of the team's position pings, in the order they were taken: one per
+    PING_SPACING at most (the rest are ignored), those older than the retention ignored; the
+    team's last known position moves to the latest one taken, whatever order they came in."""
+    team = permissions.check_own_team(responder, CHANGE)
+    now = timezone.now()
+    future = [p for p in pings if p.taken_at > now + PING_CLOCK_SKEW]
+    if future:
+        raise Invalid({"pings": ["A ping taken in the future; check the phone's clock."]})
+    oldest = now - timedelta(days=settings.POSITION_RETENTION_DAYS)
+    team = Team.objects.select_for_update().get(pk=team.pk)
+    # The stored pings near the batch's: a ping within PING_SPACING of one is not kept (so
+    # a batch sent again after a lost answer stores nothing twice).
+    first, last = min(p.taken_at for p in pings), max(p.taken_at for p in pings)
+    near = list(
+        PositionPing.objects.filter(
+            team=team, taken_at__gte=first - PING_SPACING, taken_at__lte=last + PING_SPACING
+        ).values_list("taken_at", flat=True)
+    )
+    kept: list[PositionPing] = []
+    for ping in sorted(pings, key=lambda p: p.taken_at):
+        if ping.taken_at < oldest or any(abs(ping.taken_at - t) < PING_SPACING for t in near):
+            continue
+        near.append(ping.taken_at)
+        kept.append(
+            PositionPing(
+                team=team,
+                responder=responder,
+                latitude=ping.latitude,
+                longitude=ping.longitude,
+                accuracy_m=ping.accuracy_m,
+                taken_at=ping.taken_at,
+            )
+        )
+    PositionPing.objects.bulk_create(kept)
+    newest = max(kept, key=lambda p: p.taken_at, default=None)
+    if newest is not None and (
+        team.last_position_at is None or newest.taken_at > team.last_position_at
+    ):
+        team.last_latitude, team.last_longitude = newest.latitude, newest.longitude
+        team.last_accuracy_m, team.last_position_at = newest.accuracy_m, newest.taken_at
+        team.save(
+            update_fields=[
+                "last_latitude",
+                "last_longitude",
+                "last_accuracy_m",
+                "last_position_at",
+                "updated_at",
+            ]
+        )
+    return PingsStored(len(kept), len(pings) - len(kept), team.last_position_at)

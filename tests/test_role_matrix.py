@@ -61,6 +61,9 @@ The ways in of each row (a (resource, action) with no probe on a way in has no s
   and out of scope); change (REST move of the call to another program).
 - transports: read (REST detail, admin page); create (REST, from the scene of the team's
   other call); change (REST `arrived`).
+- team_status: read (REST `/teams/`); change (REST availability and position pings: a
+  request names no team, it reports the caller's own, so outside scope it answers 200 and
+  the other side's team is untouched).
 
 Where the code disagrees with the matrix, the case is kept and marked xfail (strict), its
 reason saying what the code does instead (DISAGREEMENTS below).
@@ -585,6 +588,14 @@ def figures(actor: Actor, side: Side, world: World) -> Answer:
         side.provider.slug
     )
     return Answer(shown, response.status_code)
+
+
+def teams_listed(actor: Actor, side: Side, world: World) -> Answer:
+    response = rest_get(actor, f"{API}/teams/")
+    listed = response.status_code == 200 and side.team.call_sign in {
+        row["call_sign"] for row in response.json()
+    }
+    return Answer(listed, response.status_code)
 
 
 def transport_body(side: Side, world: World) -> dict:
@@ -1270,6 +1281,40 @@ PROBES = [
             lambda s, sent: Call.objects.get(pk=s.call.pk).program_id == s.program.pk,
         ),
         variant="move",
+    ),
+    # team status --------------------------------------------------------------------------
+    Probe("team_status", READ, "rest", teams_listed, **LIST),
+    Probe(
+        "team_status",
+        CHANGE,
+        "rest",
+        rest_write(
+            lambda s: f"{API}/team/availability/",
+            lambda s, w: {"status": "out_of_service", "reason": "break"},
+            lambda s, sent: Team.objects.get(pk=s.team.pk).out_of_service == "break",
+        ),
+        hidden=(200,),
+        variant="availability",
+    ),
+    Probe(
+        "team_status",
+        CHANGE,
+        "rest",
+        rest_write(
+            lambda s: f"{API}/team/positions/",
+            lambda s, w: {
+                "pings": [
+                    {
+                        "latitude": "34.1",
+                        "longitude": "-118.3",
+                        "taken_at": minutes_ago(1).isoformat(),
+                    }
+                ]
+            },
+            lambda s, sent: Team.objects.get(pk=s.team.pk).last_position_at is not None,
+        ),
+        hidden=(200,),
+        variant="positions",
     ),
     # transports -----------------------------------------------------------------------------
     Probe(

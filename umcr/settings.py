@@ -201,6 +201,7 @@ SPECTACULAR_SETTINGS = {
         "FollowUpStatusEnum": "followups.choices.FollowUpStatus",
         "FollowUpKindEnum": "followups.choices.FollowUpKind",
         "ReferralStatusEnum": "referrals.choices.ReferralStatus",
+        "OutOfServiceReasonEnum": "responders.choices.OutOfServiceReason",
     },
 }
 
@@ -239,6 +240,10 @@ ACK_WINDOW_SECONDS = {
     2: env.int("ACK_WINDOW_PROMPT_SECONDS", default=300),
     3: env.int("ACK_WINDOW_ROUTINE_SECONDS", default=600),
 }
+# Team positions (responders/services.py): a position older than this is not used for
+# routing; pings are kept this many days, then removed by a scheduled task.
+POSITION_FRESH_MINUTES = env.int("POSITION_FRESH_MINUTES", default=10)
+POSITION_RETENTION_DAYS = env.int("POSITION_RETENTION_DAYS", default=7)
 UMCR_TEAM_HOURLY_COST = env.float("UMCR_TEAM_HOURLY_COST", default=35.0)
 UMCR_POLICE_HOURLY_COST = env.float("UMCR_POLICE_HOURLY_COST", default=85.0)
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import intake, programs, views
+from . import intake, programs, teams, views
 
 urlpatterns = [
     path("calls/", views.CallListView.as_view(), name="call-list"),
@@ -17,6 +17,7 @@ urlpatterns = [
     path("calls/<uuid:call_id>/assign/", intake.CallAssignView.as_view(), name="call-assign"),
     path("calls/<uuid:call_id>/program/", programs.CallProgramView.as_view(), name="call-program"),
     path("programs/", programs.ProgramListView.as_view(), name="program-list"),
+    path("teams/", teams.TeamStatusListView.as_view(), name="team-list"),
     path("people/<uuid:person_id>/", views.PersonDetailView.as_view(), name="person-detail"),
     path("backup-requests/", views.BackupRequestListView.as_view(), name="backup-request-list"),
     path(

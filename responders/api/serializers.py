@@ -1,8 +1,13 @@
-"""Shapes of the sign-in and profile endpoints."""
+"""Shapes of the sign-in and profile endpoints, and of the team's availability and
+position pings."""
+
+from decimal import Decimal
 
 from rest_framework import serializers
 
-from ..choices import DevicePlatform
+from umcr.api import BoundedDateTimeField
+
+from ..choices import Availability, DevicePlatform, OutOfServiceReason
 from ..models import Device, Provider, Responder, Shift, Team
 
 
@@ -71,3 +76,58 @@ class MeSerializer(serializers.Serializer):
     team = TeamSerializer(allow_null=True)
     current_shift = ShiftSerializer(allow_null=True)
     device = DeviceSerializer(allow_null=True)
+
+
+class AvailabilitySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=[Availability.AVAILABLE, Availability.OUT_OF_SERVICE],
+        help_text="`available`, or `out_of_service` with a reason. On a call and off shift "
+        "are derived by the server.",
+    )
+    reason = serializers.ChoiceField(
+        choices=OutOfServiceReason.choices, required=False, allow_blank=True, default=""
+    )
+
+    def validate(self, attrs):
+        out = attrs["status"] == Availability.OUT_OF_SERVICE
+        if out and not attrs["reason"]:
+            raise serializers.ValidationError({"reason": ["Say why the team is out of service."]})
+        if not out and attrs["reason"]:
+            raise serializers.ValidationError({"reason": ["Only out of service has a reason."]})
+        return attrs
+
+
+class TeamAvailabilitySerializer(serializers.Serializer):
+    team = serializers.CharField(source="call_sign")
+    out_of_service = serializers.CharField(
+        help_text="The reason the team set itself out of service, or empty."
+    )
+    availability_changed_at = serializers.DateTimeField(allow_null=True)
+
+
+class PingSerializer(serializers.Serializer):
+    latitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, min_value=Decimal(-90), max_value=Decimal(90)
+    )
+    longitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, min_value=Decimal(-180), max_value=Decimal(180)
+    )
+    accuracy = serializers.IntegerField(
+        min_value=0, max_value=100_000, required=False, allow_null=True, help_text="Metres."
+    )
+    taken_at = BoundedDateTimeField()
+
+
+class PositionsSerializer(serializers.Serializer):
+    pings = serializers.ListField(child=PingSerializer(), allow_empty=False, max_length=200)
+
+
+class PositionsStoredSerializer(serializers.Serializer):
+    stored = serializers.IntegerField(help_text="Pings kept (at most one per 30 s).")
+    ignored = serializers.IntegerField(
+        help_text="Pings not kept: within 30 s of another, already stored, or older than the "
+        "retention."
+    )
+    last_position_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the team's last known position was taken."
+    )

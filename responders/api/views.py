@@ -9,11 +9,20 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from umcr.api_docs import ERROR_RESPONSES, error_response
+from umcr.api import IsResponder, request_responder
+from umcr.api_docs import ERROR_RESPONSES, WRITE_ERRORS, error_response
 
 from .. import selectors, services
 from ..models import Responder
-from .serializers import LoginResponseSerializer, LoginSerializer, MeSerializer
+from .serializers import (
+    AvailabilitySerializer,
+    LoginResponseSerializer,
+    LoginSerializer,
+    MeSerializer,
+    PositionsSerializer,
+    PositionsStoredSerializer,
+    TeamAvailabilitySerializer,
+)
 
 
 class LoginView(APIView):
@@ -156,3 +165,89 @@ class MeView(APIView):
             }
         ).data
         return Response(body)
+
+
+class AvailabilityView(APIView):
+    permission_classes = [IsResponder]
+
+    @extend_schema(
+        operation_id="team_availability_create",
+        summary="Set my team available or out of service",
+        description=(
+            "From the phone: `available`, or `out_of_service` with a reason (break, "
+            "transport, training, vehicle, other). The server derives the rest: a team with "
+            "an open call is on a call, a team with no shift now is off shift (GET /teams/). "
+            "Routing offers calls to available teams first and never to one out of service."
+        ),
+        request=AvailabilitySerializer,
+        responses={200: TeamAvailabilitySerializer, **WRITE_ERRORS},
+        examples=[
+            OpenApiExample(
+                "On a break",
+                request_only=True,
+                value={"status": "out_of_service", "reason": "break"},
+            )
+        ],
+        tags=["teams"],
+    )
+    def post(self, request):
+        data = AvailabilitySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        out = data.validated_data["reason"]
+        team = services.set_availability(responder=request_responder(request), out_of_service=out)
+        return Response(TeamAvailabilitySerializer(team).data)
+
+
+class PositionsView(APIView):
+    permission_classes = [IsResponder]
+
+    @extend_schema(
+        operation_id="team_positions_create",
+        summary="Send my team's position pings",
+        description=(
+            "A batch of pings (latitude, longitude, accuracy in metres, when each was taken), "
+            "sent at most every 30 s while on shift, and from the queue when the signal "
+            "returns. At most one ping per 30 s is kept; pings out of order are kept too, but "
+            "the team's last known position is the latest taken. Pings are kept "
+            "POSITION_RETENTION_DAYS (7), then removed."
+        ),
+        request=PositionsSerializer,
+        responses={200: PositionsStoredSerializer, **WRITE_ERRORS},
+        examples=[
+            OpenApiExample(
+                "Two pings",
+                request_only=True,
+                value={
+                    "pings": [
+                        {
+                            "latitude": "34.062300",
+                            "longitude": "-118.356400",
+                            "accuracy": 12,
+                            "taken_at": "2026-03-04T10:42:00-08:00",
+                        },
+                        {
+                            "latitude": "34.063100",
+                            "longitude": "-118.355900",
+                            "accuracy": 9,
+                            "taken_at": "2026-03-04T10:42:30-08:00",
+                        },
+                    ]
+                },
+            )
+        ],
+        tags=["teams"],
+    )
+    def post(self, request):
+        data = PositionsSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        pings = [
+            services.Ping(
+                latitude=p["latitude"],
+                longitude=p["longitude"],
+                accuracy_m=p.get("accuracy"),
+                taken_at=p["taken_at"],
+            )
+            for p in data.validated_data["pings"]
+        ]
+        stored = services.record_positions(responder=request_responder(request), pings=pings)
+        return Response(PositionsStoredSerializer(stored).data)
