@@ -103,6 +103,14 @@ policy.register(
     position=120,
 )
 policy.register(
+    "board",
+    "the live board (open calls, teams, pending alerts)",
+    supervisor="read",
+    dispatcher="read",
+    limits={"supervisor": "own provider"},
+    position=960,
+)
+policy.register(
     "figures",
     "program figures",
     case_manager="read",

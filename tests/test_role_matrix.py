@@ -61,6 +61,7 @@ The ways in of each row (a (resource, action) with no probe on a way in has no s
   and out of scope); change (REST move of the call to another program).
 - transports: read (REST detail, admin page); create (REST, from the scene of the team's
   other call); change (REST `arrived`).
+- board: read (the live board's page, `/board/live/`, in a browser session: the call listed).
 - team_status: read (REST `/teams/`); change (REST availability and position pings: a
   request names no team, it reports the caller's own, so outside scope it answers 200 and
   the other side's team is untouched).
@@ -588,6 +589,14 @@ def figures(actor: Actor, side: Side, world: World) -> Answer:
         side.provider.slug
     )
     return Answer(shown, response.status_code)
+
+
+def board_lists_call(actor: Actor, side: Side, world: World) -> Answer:
+    response = actor.web.get("/board/live/")
+    listed = response.status_code == 200 and (
+        f'data-cad="{side.call.cad_incident_number}"' in response.content.decode()
+    )
+    return Answer(listed, response.status_code)
 
 
 def teams_listed(actor: Actor, side: Side, world: World) -> Answer:
@@ -1282,6 +1291,8 @@ PROBES = [
         ),
         variant="move",
     ),
+    # the live board -------------------------------------------------------------------------
+    Probe("board", READ, "web", board_lists_call, **LIST),
     # team status --------------------------------------------------------------------------
     Probe("team_status", READ, "rest", teams_listed, **LIST),
     Probe(

@@ -68,6 +68,7 @@ class DocsView(SpectacularSwaggerSplitView):
 handler500 = "umcr.exceptions.server_error"
 
 urlpatterns = [
+    path("board/", include("calls.board_urls")),
     path("admin/", include("reports.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import board
+
+urlpatterns = [
+    path("", board.board, name="board"),
+    path("live/", board.board_live, name="board-live"),
+    path("login/", board.BoardLoginView.as_view(next_page="board"), name="board-login"),
+]
