@@ -109,9 +109,9 @@ def call_and_person_in_scope(
     if call_id is not None:
         call = calls_for_responder(responder=responder).filter(pk=call_id).first()
         if call is None:
-            raise Invalid({"call_id": ["No such call in your scope."]})
+            raise Invalid({"call": ["No such call in your scope."]})
     if person_id is not None:
         person = Person.objects.filter(people_scope(responder), pk=person_id).first()
         if person is None:
-            raise Invalid({"person_id": ["No such person in your scope."]})
+            raise Invalid({"person": ["No such person in your scope."]})
     return call, person or (call.person if call else None)
