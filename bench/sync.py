@@ -179,8 +179,9 @@ PUSH_SIZES = (50, 500, 5_000)
 def push_cost(client, responder, cursor: int, repeat: int) -> None:
     """A push of 50, 500 and 5,000 new notes on one of the team's calls, as a phone sends
     them after a shift offline: median ms and ms per note (goal: 500 notes under 400 ms,
-    the cost per note flat from 50 to 5,000). Each size runs `repeat` times after one
-    warm-up, each push a new batch of new ids; the records-per-minute limit is raised for
+    the cost per note flat from 50 to 5,000), and per note beyond an empty push's cost
+    (the request, the token, the limits). Each size runs `repeat` times after one warm-up,
+    each push a new batch of new ids; the records-per-minute limit is raised for
     the run (a bench pushes more in a minute than any phone may)."""
     from django.conf import settings
 
@@ -208,13 +209,22 @@ def push_cost(client, responder, cursor: int, repeat: int) -> None:
         assert pushed.status_code == 200 and pushed.json()["applied"] == size, pushed.content[:300]
         return elapsed
 
-    print("push of new notes on one call (one batch each):")
+    def empty_push() -> float:
+        started = time.perf_counter()
+        pushed = client.post(url, {"changes": {}}, format="json")
+        assert pushed.status_code == 200, pushed.content[:300]
+        return time.perf_counter() - started
+
+    empty_push()
+    fixed, _ = summarise([empty_push() for _ in range(max(repeat, 10))])
+    print(f"push of new notes on one call (one batch each; an empty push {fixed:.1f} ms):")
     for size in PUSH_SIZES:
         one_push(size)
         median, p95 = summarise([one_push(size) for _ in range(repeat)])
         print(
             f"  {size:5d} notes  median {median:8.1f} ms  p95 {p95:8.1f} ms"
             f"  -> {median / size:.3f} ms a note"
+            f" ({(median - fixed) / size:.3f} beyond the empty push)"
         )
 
 

@@ -30,6 +30,7 @@ from . import alerts, children, permissions
 from .choices import BackupStatus, CallStatus, Disposition, EventKind
 from .models import BackupRequest, Call, Note, Outcome, Person, StatusEvent
 from .permissions import LockedCall
+from .selectors import FoundInScope, find_in_scope
 
 # How far ahead of the server's clock a phone's clock may run before its times are refused.
 CLOCK_SKEW_ALLOWED = timedelta(minutes=10)
@@ -659,10 +660,12 @@ def create_person(
     person_id: uuid.UUID,
     fields: dict[str, Any],
     call_id: uuid.UUID | None = None,
+    found: FoundInScope | None = None,
 ) -> Written:
     """Record someone a team served. With `call_id`, they become that call's person (if the
     call has none yet), so the pair's partner pulls them with the call. The person stays
-    with the recording team and provider, wherever the clinician moves later."""
+    with the recording team and provider, wherever the clinician moves later. `found`: the
+    call already found in the responder's scope (the push finds a slice's at once)."""
     permissions.check(responder, CREATE, "people")
     replay = find_replay(Person, person_id, scope=permissions.people_scope(responder))
     if replay is not None:
@@ -672,9 +675,8 @@ def create_person(
         raise NotAllowed("You work for no provider yet; ask a supervisor to add you to one.")
     call = None
     if call_id is not None:
-        call = Call.objects.filter(permissions.call_scope(responder), pk=call_id).first()
-        if call is None:
-            raise Invalid({"call": ["No such call in your scope."]})
+        found = found or find_in_scope(responder=responder, call_ids=[call_id])
+        call, _ = found.call_and_person(call_id, None)
     person = Person.objects.create(
         id=person_id,
         provider_id=responder.provider_id,

@@ -11,7 +11,7 @@ from rest_framework import serializers
 from responders.models import Device, Responder
 from umcr.errors import Conflict, DomainError, Invalid, NotAllowed
 from umcr.sync.context import PushContext, Reason
-from umcr.sync.parsing import RecordParser
+from umcr.sync.parsing import RecordParser, record_ids
 from umcr.sync.registry import SyncTable, register
 from umcr.sync.types import Record
 
@@ -26,6 +26,7 @@ from .api.serializers import (
 )
 from .models import BackupRequest, Call, Note, Outcome, Person, StatusEvent
 from .permissions import LockedCall, call_records_scope, call_scope, people_scope
+from .selectors import find_in_scope
 
 Context = PushContext[Responder, Device]
 
@@ -272,13 +273,22 @@ class PersonPush:
     def parse(self, record: Record) -> dict[str, Any]:
         return RecordParser(PersonInputSerializer).parse(record)
 
+    def begin(self, ctx: Context, records: list[Record]) -> None:
+        """The calls the slice's people were met on, found in scope once."""
+        calls = record_ids(records, "call_id")
+        ctx.held.put("found", find_in_scope(responder=ctx.responder, call_ids=calls))
+
     def create(self, ctx: Context, record: Record) -> None:
         # An id stored already and out of the pusher's scope is refused by the engine
         # (id_taken), saying nothing of whom it names.
         fields = self.parse(record)
         person_id, call_id = fields.pop("id"), fields.pop("call", None)
         services.create_person(
-            responder=ctx.responder, person_id=person_id, fields=fields, call_id=call_id
+            responder=ctx.responder,
+            person_id=person_id,
+            fields=fields,
+            call_id=call_id,
+            found=ctx.held.get("found"),
         )
 
     def update(self, ctx: Context, record: Record, existing: Person) -> None:

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from calls.models import Person
-from calls.selectors import call_and_person_in_scope
+from calls.selectors import FoundInScope, call_and_person_in_scope
 from calls.services import Written, find_replay, person_left_team
 from responders.choices import Role
 from responders.models import Responder, Team
@@ -72,11 +72,14 @@ def create_followup(
     assigned_team_id: int | None = None,
     assigned_to_id: int | None = None,
     purpose: str = "",
+    found: FoundInScope | None = None,
 ) -> Written:
     """Schedule a follow-up from a call or a person. Clinicians schedule for their own pair
     (the default assignee); case managers and supervisors for anyone of their provider.
     `kind` is one of FollowUpKind (checked by the caller's serializer, the one parser of
-    both ways in). A field refused here is named as the API names it (`person`, `call`)."""
+    both ways in). A field refused here is named as the API names it (`person`, `call`).
+    `found`: the call and person already found in the responder's scope by the caller (the
+    push finds a slice's at once: calls.selectors.find_in_scope)."""
     permissions.check(responder, CREATE)
     stored = find_replay(FollowUp, followup_id, scope=followup_scope(responder))
     if stored is not None:
@@ -84,9 +87,12 @@ def create_followup(
     if person_id is None and call_id is None:
         raise Invalid({"person": ["A follow-up needs a person or a call."]})
     _check_window(not_before, due_by)
-    call, person = call_and_person_in_scope(
-        responder=responder, call_id=call_id, person_id=person_id
-    )
+    if found is None:
+        call, person = call_and_person_in_scope(
+            responder=responder, call_id=call_id, person_id=person_id
+        )
+    else:
+        call, person = found.call_and_person(call_id, person_id)
     if responder.role == Role.CLINICIAN and assigned_to_id is None and assigned_team_id is None:
         assigned_team_id = responder.team_id
     team, assignee = _assignees(responder, assigned_team_id, assigned_to_id)

@@ -9,9 +9,10 @@ from typing import Any
 
 from django.db.models import Q
 
+from calls.selectors import find_in_scope
 from responders.models import Device, Responder
 from umcr.sync.context import PushContext
-from umcr.sync.parsing import RecordParser
+from umcr.sync.parsing import RecordParser, record_ids
 from umcr.sync.registry import SyncTable, register
 from umcr.sync.types import Record
 
@@ -37,6 +38,15 @@ def _moved(data: dict[str, Any], name: str, stored: datetime) -> datetime | None
 
 
 class FollowUpPush:
+    def begin(self, ctx: Context, records: list[Record]) -> None:
+        """The calls and people the slice's records name, found in scope once."""
+        found = find_in_scope(
+            responder=ctx.responder,
+            call_ids=record_ids(records, "call_id"),
+            person_ids=record_ids(records, "person_id"),
+        )
+        ctx.held.put("found", found)
+
     def create(self, ctx: Context, record: Record) -> None:
         data = RecordParser(FollowUpCreateSerializer).parse(record)
         services.create_followup(
@@ -50,6 +60,7 @@ class FollowUpPush:
             assigned_team_id=data.get("assigned_team"),
             assigned_to_id=data.get("assigned_to"),
             purpose=data["purpose"],
+            found=ctx.held.get("found"),
         )
 
     def update(self, ctx: Context, record: Record, existing: FollowUp) -> None:

@@ -10,7 +10,7 @@ import uuid
 from django.db import transaction
 from django.utils import timezone
 
-from calls.selectors import call_and_person_in_scope
+from calls.selectors import FoundInScope, call_and_person_in_scope
 from calls.services import Written, find_replay
 from responders.choices import Role
 from responders.models import Responder
@@ -46,10 +46,13 @@ def create_referral(
     call_id: uuid.UUID | None = None,
     notes: str = "",
     assigned_to_id: int | None = None,
+    found: FoundInScope | None = None,
 ) -> Written:
     """Refer a person to a service. No consent, no referral (400). `consent_method` is one of
     ConsentMethod (checked by the caller's serializer, the one parser of both ways in). A
-    field refused here is named as the API names it (`service`, `person`, `call`)."""
+    field refused here is named as the API names it (`service`, `person`, `call`).
+    `found`: the call and person already found in the responder's scope by the caller (the
+    push finds a slice's at once: calls.selectors.find_in_scope)."""
     permissions.check(responder, CREATE)
     stored = find_replay(Referral, referral_id, scope=referral_scope(responder))
     if stored is not None:
@@ -64,9 +67,12 @@ def create_referral(
         errors["person"] = ["A referral needs a person or a call."]
     if errors or service is None:
         raise Invalid(errors)
-    call, person = call_and_person_in_scope(
-        responder=responder, call_id=call_id, person_id=person_id
-    )
+    if found is None:
+        call, person = call_and_person_in_scope(
+            responder=responder, call_id=call_id, person_id=person_id
+        )
+    else:
+        call, person = found.call_and_person(call_id, person_id)
     assignee = None
     if assigned_to_id is not None:
         assignee = Responder.objects.filter(

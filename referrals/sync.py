@@ -5,9 +5,10 @@ ReferralChangeInputSerializer (the status endpoint's `status`, create's `notes`)
 
 from django.db.models import Q
 
+from calls.selectors import find_in_scope
 from responders.models import Device, Responder
 from umcr.sync.context import PushContext
-from umcr.sync.parsing import RecordParser
+from umcr.sync.parsing import RecordParser, record_ids
 from umcr.sync.registry import SyncTable, register
 from umcr.sync.types import Record
 
@@ -28,6 +29,15 @@ def directory_audience(responder: Responder) -> Q:
 
 
 class ReferralPush:
+    def begin(self, ctx: Context, records: list[Record]) -> None:
+        """The calls and people the slice's records name, found in scope once."""
+        found = find_in_scope(
+            responder=ctx.responder,
+            call_ids=record_ids(records, "call_id"),
+            person_ids=record_ids(records, "person_id"),
+        )
+        ctx.held.put("found", found)
+
     def create(self, ctx: Context, record: Record) -> None:
         data = RecordParser(ReferralCreateSerializer).parse(record)
         services.create_referral(
@@ -41,6 +51,7 @@ class ReferralPush:
             call_id=data.get("call"),
             notes=data["notes"],
             assigned_to_id=data.get("assigned_to"),
+            found=ctx.held.get("found"),
         )
 
     def update(self, ctx: Context, record: Record, existing: Referral) -> None:

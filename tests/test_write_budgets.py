@@ -110,7 +110,8 @@ WRITE_BUDGETS: dict[str, int] = {
     "call_assign": 41,
     # Follow-ups (followups/api/views.py). Each answers with the follow-up re-read with its
     # history, whose changed_by is prefetched as responder and user (two queries).
-    "followup_create": 15,
+    # The call is read with its person (calls.selectors.find_in_scope): was 15.
+    "followup_create": 14,
     "followup_complete": 16,  # a nested savepoint: complete_followup wraps change_followup
     "followup_complete_with_next": 21,  # + the next follow-up, its history, the link back
     "followup_missed": 14,
@@ -119,7 +120,7 @@ WRITE_BUDGETS: dict[str, int] = {
     "followup_assign": 18,  # + the assignee and the team's lookups, the person re-stamped
     # Referrals (referrals/api/views.py): create records the consent with the referral;
     # status moves it. Each answers like a follow-up (re-read, history, responder, user).
-    "referral_create": 15,
+    "referral_create": 14,  # the call read with its person, as followup_create: was 15
     "referral_status_sent": 14,
     "referral_status_withdrawn": 14,
     "referral_status_completed": 14,
@@ -149,10 +150,11 @@ PUSH_BUDGETS: dict[str, tuple[int, int]] = {
     # and at its commit one delivery-loop task queued (an INSERT into the ORM broker).
     "backup_requests": (8, 12),  # was (7, 14)
     "people": (8, 7),  # was (7, 7): + the slice's counter hold
-    # Mutable: the slice's stored ids are locked in its lookup, so a change no longer
-    # looks its row up and locks it again (the service takes the row it is given).
-    "follow_ups": (8, 10),  # was (7, 10)
-    "referrals": (8, 10),  # was (7, 10)
+    # The calls and people a slice's records name are found in scope in one query each
+    # (calls.selectors.find_in_scope: + 1 a slice, - 1 a record); a change of a stored one
+    # no longer looks its row up and locks it again: the slice's lookup locked it.
+    "follow_ups": (9, 9),  # was (7, 10)
+    "referrals": (9, 9),  # was (7, 10)
 }
 PUSH_SIZES = (1, 10, 30)
 

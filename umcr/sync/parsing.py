@@ -11,6 +11,7 @@ Two things differ between a pushed record and a REST body, and only these:
   field's name. A refused record's error keys are the REST field names (`api_name`).
 """
 
+import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -110,6 +111,15 @@ def _plain(detail: Any) -> Any:
     return str(detail)
 
 
-def field_errors(names: Iterable[str], message: str) -> Invalid:
-    """The same message for each named field."""
-    return Invalid({name: [message] for name in names})
+def record_ids(records: Iterable[Record], column: str) -> list[uuid.UUID]:
+    """The UUIDs a column of these records holds, to find their rows at once (a slice's
+    calls); a value that is no UUID is left out, refused when its record is parsed."""
+    found = []
+    for record in records:
+        value = record.get(column)
+        if isinstance(value, str):
+            try:
+                found.append(uuid.UUID(value))
+            except ValueError:
+                continue
+    return found

@@ -403,9 +403,8 @@ def _stored_rows(
     valid = {key for key in (_normalised_id(table, raw) for raw in ids) if key is not None}
     if not valid:
         return {}, set()
-    stored = {
-        str(pk) for pk in table.model.objects.filter(pk__in=valid).values_list("pk", flat=True)
-    }
+    rows = table.model.objects.filter(pk__in=valid).order_by().values_list("pk", flat=True)
+    stored = {str(pk) for pk in rows}
     if not stored:
         return {}, set()
     seen = table.model.objects.filter(table.audience(ctx.responder)).filter(pk__in=stored)
