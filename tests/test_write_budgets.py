@@ -128,7 +128,7 @@ WRITE_BUDGETS: dict[str, int] = {
 
 # A push of N records of one table runs exactly base + per_record * N statements
 # (transaction control left out: see `statements`) while the N records fit in one slice of
-# the table (umcr/sync/push.py: SLICE_RECORDS, 200 for notes); each further slice adds the
+# the table (umcr/sync/push.py: SLICE_RECORDS, 100 for notes); each further slice adds the
 # slice's own few statements. The base is 8 for every table: the token, the device's
 # quarantine count of the hour, the sequence, the user's open quarantine, the scope reload
 # (7 before any slice), then the slice's counter hold and its one lookup of the pushed ids
