@@ -77,12 +77,14 @@ class CallRecordPush:
     def prepare(self, ctx: Context, records: list[Record]) -> None:
         """Each record parsed (no query): its values, or why it is refused."""
         parser = RecordParser(self.serializer, extra={"call": _call_field()})
-        parsed: dict[str, dict[str, Any] | Invalid] = {}
+        # By the record itself, not its id: a push may send one id twice (a replay, or an
+        # id reused with other values, refused).
+        parsed: dict[int, dict[str, Any] | Invalid] = {}
         for record in records:
             try:
-                parsed[record["id"]] = parser.parse(record)
+                parsed[id(record)] = parser.parse(record)
             except Invalid as exc:
-                parsed[record["id"]] = exc
+                parsed[id(record)] = exc
         ctx.held.put("parsed", parsed)
 
     def begin(self, ctx: Context, records: list[Record]) -> None:
@@ -97,7 +99,7 @@ class CallRecordPush:
         ctx.held.put("calls", calls)
 
     def parsed(self, ctx: Context, record: Record) -> dict[str, Any]:
-        data = ctx.held.get("parsed", {}).get(record["id"])
+        data = ctx.held.get("parsed", {}).get(id(record))
         if data is None:  # not prepared: a record outside the slice's list
             data = RecordParser(self.serializer, extra={"call": _call_field()}).parse(record)
         if isinstance(data, Invalid):
@@ -116,7 +118,7 @@ class CallRecordPush:
     def refused(self, ctx: Context, record: Record) -> None:
         """A refused record's savepoint was rolled back: its call is read again (still
         locked), in case the service had changed it in memory before the refusal."""
-        data = ctx.held.get("parsed", {}).get(record["id"])
+        data = ctx.held.get("parsed", {}).get(id(record))
         locked = ctx.held.get("calls", {}).get(data["call"]) if isinstance(data, dict) else None
         if locked is not None and not self.queues_writes:
             locked.call.refresh_from_db()
@@ -162,40 +164,45 @@ class NotePush(CallRecordPush):
 
     def create(self, ctx: Context, record: Record) -> None:
         data = self.parsed(ctx, record)
-        queued: list[services.NewNote] = ctx.held.get("queued") or []
-        queued.append(
-            services.NewNote(
-                note_id=data["id"],
-                call=self.call(ctx, data),
-                body=data["body"],
-                written_at=data["written_at"],
-                amends=data.get("amends"),
-            )
+        queued: list[tuple[Record, services.NewNote]] = ctx.held.get("queued") or []
+        new = services.NewNote(
+            note_id=data["id"],
+            call=self.call(ctx, data),
+            body=data["body"],
+            written_at=data["written_at"],
+            amends=data.get("amends"),
         )
+        queued.append((record, new))
         ctx.held.put("queued", queued)
 
     def update(self, ctx: Context, record: Record, existing: Note) -> None:
         data = self.parsed(ctx, record)
         unchanged_or_refuse(existing, "Notes", body=data["body"])
 
-    def flush(self, ctx: Context) -> dict[str, Reason]:
-        queued: list[services.NewNote] = ctx.held.pop("queued", None) or []
+    def flush(self, ctx: Context) -> list[tuple[Record, Reason]]:
+        queued: list[tuple[Record, services.NewNote]] = ctx.held.pop("queued", None) or []
         if not queued:
-            return {}
-        unique = {new.note_id for new in queued}
-        if len(unique) == len(queued):
+            return []
+        if len({new.note_id for _, new in queued}) == len(queued):
             try:
                 refused = services.add_notes(
-                    responder=ctx.responder, device=ctx.device, notes=queued
+                    responder=ctx.responder, device=ctx.device, notes=[n for _, n in queued]
                 )
-                return {str(key): error.as_body() for key, error in refused.items()}
+                return [
+                    (record, refused[new.note_id].as_body())
+                    for record, new in queued
+                    if new.note_id in refused
+                ]
             except (IntegrityError, DataError):
                 pass  # rolled back: each note alone below, refused alone
+        # An id sent twice (a replay, or reused with other values), or an INSERT refused.
         return self._each_alone(ctx, queued)
 
-    def _each_alone(self, ctx: Context, queued: list[services.NewNote]) -> dict[str, Reason]:
-        reasons: dict[str, Reason] = {}
-        for new in queued:
+    def _each_alone(
+        self, ctx: Context, queued: list[tuple[Record, services.NewNote]]
+    ) -> list[tuple[Record, Reason]]:
+        reasons: list[tuple[Record, Reason]] = []
+        for record, new in queued:
             try:
                 with transaction.atomic():
                     services.add_note(
@@ -208,12 +215,10 @@ class NotePush(CallRecordPush):
                         amends=new.amends,
                     )
             except DomainError as exc:
-                reasons[str(new.note_id)] = exc.as_body()
+                reasons.append((record, exc.as_body()))
             except (IntegrityError, DataError) as exc:
-                reasons[str(new.note_id)] = {
-                    "detail": f"The record could not be stored: {exc}"[:500],
-                    "code": "invalid",
-                }
+                detail = f"The record could not be stored: {exc}"[:500]
+                reasons.append((record, {"detail": detail, "code": "invalid"}))
         return reasons
 
 

@@ -335,7 +335,8 @@ def _apply_slice(ctx: AnyPushContext, table: SyncTable, records: list[tuple[str,
     - `begin(ctx, records)`: in it, after the sync counter is held, find, lock and check
       once what the slice's records need (their calls), keeping it in `ctx.held`;
     - `queues_writes = True`: create() and update() write nothing (no savepoint each), they
-      queue what `flush(ctx)` then writes at once, returning the refused by record id.
+      queue what `flush(ctx)` then writes at once, returning the records it refused, each
+      with why.
     The rows the records' ids already name are looked up here, once for the slice (and
     locked when the table is mutable, so the stale check and the edit see the same row)."""
     ctx.held = Held()
@@ -359,7 +360,7 @@ def _apply_slice(ctx: AnyPushContext, table: SyncTable, records: list[tuple[str,
     if prepare is not None:
         prepare(ctx, [record for _, record in records])
     queues = bool(getattr(handler, "queues_writes", False))
-    done: list[str] = []
+    done: list[Record] = []
     with transaction.atomic():
         # The counter first, then row locks: the order every writer follows (sequence.py).
         # Held, it also means no other writer stores a row until this slice commits: what
@@ -371,14 +372,15 @@ def _apply_slice(ctx: AnyPushContext, table: SyncTable, records: list[tuple[str,
             begin(ctx, [record for _, record in records])
         for op, record in records:
             if _apply_one(ctx, table, op, record, known, taken, savepoint=not queues):
-                done.append(str(record["id"]))
+                done.append(record)
         flush = getattr(handler, "flush", None)
-        refused: dict[str, Reason] = flush(ctx) if flush is not None else {}
-        by_id = {str(record["id"]): (op, record) for op, record in records}
-        for record_id, reason in refused.items():
-            op, record = by_id[record_id]
-            _quarantine(ctx, table.name, record["id"], op, record, reason)
-        applied = [record_id for record_id in done if record_id not in refused]
+        # The records the flush refused, themselves (one id may be sent twice in a push).
+        refused: list[tuple[Record, Reason]] = flush(ctx) if flush is not None else []
+        ops = {id(record): op for op, record in records}
+        for record, reason in refused:
+            _quarantine(ctx, table.name, record["id"], ops[id(record)], record, reason)
+        unapplied = {id(record) for record, _ in refused}
+        applied = [str(record["id"]) for record in done if id(record) not in unapplied]
         settled = [i for i in applied if (table.name, i) in ctx.quarantined]
         if settled:
             # Refused before (say, `cleared` before the partner's `on_scene` arrived),
