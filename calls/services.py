@@ -320,10 +320,13 @@ def record_status_event(
     kind: str,
     occurred_at: datetime,
     event_id: uuid.UUID,
+    new_id: bool = False,
 ) -> Written:
     """Append a status event and re-derive the call's status and timestamps. `call` is a
     call as read, or a LockedCall (the push's: found, locked and checked once for its
-    batch), which is written on as it is."""
+    batch), which is written on as it is. `new_id`: the caller found the id unused after
+    holding the sync counter (the push looks a slice's ids up at once), so no replay of it
+    is looked for; a record stored under it after all makes the INSERT fail."""
     if isinstance(call, LockedCall):
         permissions.check_event_kind(responder, kind)
         _check_occurred_at(occurred_at)
@@ -334,12 +337,16 @@ def record_status_event(
         call = _locked_call(call)
         # On the locked row: see _locked_call.
         permissions.check_can_post_event(responder, call, kind)
-    replay = find_replay(
-        StatusEvent,
-        event_id,
-        scope=permissions.call_records_scope(responder, "status_events"),
-        call=call,
-        content={"kind": kind, "occurred_at": occurred_at},
+    replay = (
+        None
+        if new_id
+        else find_replay(
+            StatusEvent,
+            event_id,
+            scope=permissions.call_records_scope(responder, "status_events"),
+            call=call,
+            content={"kind": kind, "occurred_at": occurred_at},
+        )
     )
     if replay is not None:
         return replay
@@ -510,6 +517,7 @@ def record_outcome(
     summary: str,
     occurred_at: datetime,
     supersedes: uuid.UUID | None = None,
+    new_id: bool = False,
 ) -> Written:
     """Record how the call ended, or correct it: a correction `supersedes` the current
     outcome (a new row; the old one stays). `call` as for record_status_event."""
@@ -520,12 +528,16 @@ def record_outcome(
             raise Invalid({"police_involved": ["A call handed to police had police involved."]})
 
     call = _writable_call(responder, call, "outcome_codes", check_outcome)
-    replay = find_replay(
-        Outcome,
-        outcome_id,
-        scope=permissions.call_records_scope(responder, "outcome_codes"),
-        call=call,
-        content={"disposition": disposition, "supersedes_id": supersedes},
+    replay = (
+        None
+        if new_id
+        else find_replay(
+            Outcome,
+            outcome_id,
+            scope=permissions.call_records_scope(responder, "outcome_codes"),
+            call=call,
+            content={"disposition": disposition, "supersedes_id": supersedes},
+        )
     )
     if replay is not None:
         return replay
@@ -576,6 +588,7 @@ def request_backup(
     reason: str,
     details: str,
     occurred_at: datetime,
+    new_id: bool = False,
 ) -> Written:
     """Accept a police-backup request at once and alert the desk and the supervisor
     (a django-q2 task, queued when this transaction commits). `call` as for
@@ -587,12 +600,16 @@ def request_backup(
             raise Invalid({"details": ["Say what is happening when the reason is 'other'."]})
 
     call = _writable_call(responder, call, "backup_requests", check_request)
-    replay = find_replay(
-        BackupRequest,
-        request_id,
-        scope=permissions.call_records_scope(responder, "backup_requests"),
-        call=call,
-        content={"reason": reason},
+    replay = (
+        None
+        if new_id
+        else find_replay(
+            BackupRequest,
+            request_id,
+            scope=permissions.call_records_scope(responder, "backup_requests"),
+            call=call,
+            content={"reason": reason},
+        )
     )
     if replay is not None:
         return replay

@@ -115,6 +115,17 @@ class CallRecordPush:
             raise Invalid({"call": ["No such call in your scope."]})
         return cast(LockedCall, locked)
 
+    def new_id(self, ctx: Context, data: dict[str, Any]) -> bool:
+        """Whether the record's id is new: not stored (the engine's lookup of the slice's
+        ids found it unused, after the counter) and not created earlier in this slice
+        (one id sent twice: the service then looks for the replay itself)."""
+        created: set[Any] = ctx.held.get("created") or set()
+        ctx.held.put("created", created)
+        if data["id"] in created:
+            return False
+        created.add(data["id"])
+        return True
+
     def refused(self, ctx: Context, record: Record) -> None:
         """A refused record's savepoint was rolled back: its call is read again (still
         locked), in case the service had changed it in memory before the refusal."""
@@ -139,6 +150,7 @@ class StatusEventPush(CallRecordPush):
             kind=data["kind"],
             occurred_at=data["occurred_at"],
             event_id=data["id"],
+            new_id=self.new_id(ctx, data),
         )
 
     def update(self, ctx: Context, record: Record, existing: StatusEvent) -> None:
@@ -239,6 +251,7 @@ class OutcomePush(CallRecordPush):
             summary=data["summary"],
             occurred_at=data["occurred_at"],
             supersedes=data.get("supersedes"),
+            new_id=self.new_id(ctx, data),
         )
 
     def update(self, ctx: Context, record: Record, existing: Outcome) -> None:
@@ -260,6 +273,7 @@ class BackupRequestPush(CallRecordPush):
             reason=data["reason"],
             details=data["details"],
             occurred_at=data["occurred_at"],
+            new_id=self.new_id(ctx, data),
         )
 
     def update(self, ctx: Context, record: Record, existing: BackupRequest) -> None:

@@ -138,17 +138,18 @@ WRITE_BUDGETS: dict[str, int] = {
 # Notes cost nothing per note: the slice's notes are checked in memory and written in one
 # INSERT (+ its savepoint and counter claim: base 12). The other tables still apply each
 # record alone in its savepoint (2 statements), but no longer find, lock or check its call
-# again (the slice did, once): a status event costs its replay lookup, the first-of-kind
-# lookups, the counter claim, the INSERT and the call's derived state.
+# again (the slice did, once), nor look its id up again (the slice's lookup found it new):
+# a status event costs the first-of-kind lookups, the counter claim, the INSERT and the
+# call's derived state.
 PUSH_BUDGETS: dict[str, tuple[int, int]] = {
     "notes": (12, 0),  # was (7, 9)
-    "status_events": (8, 12),  # was (7, 14)
+    "status_events": (8, 11),  # was (7, 14)
     # An outcome is one per call, so each is on a call of its own; their calls are locked
     # in the slice's one query (was a lookup and a lock each).
-    "outcomes": (8, 10),  # was (6, 13)
+    "outcomes": (8, 9),  # was (6, 13)
     # + the alert: the call read again, its audience, the known dedupe keys, the deliveries;
     # and at its commit one delivery-loop task queued (an INSERT into the ORM broker).
-    "backup_requests": (8, 12),  # was (7, 14)
+    "backup_requests": (8, 11),  # was (7, 14)
     "people": (8, 7),  # was (7, 7): + the slice's counter hold
     # The calls and people a slice's records name are found in scope in one query each
     # (calls.selectors.find_in_scope: + 1 a slice, - 1 a record); a change of a stored one

@@ -20,7 +20,7 @@ from contextlib import nullcontext
 from typing import Any
 
 import orjson
-from django.db import DataError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -521,7 +521,7 @@ def _apply_one(
             "kept here, not applied.",
             "code": "stale",
         }
-    except (ValueError, TypeError, DataError) as exc:
+    except (ValueError, TypeError, DataError, IntegrityError) as exc:
         # Values the checks above did not foresee: refused alone, never a 500 for the batch.
         reason = {"detail": f"The record could not be stored: {exc}"[:500], "code": "invalid"}
     refused = getattr(handler, "refused", None)
