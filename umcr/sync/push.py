@@ -1,9 +1,12 @@
 """Push: apply a phone's offline changes once, through the apps' own services.
 
 - Valid records are applied in short transactions (a slice of a table each: SLICE_RECORDS),
-  so no phone's batch holds the writers' lock for long; each invalid one is refused alone (a savepoint),
-  named back in `experimentalRejectedIds` with its reason, and kept with its raw payload in
-  the quarantine. Nothing is silently dropped.
+  so no phone's batch holds the writers' lock for long; each invalid one is refused alone
+  (a savepoint), named back in `experimentalRejectedIds` with its reason, and kept with its
+  raw payload in the quarantine. Nothing is silently dropped.
+- Each record is read by its REST endpoint's serializer (parsing.py); what a slice's records
+  need (their stored rows, their calls) is found, locked and checked once for the slice,
+  and the services write on the rows they are given (_apply_slice).
 - A retry is harmless: records carry the phone's UUIDs (a known id is an update, or a
   replay of what is stored), and a batch id, when sent, returns the first answer verbatim.
 - Append-only tables never conflict. A mutable record changed on the server after the
@@ -293,8 +296,8 @@ def _refuse_stale_writes(ctx: AnyPushContext, changes: dict[str, Any]) -> None:
 
 
 def _in_scope(ctx: AnyPushContext, table: SyncTable, ids: list[Any]) -> QuerySet[Any]:
-    """The stored rows these ids name, in the pusher's audience only. Queried afresh by the
-    stale check and by each table's apply: earlier tables' handlers run in between."""
+    """The stored rows these ids name, in the pusher's audience only (the stale check, before
+    anything is applied; each slice then looks its ids up again: _stored_rows)."""
     valid = [key for key in (_normalised_id(table, raw) for raw in ids) if key is not None]
     return table.model.objects.filter(table.audience(ctx.responder)).filter(pk__in=valid)
 
