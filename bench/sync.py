@@ -133,6 +133,7 @@ def main() -> None:
     print(f"push of 500 notes         median {push[0]:8.1f} ms  p95 {push[1]:8.1f} ms")
 
     audit_cost(client, first_url, args.repeat)
+    push_cost(client, responder, cursor, args.repeat)
 
 
 def audit_cost(client, first_url: str, repeat: int) -> None:
@@ -170,6 +171,74 @@ def audit_cost(client, first_url: str, repeat: int) -> None:
         f"  empty pull  audit on  median {empty_on[0]:8.1f} ms   off {empty_off[0]:8.1f} ms"
         " (goal < 10 ms)"
     )
+
+
+PUSH_SIZES = (50, 500, 5_000)
+
+
+def push_cost(client, responder, cursor: int, repeat: int) -> None:
+    """A push of 50, 500 and 5,000 new notes on one of the team's calls, as a phone sends
+    them after a shift offline: median ms and ms per note (goal: 500 notes under 400 ms,
+    the cost per note flat from 50 to 5,000), and per note beyond an empty push's cost
+    (the request, the token, the limits). Each size runs `repeat` times after one warm-up,
+    each push a new batch of new ids; the records-per-minute limit is raised for
+    the run (a bench pushes more in a minute than any phone may)."""
+    from django.conf import settings
+
+    from calls.models import Call
+
+    settings.SYNC_PUSH_RECORDS_PER_MINUTE = 10**9
+    call = Call.objects.filter(team=responder.team).order_by("-received_at").first()
+    url = f"/api/v1/sync/push/?last_pulled_at={cursor}"
+
+    def one_push(size: int) -> float:
+        now = int(time.time() * 1000)
+        notes = [
+            {
+                "id": str(uuid.uuid4()),
+                "call_id": str(call.pk),
+                "body": f"note {i}",
+                "written_at": now,
+            }
+            for i in range(size)
+        ]
+        payload = {"changes": {"notes": {"created": notes, "updated": [], "deleted": []}}}
+        started = time.perf_counter()
+        pushed = client.post(url, payload, format="json")
+        elapsed = time.perf_counter() - started
+        assert pushed.status_code == 200 and pushed.json()["applied"] == size, pushed.content[:300]
+        return elapsed
+
+    def empty_push() -> float:
+        started = time.perf_counter()
+        pushed = client.post(url, {"changes": {}}, format="json")
+        assert pushed.status_code == 200, pushed.content[:300]
+        return time.perf_counter() - started
+
+    empty_push()
+    fixed, _ = summarise([empty_push() for _ in range(max(repeat, 10))])
+    print(f"push of new notes on one call (one batch each; an empty push {fixed:.1f} ms):")
+    for size in PUSH_SIZES:
+        one_push(size)
+        median, p95 = summarise([one_push(size) for _ in range(repeat)])
+        print(
+            f"  {size:5d} notes  median {median:8.1f} ms  p95 {p95:8.1f} ms"
+            f"  -> {median / size:.3f} ms a note"
+            f" ({(median - fixed) / size:.3f} beyond the empty push)"
+        )
+
+
+def push_only(calls: int = 2_000, repeat: int = 5) -> None:
+    """Only the push figures: `python -c "import sys; sys.path.insert(0, 'bench');
+    import sync; sync.push_only()"` (seeds --calls `calls` first, idempotently)."""
+    setup(calls)
+    from responders.models import Responder
+    from umcr.sync import sequence
+
+    client = signed_in_client("alcott.clinician1")
+    responder = Responder.objects.get(user__username="alcott.clinician1")
+    print(machine())
+    push_cost(client, responder, sequence.current(), repeat)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,10 @@ code, police involvement and backup requests; not note bodies, outcome summaries
 identity and contact details.
 """
 
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Exists, OuterRef, Q
@@ -213,15 +217,51 @@ def check_can_write_field_record(responder: Responder, call: Call, resource: str
     check(responder, CREATE, resource)
 
 
-def check_can_post_event(responder: Responder, call: Call, kind: str) -> None:
-    """The team posts its own steps; the desk posts dispatched and cancelled."""
-    check_can_write_field_record(responder, call, "status_events")
+@dataclass(frozen=True)
+class LockedCall:
+    """A call found in the writer's scope and locked FOR UPDATE in the current transaction
+    (after the sync counter: umcr/sync/sequence.py), the matrix granting the writer's role
+    `create` of `resource`: what a service writes on without finding, locking or checking
+    it again (Zulip's access_message(lock=True), then the action on the row it got)."""
+
+    call: Call
+    resource: str
+
+
+def lock_calls_for_writing(
+    responder: Responder, call_ids: Iterable[uuid.UUID], resource: str
+) -> dict[uuid.UUID, LockedCall]:
+    """The calls of `call_ids` the responder may write `resource` records on: found in their
+    scope and locked in one `SELECT ... FOR UPDATE`, in id order (so two writers locking
+    overlapping calls cannot deadlock). Missing and out of scope are left out alike (404 to
+    the writer). The caller holds the sync counter first. NotAllowed if the role may not
+    create `resource` records at all."""
+    check(responder, CREATE, resource)
+    wanted = set(call_ids)
+    if not wanted:
+        return {}
+    rows = (
+        Call.objects.select_for_update(of=("self",))
+        .filter(call_scope(responder), pk__in=wanted)
+        .order_by("pk")
+    )
+    return {call.pk: LockedCall(call, resource) for call in rows}
+
+
+def check_event_kind(responder: Responder, kind: str) -> None:
+    """Who posts which steps: the team its own, the desk dispatched and cancelled."""
     if kind in DESK_EVENT_KINDS and responder.role != Role.DISPATCHER:
         raise NotAllowed(f"Only the dispatch desk may post '{kind}' events.")
     if kind in TEAM_EVENT_KINDS and responder.role != Role.CLINICIAN:
         raise NotAllowed(f"Only the team's clinicians may post '{kind}' events.")
     if kind not in DESK_EVENT_KINDS and kind not in TEAM_EVENT_KINDS:
         raise NotAllowed(f"Unknown event kind '{kind}'.")
+
+
+def check_can_post_event(responder: Responder, call: Call, kind: str) -> None:
+    """The team posts its own steps; the desk posts dispatched and cancelled."""
+    check_can_write_field_record(responder, call, "status_events")
+    check_event_kind(responder, kind)
 
 
 def check_can_move_backup(responder: Responder, call: Call, to_status: str) -> None:

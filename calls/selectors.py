@@ -2,6 +2,8 @@
 prior contacts that brief a team before it arrives."""
 
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TypeVar
 
 from django.db.models import Count, Manager, Model, OuterRef, Prefetch, Q, QuerySet, Subquery
@@ -103,15 +105,62 @@ def call_and_person_in_scope(
     *, responder: Responder, call_id: uuid.UUID | None, person_id: uuid.UUID | None
 ) -> tuple[Call | None, Person | None]:
     """The call and person a follow-up or referral is about, each within the responder's
-    scope, or Invalid naming the one that is not. The person defaults to the call's."""
-    call: Call | None = None
-    person: Person | None = None
-    if call_id is not None:
-        call = calls_for_responder(responder=responder).filter(pk=call_id).first()
-        if call is None:
-            raise Invalid({"call_id": ["No such call in your scope."]})
-    if person_id is not None:
-        person = Person.objects.filter(people_scope(responder), pk=person_id).first()
-        if person is None:
-            raise Invalid({"person_id": ["No such person in your scope."]})
-    return call, person or (call.person if call else None)
+    scope, or Invalid naming the one that is not (by the API's name: `call`, `person`).
+    The person defaults to the call's."""
+    found = find_in_scope(
+        responder=responder,
+        call_ids=[call_id] if call_id is not None else [],
+        person_ids=[person_id] if person_id is not None else [],
+    )
+    return found.call_and_person(call_id, person_id)
+
+
+@dataclass(frozen=True)
+class FoundInScope:
+    """Calls and people a responder reaches, found at once (a push's slice of follow-ups,
+    referrals or people): call_and_person_in_scope's answer for many pairs of ids, from one
+    query of calls and one of people."""
+
+    calls: dict[uuid.UUID, Call]
+    people: dict[uuid.UUID, Person]
+
+    def call_and_person(
+        self, call_id: uuid.UUID | None, person_id: uuid.UUID | None
+    ) -> tuple[Call | None, Person | None]:
+        call = person = None
+        if call_id is not None:
+            call = self.calls.get(call_id)
+            if call is None:
+                raise Invalid({"call": ["No such call in your scope."]})
+        if person_id is not None:
+            person = self.people.get(person_id)
+            if person is None:
+                raise Invalid({"person": ["No such person in your scope."]})
+        return call, person or (call.person if call else None)
+
+
+def find_in_scope(
+    *,
+    responder: Responder,
+    call_ids: Iterable[uuid.UUID],
+    person_ids: Iterable[uuid.UUID] = (),
+) -> FoundInScope:
+    """The calls and people of these ids the responder reaches (each with its person), one
+    query each (none for no ids); the others are left out, missing and out of scope alike."""
+    wanted_calls, wanted_people = set(call_ids), set(person_ids)
+    calls = (
+        calls_for_responder(responder=responder)
+        .filter(pk__in=wanted_calls)
+        .select_related("person")
+        if wanted_calls
+        else []
+    )
+    people = (
+        Person.objects.filter(people_scope(responder), pk__in=wanted_people)
+        if wanted_people
+        else []
+    )
+    return FoundInScope(
+        calls={call.pk: call for call in calls},
+        people={person.pk: person for person in people},
+    )

@@ -20,16 +20,17 @@ from django.utils import timezone
 
 from responders.models import Device, Responder, Team
 from umcr.bounds import EARLIEST_TIME
-from umcr.errors import Conflict, IdTaken, Invalid, NotAllowed
+from umcr.errors import Conflict, DomainError, IdTaken, Invalid, NotAllowed
 from umcr.policy import CREATE
 from umcr.sync import audience, sequence
 from umcr.sync.base import SyncQuerySet
 from umcr.sync.exits import record_exits
-from umcr.sync.parsing import record_date, record_text
 
 from . import alerts, children, permissions
 from .choices import BackupStatus, CallStatus, Disposition, EventKind
 from .models import BackupRequest, Call, Note, Outcome, Person, StatusEvent
+from .permissions import LockedCall
+from .selectors import FoundInScope, find_in_scope
 
 # How far ahead of the server's clock a phone's clock may run before its times are refused.
 CLOCK_SKEW_ALLOWED = timedelta(minutes=10)
@@ -178,6 +179,84 @@ def _locked_call(call: Call) -> Call:
     return Call.objects.select_for_update().get(pk=call.pk)
 
 
+def _writable_call(
+    responder: Responder, call: Call | LockedCall, resource: str, check_input: Callable[[], None]
+) -> Call:
+    """The call to write a `resource` record on, locked. A LockedCall was found, locked and
+    checked by its caller and is taken as it is; a call as read is checked, locked, and
+    checked again on the locked row (see _locked_call). `check_input` runs the record's own
+    checks, after the first access check."""
+    if isinstance(call, LockedCall):
+        check_input()
+        return call.call
+    permissions.check_can_write_field_record(responder, call, resource)
+    check_input()
+    call = _locked_call(call)
+    permissions.check_can_write_field_record(responder, call, resource)
+    return call
+
+
+NO_SUCH_NOTE = "No note with this id on this call."
+
+
+def _check_note(body: str, written_at: datetime) -> None:
+    _check_occurred_at(written_at, "written_at")
+    if not body.strip():
+        raise Invalid({"body": ["A note needs some text."]})
+
+
+@dataclass(frozen=True)
+class NewNote:
+    """A note to append (add_notes): what add_note takes, on a call already locked."""
+
+    note_id: uuid.UUID
+    call: LockedCall
+    body: str
+    written_at: datetime
+    amends: uuid.UUID | None = None
+
+
+@transaction.atomic
+def add_notes(
+    *, responder: Responder, device: Device | None, notes: list[NewNote]
+) -> dict[uuid.UUID, DomainError]:
+    """Append many new notes at once (a phone's shift pushed): each checked as add_note
+    checks it, those that pass written in one INSERT; returns the refused ones by id, with
+    why. The ids must be new (the push looked them up after holding the sync counter, so no
+    other writer can have stored one since): an id stored after all makes the INSERT fail
+    whole, and the caller applies each note alone with add_note. An addendum may amend a note
+    stored on its call or one earlier in `notes` (the push sends a note before its addenda),
+    looked up in one query."""
+    refused: dict[uuid.UUID, DomainError] = {}
+    targets = {new.amends for new in notes if new.amends is not None}
+    stored = dict(
+        Note.objects.filter(pk__in=targets).values_list("pk", "call_id") if targets else []
+    )
+    rows: list[Note] = []
+    for new in notes:
+        try:
+            _check_note(new.body, new.written_at)
+            if new.amends is not None and stored.get(new.amends) != new.call.call.pk:
+                raise Invalid({"amends": [NO_SUCH_NOTE]})
+        except DomainError as exc:
+            refused[new.note_id] = exc
+            continue
+        stored[new.note_id] = new.call.call.pk
+        rows.append(
+            Note(
+                id=new.note_id,
+                call=new.call.call,
+                body=new.body,
+                occurred_at=new.written_at,
+                amends_id=new.amends,
+                responder=responder,
+                device=device,
+            )
+        )
+    Note.objects.bulk_create(rows)
+    return refused
+
+
 def check_timeline(*, events: list[StatusEvent], outcome: Outcome | None) -> None:
     """Refuse a timeline that cannot have happened, with a sentence saying why."""
     ordered = sorted(
@@ -235,24 +314,39 @@ def refresh_call_outcome(*, call: Call, outcome: Outcome | None = None) -> None:
 @transaction.atomic
 def record_status_event(
     *,
-    call: Call,
+    call: Call | LockedCall,
     responder: Responder,
     device: Device | None,
     kind: str,
     occurred_at: datetime,
     event_id: uuid.UUID,
+    new_id: bool = False,
 ) -> Written:
-    """Append a status event and re-derive the call's status and timestamps."""
-    permissions.check_can_post_event(responder, call, kind)
-    _check_occurred_at(occurred_at)
-    call = _locked_call(call)
-    permissions.check_can_post_event(responder, call, kind)  # on the locked row: see _locked_call
-    replay = find_replay(
-        StatusEvent,
-        event_id,
-        scope=permissions.call_records_scope(responder, "status_events"),
-        call=call,
-        content={"kind": kind, "occurred_at": occurred_at},
+    """Append a status event and re-derive the call's status and timestamps. `call` is a
+    call as read, or a LockedCall (the push's: found, locked and checked once for its
+    batch), which is written on as it is. `new_id`: the caller found the id unused after
+    holding the sync counter (the push looks a slice's ids up at once), so no replay of it
+    is looked for; a record stored under it after all makes the INSERT fail."""
+    if isinstance(call, LockedCall):
+        permissions.check_event_kind(responder, kind)
+        _check_occurred_at(occurred_at)
+        call = call.call
+    else:
+        permissions.check_can_post_event(responder, call, kind)
+        _check_occurred_at(occurred_at)
+        call = _locked_call(call)
+        # On the locked row: see _locked_call.
+        permissions.check_can_post_event(responder, call, kind)
+    replay = (
+        None
+        if new_id
+        else find_replay(
+            StatusEvent,
+            event_id,
+            scope=permissions.call_records_scope(responder, "status_events"),
+            call=call,
+            content={"kind": kind, "occurred_at": occurred_at},
+        )
     )
     if replay is not None:
         return replay
@@ -376,7 +470,7 @@ def apply_new_event(*, call: Call, event: StatusEvent) -> CallState:
 @transaction.atomic
 def add_note(
     *,
-    call: Call,
+    call: Call | LockedCall,
     responder: Responder,
     device: Device | None,
     body: str,
@@ -384,13 +478,9 @@ def add_note(
     note_id: uuid.UUID,
     amends: uuid.UUID | None = None,
 ) -> Written:
-    """Append an on-scene note; a correction is an addendum that `amends` an earlier note."""
-    permissions.check_can_write_field_record(responder, call, "notes")
-    _check_occurred_at(written_at, "written_at")
-    if not body.strip():
-        raise Invalid({"body": ["A note needs some text."]})
-    call = _locked_call(call)
-    permissions.check_can_write_field_record(responder, call, "notes")
+    """Append an on-scene note; a correction is an addendum that `amends` an earlier note.
+    `call` as for record_status_event."""
+    call = _writable_call(responder, call, "notes", partial(_check_note, body, written_at))
     replay = find_replay(
         Note,
         note_id,
@@ -401,7 +491,7 @@ def add_note(
     if replay is not None:
         return replay
     if amends is not None and not Note.objects.filter(pk=amends, call=call).exists():
-        raise Invalid({"amends": ["No note with this id on this call."]})
+        raise Invalid({"amends": [NO_SUCH_NOTE]})
     note = Note.objects.create(
         id=note_id,
         call=call,
@@ -417,7 +507,7 @@ def add_note(
 @transaction.atomic
 def record_outcome(
     *,
-    call: Call,
+    call: Call | LockedCall,
     responder: Responder,
     device: Device | None,
     outcome_id: uuid.UUID,
@@ -427,21 +517,27 @@ def record_outcome(
     summary: str,
     occurred_at: datetime,
     supersedes: uuid.UUID | None = None,
+    new_id: bool = False,
 ) -> Written:
     """Record how the call ended, or correct it: a correction `supersedes` the current
-    outcome (a new row; the old one stays)."""
-    permissions.check_can_write_field_record(responder, call, "outcome_codes")
-    _check_occurred_at(occurred_at)
-    if disposition == Disposition.HANDED_TO_POLICE and not police_involved:
-        raise Invalid({"police_involved": ["A call handed to police had police involved."]})
-    call = _locked_call(call)
-    permissions.check_can_write_field_record(responder, call, "outcome_codes")
-    replay = find_replay(
-        Outcome,
-        outcome_id,
-        scope=permissions.call_records_scope(responder, "outcome_codes"),
-        call=call,
-        content={"disposition": disposition, "supersedes_id": supersedes},
+    outcome (a new row; the old one stays). `call` as for record_status_event."""
+
+    def check_outcome() -> None:
+        _check_occurred_at(occurred_at)
+        if disposition == Disposition.HANDED_TO_POLICE and not police_involved:
+            raise Invalid({"police_involved": ["A call handed to police had police involved."]})
+
+    call = _writable_call(responder, call, "outcome_codes", check_outcome)
+    replay = (
+        None
+        if new_id
+        else find_replay(
+            Outcome,
+            outcome_id,
+            scope=permissions.call_records_scope(responder, "outcome_codes"),
+            call=call,
+            content={"disposition": disposition, "supersedes_id": supersedes},
+        )
     )
     if replay is not None:
         return replay
@@ -485,28 +581,35 @@ def record_outcome(
 @transaction.atomic
 def request_backup(
     *,
-    call: Call,
+    call: Call | LockedCall,
     responder: Responder,
     device: Device | None,
     request_id: uuid.UUID,
     reason: str,
     details: str,
     occurred_at: datetime,
+    new_id: bool = False,
 ) -> Written:
     """Accept a police-backup request at once and alert the desk and the supervisor
-    (a django-q2 task, queued when this transaction commits)."""
-    permissions.check_can_write_field_record(responder, call, "backup_requests")
-    _check_occurred_at(occurred_at)
-    if reason == "other" and not details.strip():
-        raise Invalid({"details": ["Say what is happening when the reason is 'other'."]})
-    call = _locked_call(call)
-    permissions.check_can_write_field_record(responder, call, "backup_requests")
-    replay = find_replay(
-        BackupRequest,
-        request_id,
-        scope=permissions.call_records_scope(responder, "backup_requests"),
-        call=call,
-        content={"reason": reason},
+    (a django-q2 task, queued when this transaction commits). `call` as for
+    record_status_event."""
+
+    def check_request() -> None:
+        _check_occurred_at(occurred_at)
+        if reason == "other" and not details.strip():
+            raise Invalid({"details": ["Say what is happening when the reason is 'other'."]})
+
+    call = _writable_call(responder, call, "backup_requests", check_request)
+    replay = (
+        None
+        if new_id
+        else find_replay(
+            BackupRequest,
+            request_id,
+            scope=permissions.call_records_scope(responder, "backup_requests"),
+            call=call,
+            content={"reason": reason},
+        )
     )
     if replay is not None:
         return replay
@@ -567,47 +670,6 @@ def move_backup_request(
     return backup
 
 
-PERSON_FIELDS = {
-    "given_name": 80,
-    "family_name": 80,
-    "preferred_name": 80,
-    "phone": 32,
-    "language": 40,
-}
-
-
-def person_fields(record: dict[str, Any]) -> dict[str, Any]:
-    """The editable fields of a person from a raw record, checked with the bounds both ways
-    in share (umcr/bounds.py: text without NUL and within its length, a birth date from
-    1900 to today); names each bad column."""
-    readers: dict[str, Callable[[dict[str, Any], str], object]] = {
-        name: partial(record_text, max_length=length) for name, length in PERSON_FIELDS.items()
-    }
-    readers["birth_date"] = record_date
-    readers["approximate_age"] = _approximate_age
-    fields: dict[str, Any] = {}
-    errors: dict[str, Any] = {}
-    for name, read in readers.items():
-        if name not in record:
-            continue
-        try:
-            fields[name] = read(record, name)
-        except Invalid as exc:
-            errors.update(exc.detail)
-    if errors:
-        raise Invalid(errors)
-    return fields
-
-
-def _approximate_age(record: dict[str, Any], column: str) -> int | None:
-    age = record[column]
-    if age is not None and (
-        isinstance(age, bool) or not isinstance(age, int) or not 0 <= age <= 120
-    ):
-        raise Invalid({column: ["Must be a whole number from 0 to 120."]})
-    return age
-
-
 @transaction.atomic
 def create_person(
     *,
@@ -615,10 +677,12 @@ def create_person(
     person_id: uuid.UUID,
     fields: dict[str, Any],
     call_id: uuid.UUID | None = None,
+    found: FoundInScope | None = None,
 ) -> Written:
     """Record someone a team served. With `call_id`, they become that call's person (if the
     call has none yet), so the pair's partner pulls them with the call. The person stays
-    with the recording team and provider, wherever the clinician moves later."""
+    with the recording team and provider, wherever the clinician moves later. `found`: the
+    call already found in the responder's scope (the push finds a slice's at once)."""
     permissions.check(responder, CREATE, "people")
     replay = find_replay(Person, person_id, scope=permissions.people_scope(responder))
     if replay is not None:
@@ -628,9 +692,8 @@ def create_person(
         raise NotAllowed("You work for no provider yet; ask a supervisor to add you to one.")
     call = None
     if call_id is not None:
-        call = Call.objects.filter(permissions.call_scope(responder), pk=call_id).first()
-        if call is None:
-            raise Invalid({"call_id": ["No such call in your scope."]})
+        found = found or find_in_scope(responder=responder, call_ids=[call_id])
+        call, _ = found.call_and_person(call_id, None)
     person = Person.objects.create(
         id=person_id,
         provider_id=responder.provider_id,

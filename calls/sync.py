@@ -2,21 +2,31 @@
 the people served. Pushed records go through calls.services, like the REST API."""
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
+from django.db import DataError, IntegrityError, transaction
 from django.db.models import Q
+from rest_framework import serializers
 
 from responders.models import Device, Responder
-from umcr.errors import Conflict, Invalid
-from umcr.sync.context import PushContext
-from umcr.sync.parsing import record_text, record_time, record_uuid
+from umcr.errors import Conflict, DomainError, Invalid, NotAllowed
+from umcr.sync.context import PushContext, Reason
+from umcr.sync.parsing import RecordParser, record_ids
 from umcr.sync.registry import SyncTable, register
 from umcr.sync.types import Record
 
-from . import services
-from .choices import BackupReason, Disposition, EventKind
+from . import permissions, services
+from .api.serializers import (
+    BackupInputSerializer,
+    BackupStatusInputSerializer,
+    EventInputSerializer,
+    NoteInputSerializer,
+    OutcomeInputSerializer,
+    PersonInputSerializer,
+)
 from .models import BackupRequest, Call, Note, Outcome, Person, StatusEvent
-from .permissions import call_records_scope, call_scope, people_scope
+from .permissions import LockedCall, call_records_scope, call_scope, people_scope
+from .selectors import find_in_scope
 
 Context = PushContext[Responder, Device]
 
@@ -40,17 +50,6 @@ def people_audience(responder: Responder) -> Q:
     return people_scope(responder)
 
 
-def call_for(ctx: Context, record: Record) -> Call:
-    """The record's call, within the pusher's scope (looked up once per push)."""
-    call_id = record_uuid(record, "call_id")
-    call = ctx.lookups.get(
-        Call, call_id, lambda: Call.objects.filter(call_scope(ctx.responder), pk=call_id).first()
-    )
-    if call is None:
-        raise Invalid({"call_id": ["No such call in your scope."]})
-    return call
-
-
 def unchanged_or_refuse(existing: Any, what: str, **values: Any) -> None:
     """Append-only: an update of a stored record is a replay (same values) or refused."""
     if any(getattr(existing, name) != value for name, value in values.items()):
@@ -60,113 +59,266 @@ def unchanged_or_refuse(existing: Any, what: str, **values: Any) -> None:
         )
 
 
-class StatusEventPush:
+# A field record names its call in a column (`call_id`); REST takes it from the URL.
+def _call_field() -> serializers.UUIDField:
+    return serializers.UUIDField()
+
+
+class CallRecordPush:
+    """The push of one kind of a call's field records (events, notes, outcomes, backup
+    requests): each record read by the REST endpoint's serializer (umcr.sync.parsing), and
+    the calls a slice of them names found in the pusher's scope, locked and checked once
+    (calls.permissions.lock_calls_for_writing); the service writes on the call it is given
+    (a LockedCall). Subclasses name the serializer, the matrix resource and the service."""
+
+    serializer: type[serializers.Serializer]
+    resource: str
+
+    def prepare(self, ctx: Context, records: list[Record]) -> None:
+        """Each record parsed (no query): its values, or why it is refused."""
+        parser = RecordParser(self.serializer, extra={"call": _call_field()})
+        # By the record itself, not its id: a push may send one id twice (a replay, or an
+        # id reused with other values, refused).
+        parsed: dict[int, dict[str, Any] | Invalid] = {}
+        for record in records:
+            try:
+                parsed[id(record)] = parser.parse(record)
+            except Invalid as exc:
+                parsed[id(record)] = exc
+        ctx.held.put("parsed", parsed)
+
+    def begin(self, ctx: Context, records: list[Record]) -> None:
+        """The slice's calls, found in scope and locked in one query (after the counter)."""
+        parsed = ctx.held.get("parsed", {})
+        call_ids = {data["call"] for data in parsed.values() if isinstance(data, dict)}
+        try:
+            calls = permissions.lock_calls_for_writing(ctx.responder, call_ids, self.resource)
+        except NotAllowed as exc:
+            ctx.held.put("not_allowed", exc)
+            calls = {}
+        ctx.held.put("calls", calls)
+
+    def parsed(self, ctx: Context, record: Record) -> dict[str, Any]:
+        data = ctx.held.get("parsed", {}).get(id(record))
+        if data is None:  # not prepared: a record outside the slice's list
+            data = RecordParser(self.serializer, extra={"call": _call_field()}).parse(record)
+        if isinstance(data, Invalid):
+            raise data
+        return cast(dict[str, Any], data)
+
+    def call(self, ctx: Context, data: dict[str, Any]) -> LockedCall:
+        not_allowed = ctx.held.get("not_allowed")
+        if not_allowed is not None:
+            raise not_allowed
+        locked = ctx.held.get("calls", {}).get(data["call"])
+        if locked is None:
+            raise Invalid({"call": ["No such call in your scope."]})
+        return cast(LockedCall, locked)
+
+    def new_id(self, ctx: Context, data: dict[str, Any]) -> bool:
+        """Whether the record's id is new: not stored (the engine's lookup of the slice's
+        ids found it unused, after the counter) and not created earlier in this slice
+        (one id sent twice: the service then looks for the replay itself)."""
+        created: set[Any] = ctx.held.get("created") or set()
+        ctx.held.put("created", created)
+        if data["id"] in created:
+            return False
+        created.add(data["id"])
+        return True
+
+    def refused(self, ctx: Context, record: Record) -> None:
+        """A refused record's savepoint was rolled back: its call is read again (still
+        locked), in case the service had changed it in memory before the refusal."""
+        data = ctx.held.get("parsed", {}).get(id(record))
+        locked = ctx.held.get("calls", {}).get(data["call"]) if isinstance(data, dict) else None
+        if locked is not None and not self.queues_writes:
+            locked.call.refresh_from_db()
+
+    queues_writes = False
+
+
+class StatusEventPush(CallRecordPush):
+    serializer = EventInputSerializer
+    resource = "status_events"
+
     def create(self, ctx: Context, record: Record) -> None:
-        kind = record_text(record, "kind", 16)
-        if kind not in EventKind.values:
-            raise Invalid({"kind": [f"Not one of {', '.join(EventKind.values)}."]})
+        data = self.parsed(ctx, record)
         services.record_status_event(
-            call=call_for(ctx, record),
+            call=self.call(ctx, data),
             responder=ctx.responder,
             device=ctx.device,
-            kind=kind,
-            occurred_at=record_time(record, "occurred_at"),
-            event_id=record_uuid(record),
+            kind=data["kind"],
+            occurred_at=data["occurred_at"],
+            event_id=data["id"],
+            new_id=self.new_id(ctx, data),
         )
 
     def update(self, ctx: Context, record: Record, existing: StatusEvent) -> None:
+        data = self.parsed(ctx, record)
         unchanged_or_refuse(
-            existing,
-            "Status events",
-            kind=record.get("kind"),
-            occurred_at=record_time(record, "occurred_at"),
+            existing, "Status events", kind=data["kind"], occurred_at=data["occurred_at"]
         )
 
 
-class NotePush:
+class NotePush(CallRecordPush):
+    """Notes are written a slice at a time: create() queues each (checked), flush() appends
+    the slice's notes in one INSERT (calls.services.add_notes), or each alone if that fails."""
+
+    serializer = NoteInputSerializer
+    resource = "notes"
+    queues_writes = True
+    # One INSERT a slice. The slice holds the sync counter from its first statement to its
+    # commit, so its size is what another writer may wait: measured on a 2-core machine,
+    # 100 notes held it ~14 ms, 250 ~30 ms, 500 ~55 ms (the old push's chunks: 20 ms),
+    # while each slice more costs its own commit. 100 keeps a backup request's wait
+    # within the old chunk's; 500 notes still push in well under 400 ms.
+    slice_size = 100
+
     def create(self, ctx: Context, record: Record) -> None:
-        services.add_note(
-            call=call_for(ctx, record),
-            responder=ctx.responder,
-            device=ctx.device,
-            body=record_text(record, "body"),
-            written_at=record_time(record, "written_at"),
-            note_id=record_uuid(record),
-            amends=record_uuid(record, "amends_id", required=False),
+        data = self.parsed(ctx, record)
+        queued: list[tuple[Record, services.NewNote]] = ctx.held.get("queued") or []
+        new = services.NewNote(
+            note_id=data["id"],
+            call=self.call(ctx, data),
+            body=data["body"],
+            written_at=data["written_at"],
+            amends=data.get("amends"),
         )
+        queued.append((record, new))
+        ctx.held.put("queued", queued)
 
     def update(self, ctx: Context, record: Record, existing: Note) -> None:
-        unchanged_or_refuse(existing, "Notes", body=record_text(record, "body"))
+        data = self.parsed(ctx, record)
+        unchanged_or_refuse(existing, "Notes", body=data["body"])
+
+    def flush(self, ctx: Context) -> list[tuple[Record, Reason]]:
+        queued: list[tuple[Record, services.NewNote]] = ctx.held.pop("queued", None) or []
+        if not queued:
+            return []
+        if len({new.note_id for _, new in queued}) == len(queued):
+            try:
+                refused = services.add_notes(
+                    responder=ctx.responder, device=ctx.device, notes=[n for _, n in queued]
+                )
+                return [
+                    (record, refused[new.note_id].as_body())
+                    for record, new in queued
+                    if new.note_id in refused
+                ]
+            except (IntegrityError, DataError):
+                pass  # rolled back: each note alone below, refused alone
+        # An id sent twice (a replay, or reused with other values), or an INSERT refused.
+        return self._each_alone(ctx, queued)
+
+    def _each_alone(
+        self, ctx: Context, queued: list[tuple[Record, services.NewNote]]
+    ) -> list[tuple[Record, Reason]]:
+        reasons: list[tuple[Record, Reason]] = []
+        for record, new in queued:
+            try:
+                with transaction.atomic():
+                    services.add_note(
+                        call=new.call,
+                        responder=ctx.responder,
+                        device=ctx.device,
+                        body=new.body,
+                        written_at=new.written_at,
+                        note_id=new.note_id,
+                        amends=new.amends,
+                    )
+            except DomainError as exc:
+                reasons.append((record, exc.as_body()))
+            except (IntegrityError, DataError) as exc:
+                detail = f"The record could not be stored: {exc}"[:500]
+                reasons.append((record, {"detail": detail, "code": "invalid"}))
+        return reasons
 
 
-class OutcomePush:
+class OutcomePush(CallRecordPush):
+    serializer = OutcomeInputSerializer
+    resource = "outcome_codes"
+
     def create(self, ctx: Context, record: Record) -> None:
-        police = record.get("police_involved")
-        served = record.get("people_served", 1)
-        if not isinstance(police, bool):
-            raise Invalid({"police_involved": ["Must be true or false."]})
-        if isinstance(served, bool) or not isinstance(served, int) or not 0 <= served <= 100:
-            raise Invalid({"people_served": ["Must be a whole number from 0 to 100."]})
-        disposition = record_text(record, "disposition", 32)
-        if disposition not in Disposition.values:
-            raise Invalid({"disposition": [f"Not one of {', '.join(Disposition.values)}."]})
+        data = self.parsed(ctx, record)
         services.record_outcome(
-            call=call_for(ctx, record),
+            call=self.call(ctx, data),
             responder=ctx.responder,
             device=ctx.device,
-            outcome_id=record_uuid(record),
-            disposition=disposition,
-            police_involved=police,
-            people_served=served,
-            summary=record_text(record, "summary"),
-            occurred_at=record_time(record, "occurred_at"),
-            supersedes=record_uuid(record, "supersedes_id", required=False),
+            outcome_id=data["id"],
+            disposition=data["disposition"],
+            police_involved=data["police_involved"],
+            people_served=data["people_served"],
+            summary=data["summary"],
+            occurred_at=data["occurred_at"],
+            supersedes=data.get("supersedes"),
+            new_id=self.new_id(ctx, data),
         )
 
     def update(self, ctx: Context, record: Record, existing: Outcome) -> None:
-        unchanged_or_refuse(existing, "Outcomes", disposition=record.get("disposition"))
+        data = self.parsed(ctx, record)
+        unchanged_or_refuse(existing, "Outcomes", disposition=data["disposition"])
 
 
-class BackupRequestPush:
+class BackupRequestPush(CallRecordPush):
+    serializer = BackupInputSerializer
+    resource = "backup_requests"
+
     def create(self, ctx: Context, record: Record) -> None:
-        reason = record_text(record, "reason", 32)
-        if reason not in BackupReason.values:
-            raise Invalid({"reason": [f"Not one of {', '.join(BackupReason.values)}."]})
+        data = self.parsed(ctx, record)
         services.request_backup(
-            call=call_for(ctx, record),
+            call=self.call(ctx, data),
             responder=ctx.responder,
             device=ctx.device,
-            request_id=record_uuid(record),
-            reason=reason,
-            details=record_text(record, "details", 5000),
-            occurred_at=record_time(record, "occurred_at"),
+            request_id=data["id"],
+            reason=data["reason"],
+            details=data["details"],
+            occurred_at=data["occurred_at"],
+            new_id=self.new_id(ctx, data),
         )
 
     def update(self, ctx: Context, record: Record, existing: BackupRequest) -> None:
         status = record.get("status")
         if status and status != existing.status:
-            # The team's one move: calling its request off.
-            services.move_backup_request(backup=existing, responder=ctx.responder, to_status=status)
+            # The team's one move: calling its request off (the REST status endpoint's).
+            move = RecordParser(BackupStatusInputSerializer).parse({"status": status})
+            services.move_backup_request(
+                backup=existing, responder=ctx.responder, to_status=move["status"]
+            )
             return
-        unchanged_or_refuse(existing, "Backup requests", reason=record.get("reason"))
+        data = self.parsed(ctx, record)
+        unchanged_or_refuse(existing, "Backup requests", reason=data["reason"])
 
 
 class PersonPush:
+    """People are read by PersonInputSerializer; a change names only the columns sent."""
+
+    def parse(self, record: Record) -> dict[str, Any]:
+        return RecordParser(PersonInputSerializer).parse(record)
+
+    def begin(self, ctx: Context, records: list[Record]) -> None:
+        """The calls the slice's people were met on, found in scope once."""
+        calls = record_ids(records, "call_id")
+        ctx.held.put("found", find_in_scope(responder=ctx.responder, call_ids=calls))
+
     def create(self, ctx: Context, record: Record) -> None:
-        # An id stored already and out of the pusher's scope is refused by the service
+        # An id stored already and out of the pusher's scope is refused by the engine
         # (id_taken), saying nothing of whom it names.
+        fields = self.parse(record)
+        person_id, call_id = fields.pop("id"), fields.pop("call", None)
         services.create_person(
             responder=ctx.responder,
-            person_id=record_uuid(record),
-            fields=services.person_fields(record),
-            call_id=record_uuid(record, "call_id", required=False),
+            person_id=person_id,
+            fields=fields,
+            call_id=call_id,
+            found=ctx.held.get("found"),
         )
 
     def update(self, ctx: Context, record: Record, existing: Person) -> None:
         # `existing` is in the pusher's scope: the engine looks ids up in the audience.
-        services.update_person(
-            person=existing, responder=ctx.responder, fields=services.person_fields(record)
-        )
+        fields = self.parse(record)
+        fields.pop("id")
+        fields.pop("call", None)
+        services.update_person(person=existing, responder=ctx.responder, fields=fields)
 
 
 # The columns every field record starts with (its id, its call's, who wrote it).

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from calls.models import Person
-from calls.selectors import call_and_person_in_scope
+from calls.selectors import FoundInScope, call_and_person_in_scope
 from calls.services import Written, find_replay, person_left_team
 from responders.choices import Role
 from responders.models import Responder, Team
@@ -26,7 +26,7 @@ from umcr.sync import audience, sequence
 from umcr.sync.exits import record_exits
 
 from . import permissions
-from .choices import FollowUpKind, FollowUpStatus
+from .choices import FollowUpStatus
 from .models import FollowUp, FollowUpChange
 from .permissions import followup_scope
 
@@ -72,21 +72,27 @@ def create_followup(
     assigned_team_id: int | None = None,
     assigned_to_id: int | None = None,
     purpose: str = "",
+    found: FoundInScope | None = None,
 ) -> Written:
     """Schedule a follow-up from a call or a person. Clinicians schedule for their own pair
-    (the default assignee); case managers and supervisors for anyone of their provider."""
+    (the default assignee); case managers and supervisors for anyone of their provider.
+    `kind` is one of FollowUpKind (checked by the caller's serializer, the one parser of
+    both ways in). A field refused here is named as the API names it (`person`, `call`).
+    `found`: the call and person already found in the responder's scope by the caller (the
+    push finds a slice's at once: calls.selectors.find_in_scope)."""
     permissions.check(responder, CREATE)
     stored = find_replay(FollowUp, followup_id, scope=followup_scope(responder))
     if stored is not None:
         return stored
-    if kind not in FollowUpKind.values:
-        raise Invalid({"kind": [f"Not one of {', '.join(FollowUpKind.values)}."]})
     if person_id is None and call_id is None:
-        raise Invalid({"person_id": ["A follow-up needs a person or a call."]})
+        raise Invalid({"person": ["A follow-up needs a person or a call."]})
     _check_window(not_before, due_by)
-    call, person = call_and_person_in_scope(
-        responder=responder, call_id=call_id, person_id=person_id
-    )
+    if found is None:
+        call, person = call_and_person_in_scope(
+            responder=responder, call_id=call_id, person_id=person_id
+        )
+    else:
+        call, person = found.call_and_person(call_id, person_id)
     if responder.role == Role.CLINICIAN and assigned_to_id is None and assigned_team_id is None:
         assigned_team_id = responder.team_id
     team, assignee = _assignees(responder, assigned_team_id, assigned_to_id)
@@ -138,14 +144,25 @@ def change_followup(
     outcome: str | None = None,
     note: str = "",
     expected_version: int | None = None,
+    accessed: bool = False,
 ) -> FollowUp:
     """Complete, miss, cancel or reschedule a follow-up. Repeating the current state is a
     no-op (a retried request); any move of a closed follow-up is a 409, and so is a change
-    based on an older version than the stored one (`expected_version`)."""
-    sequence.hold()
-    followup = permissions.access_followup(responder, followup.pk, action=CHANGE, lock=True)
+    based on an older version than the stored one (`expected_version`). `status` is one of
+    FollowUpStatus (checked by the serializer of whoever asks: the REST views pass their
+    own, the push's record is read by FollowUpMoveSerializer).
+
+    `accessed`: the caller found `followup` in the responder's scope and locked it (after
+    the sync counter) in this transaction - the push, which locks a slice's rows at once -
+    so it is taken as it is, the matrix's `change` checked; otherwise it is found, locked and
+    checked here."""
+    if accessed:
+        permissions.check(responder, CHANGE)
+    else:
+        sequence.hold()
+        followup = permissions.access_followup(responder, followup.pk, action=CHANGE, lock=True)
     check_version(followup, expected_version, "follow-up")
-    target = _valid_status(status or followup.status)
+    target = status or followup.status
     window = _moved_window(followup, not_before, due_by)
     if _repeats_current_state(followup, target, window, outcome):
         return followup
@@ -167,12 +184,6 @@ def change_followup(
     followup.save()
     change.save()
     return followup
-
-
-def _valid_status(status: str) -> str:
-    if status not in FollowUpStatus.values:
-        raise Invalid({"status": [f"Not one of {', '.join(FollowUpStatus.values)}."]})
-    return status
 
 
 def _moved_window(

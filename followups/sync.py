@@ -1,59 +1,79 @@
-"""The follow-ups app's synced table (mutable: a stale write is a 409 for the phone)."""
+"""The follow-ups app's synced table (mutable: a stale write is a 409 for the phone).
+
+A pushed follow-up is read by the REST API's serializers (umcr.sync.parsing): a new one by
+FollowUpCreateSerializer (the POST's), a change by FollowUpMoveSerializer (the actions'
+fields in one); the service writes on the row the engine found, locked and checked."""
 
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Q
 
+from calls.selectors import find_in_scope
 from responders.models import Device, Responder
 from umcr.sync.context import PushContext
-from umcr.sync.parsing import record_int, record_text, record_time, record_uuid
+from umcr.sync.parsing import RecordParser, record_ids
 from umcr.sync.registry import SyncTable, register
 from umcr.sync.types import Record
 
 from . import services
+from .api.serializers import FollowUpCreateSerializer, FollowUpMoveSerializer
 from .models import FollowUp
 from .permissions import followup_scope
+
+Context = PushContext[Responder, Device]
 
 
 def followups_audience(responder: Responder) -> Q:
     return followup_scope(responder)
 
 
-def _moved(record: Record, column: str, stored: datetime) -> datetime | None:
+def _moved(data: dict[str, Any], name: str, stored: datetime) -> datetime | None:
     """The pushed time, or None if it is the stored one as the phone saw it (pulls send
     milliseconds; the database keeps microseconds)."""
-    value = record_time(record, column, required=False)
+    value: datetime | None = data.get(name)
     if value is None or abs((value - stored).total_seconds()) < 0.001:
         return None
     return value
 
 
 class FollowUpPush:
-    def create(self, ctx: PushContext[Responder, Device], record: Record) -> None:
+    def begin(self, ctx: Context, records: list[Record]) -> None:
+        """The calls and people the slice's records name, found in scope once."""
+        found = find_in_scope(
+            responder=ctx.responder,
+            call_ids=record_ids(records, "call_id"),
+            person_ids=record_ids(records, "person_id"),
+        )
+        ctx.held.put("found", found)
+
+    def create(self, ctx: Context, record: Record) -> None:
+        data = RecordParser(FollowUpCreateSerializer).parse(record)
         services.create_followup(
             responder=ctx.responder,
-            followup_id=record_uuid(record),
-            kind=record_text(record, "kind", 16),
-            not_before=record_time(record, "not_before"),
-            due_by=record_time(record, "due_by"),
-            person_id=record_uuid(record, "person_id", required=False),
-            call_id=record_uuid(record, "call_id", required=False),
-            assigned_team_id=record_int(record, "assigned_team_id", required=False),
-            assigned_to_id=record_int(record, "assigned_to_id", required=False),
-            purpose=record_text(record, "purpose", 5000),
+            followup_id=data["id"],
+            kind=data["kind"],
+            not_before=data["not_before"],
+            due_by=data["due_by"],
+            person_id=data.get("person"),
+            call_id=data.get("call"),
+            assigned_team_id=data.get("assigned_team"),
+            assigned_to_id=data.get("assigned_to"),
+            purpose=data["purpose"],
+            found=ctx.held.get("found"),
         )
 
-    def update(
-        self, ctx: PushContext[Responder, Device], record: Record, existing: FollowUp
-    ) -> None:
-        # `existing` is in the pusher's scope: the engine looks ids up in the audience.
+    def update(self, ctx: Context, record: Record, existing: FollowUp) -> None:
+        # `existing` is in the pusher's scope and locked: the engine looked it up so.
+        data = RecordParser(FollowUpMoveSerializer).parse(record)
         services.change_followup(
             followup=existing,
             responder=ctx.responder,
-            status=record.get("status") or None,
-            not_before=_moved(record, "not_before", existing.not_before),
-            due_by=_moved(record, "due_by", existing.due_by),
-            outcome=record.get("outcome") if isinstance(record.get("outcome"), str) else None,
+            status=data.get("status") or None,
+            not_before=_moved(data, "not_before", existing.not_before),
+            due_by=_moved(data, "due_by", existing.due_by),
+            outcome=data.get("outcome"),
+            accessed=True,
         )
 
 

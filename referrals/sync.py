@@ -1,17 +1,23 @@
 """The referrals app's synced tables: the services directory (read-only) and referrals
-(mutable: a stale write is a 409 for the phone)."""
+(mutable: a stale write is a 409 for the phone). A pushed referral is read by the REST
+API's serializers (umcr.sync.parsing): a new one by ReferralCreateSerializer, a change by
+ReferralChangeInputSerializer (the status endpoint's `status`, create's `notes`)."""
 
 from django.db.models import Q
 
+from calls.selectors import find_in_scope
 from responders.models import Device, Responder
 from umcr.sync.context import PushContext
-from umcr.sync.parsing import record_int, record_text, record_uuid
+from umcr.sync.parsing import RecordParser, record_ids
 from umcr.sync.registry import SyncTable, register
 from umcr.sync.types import Record
 
 from . import services
+from .api.serializers import ReferralChangeInputSerializer, ReferralCreateSerializer
 from .models import Referral, Service
 from .permissions import referral_scope
+
+Context = PushContext[Responder, Device]
 
 
 def referrals_audience(responder: Responder) -> Q:
@@ -23,30 +29,42 @@ def directory_audience(responder: Responder) -> Q:
 
 
 class ReferralPush:
-    def create(self, ctx: PushContext[Responder, Device], record: Record) -> None:
-        service_id = record_int(record, "service_id", message="Must be a service id.")
+    def begin(self, ctx: Context, records: list[Record]) -> None:
+        """The calls and people the slice's records name, found in scope once."""
+        found = find_in_scope(
+            responder=ctx.responder,
+            call_ids=record_ids(records, "call_id"),
+            person_ids=record_ids(records, "person_id"),
+        )
+        ctx.held.put("found", found)
+
+    def create(self, ctx: Context, record: Record) -> None:
+        data = RecordParser(ReferralCreateSerializer).parse(record)
         services.create_referral(
             responder=ctx.responder,
-            referral_id=record_uuid(record),
-            service_id=service_id,
-            # Anything but true is refused by the service, naming the column.
-            consent_given=record.get("consent_given") is True,
-            consent_method=record_text(record, "consent_method", 16),
-            person_id=record_uuid(record, "person_id", required=False),
-            call_id=record_uuid(record, "call_id", required=False),
-            notes=record_text(record, "notes", 5000),
+            referral_id=data["id"],
+            service_id=data["service"],
+            # Anything but true is refused by the service, naming the field.
+            consent_given=data["consent_given"],
+            consent_method=data["consent_method"],
+            person_id=data.get("person"),
+            call_id=data.get("call"),
+            notes=data["notes"],
+            assigned_to_id=data.get("assigned_to"),
+            found=ctx.held.get("found"),
         )
 
-    def update(
-        self, ctx: PushContext[Responder, Device], record: Record, existing: Referral
-    ) -> None:
-        # `existing` is in the pusher's scope: the engine looks ids up in the audience.
-        status = record.get("status")
+    def update(self, ctx: Context, record: Record, existing: Referral) -> None:
+        # `existing` is in the pusher's scope and locked: the engine looked it up so.
+        data = RecordParser(ReferralChangeInputSerializer).parse(record)
+        status = data.get("status")
         if status and status != existing.status:
-            services.move_referral(referral=existing, responder=ctx.responder, to_status=status)
-        if "notes" in record:
+            services.move_referral(
+                referral=existing, responder=ctx.responder, to_status=status, accessed=True
+            )
+        if "notes" in data:
             services.update_referral_notes(
-                referral=existing, responder=ctx.responder, notes=record_text(record, "notes", 5000)
+                referral=existing, responder=ctx.responder, notes=data["notes"]
             )
 
 

@@ -2,7 +2,6 @@
 requires one, and the bounded parsing of input (serializer fields, query filters) that
 keeps every stored value one every reader can serialize (bounds in umcr/bounds.py)."""
 
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +15,6 @@ from rest_framework.permissions import BasePermission
 
 from . import bounds
 from .actors import user_responder
-from .errors import Invalid
 
 # A router lookup that only matches a UUID (any case), so a malformed id is a 404, not a query.
 UUID_PATTERN = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
@@ -83,18 +81,6 @@ def parse_page_size(request, param: str, default: int, maximum: int) -> int:
     if not 1 <= size <= maximum:
         raise ValidationError({param: [f"Must be between 1 and {maximum}."]})
     return size
-
-
-@contextmanager
-def api_field_names(**renames):
-    """Services name arguments (`person_id`); the API's fields are `person`. Re-raise a
-    service's field errors under the names the client sent."""
-    try:
-        yield
-    except Invalid as exc:
-        if isinstance(exc.detail, dict):
-            exc.detail = {renames.get(key, key): value for key, value in exc.detail.items()}
-        raise
 
 
 def strict_boolean_filter(**kwargs):

@@ -7,7 +7,7 @@ and `occurred_at` are the phone's clock, `recorded_at` the server's.
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from umcr.api import BoundedDateTimeField
+from umcr.api import BirthDateField, BoundedDateTimeField
 from umcr.audit import AuditedSerializer
 
 from .. import children
@@ -400,6 +400,40 @@ class BackupInputSerializer(serializers.Serializer):
     reason = serializers.ChoiceField(choices=BackupReason.choices)
     details = serializers.CharField(max_length=5000, allow_blank=True, default="")
     occurred_at = BoundedDateTimeField()
+
+
+class OptionalTextField(serializers.CharField):
+    """Text that may be left out or empty; null reads as empty (a phone stores unset text as
+    null)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_blank", True)
+        super().__init__(**kwargs)
+
+    def validate_empty_values(self, data):
+        return super().validate_empty_values("" if data is None else data)
+
+
+class PersonInputSerializer(serializers.Serializer):
+    """A person's identifying details, each optional (a change names only what changes):
+    the one parser of a person for every way in (the sync push's `people` table)."""
+
+    id = serializers.UUIDField(help_text="Generated on the phone; a retry sends the same id.")
+    given_name = OptionalTextField(max_length=80)
+    family_name = OptionalTextField(max_length=80)
+    preferred_name = OptionalTextField(max_length=80)
+    birth_date = BirthDateField(required=False, allow_null=True)
+    approximate_age = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=120
+    )
+    phone = OptionalTextField(max_length=32)
+    language = OptionalTextField(max_length=40)
+    call = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        help_text="The call on which the person was met: they become its person if it has none.",
+    )
 
 
 class BackupStatusInputSerializer(serializers.Serializer):

@@ -6,7 +6,7 @@ from umcr.api import BoundedDateTimeField, id_field
 from umcr.audit import AuditedSerializer
 
 from .. import selectors
-from ..choices import FollowUpKind
+from ..choices import FollowUpKind, FollowUpStatus
 from ..models import FollowUp, FollowUpChange
 
 
@@ -130,6 +130,21 @@ class RescheduleSerializer(serializers.Serializer):
     not_before = BoundedDateTimeField()
     due_by = BoundedDateTimeField()
     note = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+
+
+class FollowUpMoveSerializer(serializers.Serializer):
+    """A change of a follow-up as a phone sends it (the whole record, edited): the fields of
+    the REST actions in one - a status (completed, missed and cancelled close it), a new
+    window (reschedule), the outcome (complete) - each optional."""
+
+    status = serializers.ChoiceField(
+        choices=FollowUpStatus.choices, required=False, allow_blank=True
+    )
+    not_before = BoundedDateTimeField(required=False, allow_null=True)
+    due_by = BoundedDateTimeField(required=False, allow_null=True)
+    outcome = serializers.CharField(
+        max_length=5000, required=False, allow_blank=True, allow_null=True
+    )
 
 
 class AssignSerializer(serializers.Serializer):

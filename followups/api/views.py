@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from responders.models import Responder
-from umcr.api import StrictCursorPagination, StrictFilterSet, api_field_names, request_responder
+from umcr.api import StrictCursorPagination, StrictFilterSet, request_responder
 from umcr.api_docs import ERROR_RESPONSES, LIST_ERRORS, WRITE_ERRORS
 from umcr.viewsets import ScopedRecordViewSet, record_change
 
@@ -103,19 +103,18 @@ class FollowUpViewSet(ScopedRecordViewSet):
         serializer = FollowUpCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        with api_field_names(person_id="person", call_id="call", assigned_team_id="assigned_team"):
-            written = services.create_followup(
-                responder=request_responder(request),
-                followup_id=data.get("id") or uuid.uuid4(),
-                kind=data["kind"],
-                not_before=data["not_before"],
-                due_by=data["due_by"],
-                person_id=data.get("person"),
-                call_id=data.get("call"),
-                assigned_team_id=data.get("assigned_team"),
-                assigned_to_id=data.get("assigned_to"),
-                purpose=data["purpose"],
-            )
+        written = services.create_followup(
+            responder=request_responder(request),
+            followup_id=data.get("id") or uuid.uuid4(),
+            kind=data["kind"],
+            not_before=data["not_before"],
+            due_by=data["due_by"],
+            person_id=data.get("person"),
+            call_id=data.get("call"),
+            assigned_team_id=data.get("assigned_team"),
+            assigned_to_id=data.get("assigned_to"),
+            purpose=data["purpose"],
+        )
         return self.written_response(written)
 
     @record_change(

@@ -157,3 +157,14 @@ class ReferralCreateSerializer(serializers.Serializer):
 class ReferralMoveSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=ReferralStatus.choices)
     note = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+
+
+class ReferralChangeInputSerializer(serializers.Serializer):
+    """A change of a referral as a phone sends it (the whole record, edited): a move along
+    its loop (the status endpoint's `status`) and its notes (create's `notes`), each
+    optional."""
+
+    status = serializers.ChoiceField(
+        choices=ReferralStatus.choices, required=False, allow_blank=True
+    )
+    notes = serializers.CharField(max_length=5000, required=False, allow_blank=True)

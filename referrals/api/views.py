@@ -20,7 +20,6 @@ from umcr.api import (
     IsResponder,
     StrictCursorPagination,
     StrictFilterSet,
-    api_field_names,
     query_bool,
     query_choice,
     query_text,
@@ -168,18 +167,17 @@ class ReferralViewSet(ScopedRecordViewSet):
         serializer = ReferralCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        with api_field_names(person_id="person", call_id="call", service_id="service"):
-            written = services.create_referral(
-                responder=request_responder(request),
-                referral_id=data.get("id") or uuid.uuid4(),
-                service_id=data["service"],
-                consent_given=data["consent_given"],
-                consent_method=data["consent_method"],
-                person_id=data.get("person"),
-                call_id=data.get("call"),
-                notes=data["notes"],
-                assigned_to_id=data.get("assigned_to"),
-            )
+        written = services.create_referral(
+            responder=request_responder(request),
+            referral_id=data.get("id") or uuid.uuid4(),
+            service_id=data["service"],
+            consent_given=data["consent_given"],
+            consent_method=data["consent_method"],
+            person_id=data.get("person"),
+            call_id=data.get("call"),
+            notes=data["notes"],
+            assigned_to_id=data.get("assigned_to"),
+        )
         return self.written_response(written)
 
     @record_change(

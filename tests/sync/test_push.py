@@ -911,8 +911,9 @@ def test_id_that_is_a_boolean_or_a_fraction_is_refused_naming_the_column(pair, v
 
     body = ok(push(pair.first.client, created(follow_ups=[followup], referrals=[referral]), cursor))
 
-    assert "assigned_team_id" in body["rejected"]["follow_ups"][followup["id"]]
-    assert "service_id" in body["rejected"]["referrals"][referral["id"]]
+    # Named as the REST API names the field (the one parser): `assigned_team`, `service`.
+    assert "assigned_team" in body["rejected"]["follow_ups"][followup["id"]]
+    assert "service" in body["rejected"]["referrals"][referral["id"]]
     assert counts()["FollowUp"] == counts()["Referral"] == 0
 
 

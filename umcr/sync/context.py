@@ -2,11 +2,8 @@
 against which cursor, and what the push has found so far. Not the request's parsing
 (views.py) nor the applying (push.py)."""
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar, cast
-
-from django.db import models
+from typing import Any, Generic, TypeVar
 
 from .types import DeviceLike, ResponderLike, UserLike
 
@@ -15,7 +12,6 @@ from .types import DeviceLike, ResponderLike, UserLike
 # models: django-stubs types a model's fields only after bounds are checked.)
 ResponderT = TypeVar("ResponderT")
 DeviceT = TypeVar("DeviceT")
-ModelT = TypeVar("ModelT", bound=models.Model)
 
 # Why a record was refused: `{detail, code}`, or each bad column named with its messages.
 Reason = dict[str, Any]
@@ -23,20 +19,24 @@ Reason = dict[str, Any]
 RecordKey = tuple[str, str]
 
 
-class Lookups:
-    """Rows the handlers look up again and again within one push (the call of each of its
-    notes), keyed by (model, id); a row not found is remembered as None too."""
+class Held:
+    """What a table's handler found, parsed, locked and checked for the records of one slice
+    of a push (push.py applies a table in slices, one transaction each), and the writes it
+    queued to make at once: found once, read by each record's create() or update(), dropped
+    when the slice commits (a lock lasts as long as its transaction). Keys are the
+    handler's own."""
 
     def __init__(self) -> None:
-        self._rows: dict[tuple[type[models.Model], object], models.Model | None] = {}
+        self._items: dict[object, Any] = {}
 
-    def get(
-        self, model: type[ModelT], key: object, load: Callable[[], ModelT | None]
-    ) -> ModelT | None:
-        """The row of `model` with id `key`, loaded by `load()` the first time it is asked."""
-        if (model, key) not in self._rows:
-            self._rows[model, key] = load()
-        return cast(ModelT | None, self._rows[model, key])
+    def get(self, key: object, default: Any = None) -> Any:
+        return self._items.get(key, default)
+
+    def put(self, key: object, value: Any) -> None:
+        self._items[key] = value
+
+    def pop(self, key: object, default: Any = None) -> Any:
+        return self._items.pop(key, default)
 
 
 @dataclass
@@ -56,7 +56,8 @@ class PushContext(Generic[ResponderT, DeviceT]):
     # Stale writes of a phone that must reset (its cursor predates its scope): each is
     # refused alone, as no pull can mend it (push.py, push_changes).
     stale_until_reset: set[RecordKey] = field(default_factory=set)
-    lookups: Lookups = field(default_factory=Lookups)
+    # The current slice's rows and queued writes (push.py clears it at each slice).
+    held: Held = field(default_factory=Held)
 
     def is_own_write(self, row: Any) -> bool:
         """Was the row's last change this device's (or, without a device, this user's)?"""

@@ -1,126 +1,125 @@
-"""Reading raw WatermelonDB records: times are epoch milliseconds (ISO 8601 accepted),
-ids are strings. Each failure names the column, for the quarantine and the phone. The
-bounds are the REST API's (umcr/bounds.py), so a value refused there is refused here."""
+"""Reading raw WatermelonDB records with the REST API's own serializers: one parser for
+both ways in, so a value is checked in one place and an error names the same field both
+ways. Not the applying (push.py) nor the rules (the apps' services).
+
+Two things differ between a pushed record and a REST body, and only these:
+- Times: WatermelonDB stores epoch milliseconds; `EpochMillisDateTimeField` takes them (and
+  ISO 8601, as REST does) wherever the REST serializer has a time field, within the same
+  bounds (umcr/bounds.py).
+- Names: a WatermelonDB column `<name>_id` is the REST field `<name>` (`call_id` is `call`,
+  `service_id` is `service`, `amends_id` is `amends`); every other column has its REST
+  field's name. A refused record's error keys are the REST field names (`api_name`).
+"""
 
 import uuid
-from datetime import UTC, date, datetime
-from typing import Any, Literal, overload
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
 
-from django.utils.dateparse import parse_datetime
+from rest_framework import serializers
 
 from .. import bounds
+from ..api import BoundedDateTimeField
 from ..errors import Invalid
 from .types import Record
 
-
-@overload
-def record_uuid(
-    record: Record, column: str = "id", required: Literal[True] = True
-) -> uuid.UUID: ...
-@overload
-def record_uuid(record: Record, column: str, required: bool) -> uuid.UUID | None: ...
-def record_uuid(record: Record, column: str = "id", required: bool = True) -> uuid.UUID | None:
-    raw = record.get(column)
-    if raw in (None, ""):
-        if required:
-            raise Invalid({column: ["This column is required."]})
-        return None
-    try:
-        return uuid.UUID(str(raw))
-    except ValueError:
-        raise Invalid({column: ["Not a valid UUID."]}) from None
+# Any DRF field (the stubs make Field generic in four types).
+AnyField = serializers.Field[Any, Any, Any, Any]
 
 
-@overload
-def record_int(
-    record: Record, column: str, *, required: Literal[True] = True, message: str = ...
-) -> int: ...
-@overload
-def record_int(
-    record: Record, column: str, *, required: bool, message: str = ...
-) -> int | None: ...
-def record_int(
-    record: Record, column: str, *, required: bool = True, message: str = "Must be an id."
-) -> int | None:
-    """An integer id, as a number or its digits. Not `true` (Python's 1) and not 1.9 (which
-    int() would quietly make 1): a wrong id is refused, never bent into another one; nor one
-    outside a bigint, which no row has."""
-    value: Any = record.get(column)
-    if value in (None, "") and not required:
-        return None
-    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-        raise Invalid({column: [message]})
-    if isinstance(value, str) and len(value) > 20:
-        raise Invalid({column: [message]})
-    try:
-        number = int(value)
-    except (TypeError, ValueError, OverflowError):
-        raise Invalid({column: [message]}) from None
-    if bounds.id_problem(number) is not None:
-        raise Invalid({column: [message]})
-    return number
+def api_name(column: str) -> str:
+    """The REST field a WatermelonDB column is: `call_id` -> `call`; `id` and every column
+    not ending in `_id` keep their name."""
+    return column[:-3] if column.endswith("_id") and column != "id" else column
 
 
-@overload
-def record_time(record: Record, column: str, required: Literal[True] = True) -> datetime: ...
-@overload
-def record_time(record: Record, column: str, required: bool) -> datetime | None: ...
-def record_time(record: Record, column: str, required: bool = True) -> datetime | None:
-    raw = record.get(column)
-    if raw in (None, ""):
-        if required:
-            raise Invalid({column: ["This column is required (epoch milliseconds)."]})
-        return None
-    if isinstance(raw, bool):
-        raise Invalid({column: ["Must be epoch milliseconds."]})
-    if isinstance(raw, int | float):
+class EpochMillisDateTimeField(BoundedDateTimeField):
+    """A REST time field that also takes epoch milliseconds (WatermelonDB's times), with
+    the same bounds: 2000-01-01 to 2100-01-01 (UTC)."""
+
+    default_error_messages = {
+        "invalid": "Must be epoch milliseconds or ISO 8601 with a time zone.",
+        "out_of_range": bounds.TIME_RANGE_MESSAGE,
+    }
+
+    def to_internal_value(self, value: Any) -> datetime:
+        if isinstance(value, bool):
+            self.fail("invalid")
+        if isinstance(value, int | float):
+            try:
+                moment = datetime.fromtimestamp(value / 1000, tz=UTC)
+            except (OverflowError, OSError, ValueError):
+                self.fail("out_of_range")
+            bounded: datetime = self.enforce_timezone(moment)
+            return bounded
+        if isinstance(value, str) and len(value) > 64:  # longer is no ISO 8601 time
+            self.fail("invalid")
+        parsed: datetime = super().to_internal_value(value)
+        return parsed
+
+
+def _for_records(field: AnyField) -> AnyField:
+    """The field as a pushed record is read: a time also as epoch milliseconds."""
+    if isinstance(field, serializers.DateTimeField):
+        args: Any = getattr(field, "_args", ())
+        kwargs: Any = getattr(field, "_kwargs", {})
+        return EpochMillisDateTimeField(*args, **kwargs)
+    return field
+
+
+class RecordParser:
+    """One table's pushed records read by the REST serializer of the same records.
+
+    Built once per push and table (a serializer's fields are built once, then each record
+    is run through them: `Serializer.run_validation`, as DRF's `many=True` does), so the
+    parsing costs no query and no per-record set-up. `extra` names REST fields a record
+    carries as a column but REST takes from the URL (a note's call: `call_id`)."""
+
+    def __init__(
+        self,
+        serializer_class: type[serializers.Serializer],  # type: ignore[type-arg]
+        *,
+        extra: dict[str, AnyField] | None = None,
+        partial: bool = False,
+    ):
+        self.serializer = serializer_class(partial=partial)
+        fields = self.serializer.fields
+        for name, field in (extra or {}).items():
+            fields[name] = field
+        for name, field in list(fields.items()):
+            replaced = _for_records(field)
+            if replaced is not field:
+                fields[name] = replaced
+
+    def parse(self, record: Record) -> dict[str, Any]:
+        """The record's values under their REST names, validated; Invalid naming each bad
+        field by its REST name otherwise."""
+        data = {api_name(column): value for column, value in record.items()}
         try:
-            parsed = datetime.fromtimestamp(raw / 1000, tz=UTC)
-        except (OverflowError, OSError, ValueError):
-            raise Invalid({column: [bounds.TIME_RANGE_MESSAGE]}) from None
-    else:
-        parsed = _iso_time(raw, column)
-    problem = bounds.time_problem(parsed)
-    if problem is not None:
-        raise Invalid({column: [problem]})
-    return parsed
+            validated: dict[str, Any] = self.serializer.run_validation(data)
+        except serializers.ValidationError as exc:
+            raise Invalid(_plain(exc.detail)) from None
+        return validated
 
 
-def _iso_time(raw: object, column: str) -> datetime:
-    try:
-        # 64 characters hold any ISO 8601 time; longer is not one.
-        parsed = parse_datetime(raw) if isinstance(raw, str) and len(raw) <= 64 else None
-    except ValueError:  # well-formed but impossible, e.g. month 13
-        parsed = None
-    if parsed is None or parsed.tzinfo is None:
-        raise Invalid({column: ["Must be epoch milliseconds or ISO 8601 with a time zone."]})
-    return parsed
+def _plain(detail: Any) -> Any:
+    """DRF's error detail as plain JSON (ErrorDetail strings become str)."""
+    if isinstance(detail, dict):
+        return {str(key): _plain(value) for key, value in detail.items()}
+    if isinstance(detail, list):
+        return [_plain(item) for item in detail]
+    return str(detail)
 
 
-def record_date(record: Record, column: str) -> date | None:
-    """A date of birth, YYYY-MM-DD, from 1900-01-01 to today; None when empty."""
-    raw = record.get(column)
-    if raw in (None, ""):
-        return None
-    try:
-        parsed = date.fromisoformat(raw) if isinstance(raw, str) and len(raw) <= 10 else None
-    except ValueError:
-        parsed = None
-    if parsed is None:
-        raise Invalid({column: ["Must be a date, YYYY-MM-DD."]})
-    problem = bounds.birth_date_problem(parsed)
-    if problem is not None:
-        raise Invalid({column: [problem]})
-    return parsed
-
-
-def record_text(record: Record, column: str, max_length: int = bounds.MAX_TEXT_LENGTH) -> str:
-    raw = record.get(column)
-    if raw is None:
-        return ""
-    if not isinstance(raw, str):
-        raise Invalid({column: ["Must be text."]})
-    problem = bounds.text_problem(raw, max_length)
-    if problem is not None:
-        raise Invalid({column: [problem]})
-    return raw
+def record_ids(records: Iterable[Record], column: str) -> list[uuid.UUID]:
+    """The UUIDs a column of these records holds, to find their rows at once (a slice's
+    calls); a value that is no UUID is left out, refused when its record is parsed."""
+    found = []
+    for record in records:
+        value = record.get(column)
+        if isinstance(value, str):
+            try:
+                found.append(uuid.UUID(value))
+            except ValueError:
+                continue
+    return found

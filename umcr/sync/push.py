@@ -1,9 +1,12 @@
 """Push: apply a phone's offline changes once, through the apps' own services.
 
-- Valid records are applied in short transactions (CHUNK_SECONDS each), so no phone's
-  batch holds the writers' lock for long; each invalid one is refused alone (a savepoint),
-  named back in `experimentalRejectedIds` with its reason, and kept with its raw payload in
-  the quarantine. Nothing is silently dropped.
+- Valid records are applied in short transactions (a slice of a table each: SLICE_RECORDS),
+  so no phone's batch holds the writers' lock for long; each invalid one is refused alone
+  (a savepoint), named back in `experimentalRejectedIds` with its reason, and kept with its
+  raw payload in the quarantine. Nothing is silently dropped.
+- Each record is read by its REST endpoint's serializer (parsing.py); what a slice's records
+  need (their stored rows, their calls) is found, locked and checked once for the slice,
+  and the services write on the rows they are given (_apply_slice).
 - A retry is harmless: records carry the phone's UUIDs (a known id is an update, or a
   replay of what is stored), and a batch id, when sent, returns the first answer verbatim.
 - Append-only tables never conflict. A mutable record changed on the server after the
@@ -16,21 +19,20 @@
 
 import hashlib
 import math
-import time
-from types import TracebackType
+from contextlib import nullcontext
 from typing import Any
 
 import orjson
-from django.db import DataError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from ..errors import DomainError, Invalid
+from ..errors import DomainError, IdTaken, Invalid
 from ..models import QuarantinedRecord, SyncBatch
 from . import sequence
 from .base import Actor, current_actor
-from .context import AnyPushContext, PushContext, Reason
+from .context import AnyPushContext, Held, PushContext, Reason
 from .limits import check_push
 from .pull import cursor_predates_scope, reload_scope
 from .registry import SyncTable, default_json, registry, tables
@@ -182,7 +184,7 @@ def push_changes(*, ctx: AnyPushContext, changes: object) -> tuple[int, bytes]:
                 reload_scope(ctx.responder)
                 # Before anything is applied: a stale write makes the whole push a 409.
                 _refuse_stale_writes(ctx, changes)
-            applied = _apply_in_chunks(ctx, changes)
+            applied = _apply_all(ctx, changes)
             rejected_ids = {name: list(reasons) for name, reasons in ctx.rejected.items()}
             body = {
                 "ok": True,
@@ -207,57 +209,22 @@ def push_changes(*, ctx: AnyPushContext, changes: object) -> tuple[int, bytes]:
     return 200, answer
 
 
-# How long one transaction of a push may run before it commits and the next begins. Every
-# writer takes the sync counter's lock until it commits (sequence.py); a push applied in one
+# How many records of a table one transaction of a push applies (its slice). Every writer
+# takes the sync counter's lock until it commits (sequence.py); a push applied in one
 # transaction held it for its whole batch (16 s for 5,000 records) while every other phone's
-# writes, police-backup requests included, waited. In chunks of this length, another writer
-# waits at most one chunk. Each record is still applied once (client ids), in its own
-# savepoint, refused alone into the quarantine.
-CHUNK_SECONDS = 0.02
+# writes, police-backup requests included, waited. In slices, another writer waits at most
+# one slice. A handler that writes its slice at once (notes: one INSERT) takes larger ones
+# (its `slice_size`). Counted in records, not in time: a push's queries then depend on the
+# code and the batch, never on the clock (tests/test_write_budgets.py counts them).
+SLICE_RECORDS = 50
 
 
-class _Chunks:
-    """Transactions that commit whenever CHUNK_SECONDS of work have run in them."""
-
-    def __init__(self) -> None:
-        self._atomic: transaction.Atomic | None = None
-        self._started = 0.0
-
-    def __enter__(self) -> "_Chunks":
-        return self
-
-    def record(self) -> None:
-        """Before each record: commit the chunk if it has run long enough, open a new one."""
-        if self._atomic is not None and time.monotonic() - self._started < CHUNK_SECONDS:
-            return
-        self.commit()
-        self._atomic = transaction.atomic()
-        self._atomic.__enter__()
-        self._started = time.monotonic()
-
-    def commit(self) -> None:
-        if self._atomic is not None:
-            atomic, self._atomic = self._atomic, None
-            atomic.__exit__(None, None, None)
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        if self._atomic is not None:
-            atomic, self._atomic = self._atomic, None
-            atomic.__exit__(exc_type, exc, traceback)
-
-
-def _apply_in_chunks(ctx: AnyPushContext, changes: dict[str, Any]) -> int:
+def _apply_all(ctx: AnyPushContext, changes: dict[str, Any]) -> int:
     applied = 0
-    with _Chunks() as chunks:
-        for table in tables():
-            ops = changes.get(table.name)
-            if ops:
-                applied += _apply_table(ctx, table, ops, chunks)
+    for table in tables():
+        ops = changes.get(table.name)
+        if ops:
+            applied += _apply_table(ctx, table, ops)
     return applied
 
 
@@ -329,43 +296,127 @@ def _refuse_stale_writes(ctx: AnyPushContext, changes: dict[str, Any]) -> None:
 
 
 def _in_scope(ctx: AnyPushContext, table: SyncTable, ids: list[Any]) -> QuerySet[Any]:
-    """The stored rows these ids name, in the pusher's audience only. Queried afresh by the
-    stale check and by each table's apply: earlier tables' handlers run in between."""
+    """The stored rows these ids name, in the pusher's audience only (the stale check, before
+    anything is applied; each slice then looks its ids up again: _stored_rows)."""
     valid = [key for key in (_normalised_id(table, raw) for raw in ids) if key is not None]
     return table.model.objects.filter(table.audience(ctx.responder)).filter(pk__in=valid)
 
 
-def _apply_table(
-    ctx: AnyPushContext, table: SyncTable, ops: dict[str, Any], chunks: _Chunks
-) -> int:
+def _apply_table(ctx: AnyPushContext, table: SyncTable, ops: dict[str, Any]) -> int:
     applied = 0
     records = [("created", r) for r in ops.get("created", [])]
     records += [("updated", r) for r in ops.get("updated", [])]
     # Within a table, the phone's own order of events (e.g. a note before its addendum).
     records = _dependency_order(records)
-    # One query for the rows these ids already name (a known id is an update or a replay),
-    # in the pusher's audience only: a row they cannot see is, to them, an unknown id, and
-    # handlers' update() receives only rows in scope.
-    known = {str(row.pk): row for row in _in_scope(ctx, table, [r["id"] for _, r in records])}
-    for op, record in records:
-        chunks.record()
-        if _apply_one(ctx, table, op, record, known):
-            applied += 1
-    for record_id in ops.get("deleted", []):
-        chunks.record()
-        _quarantine(
-            ctx,
-            table.name,
-            record_id,
-            "deleted",
-            {"id": record_id},
-            {
-                "detail": "Records are never erased from a phone: void a clinical record with "
-                "a reason in the admin, write an addendum, or cancel it.",
-                "code": "delete_refused",
-            },
-        )
+    size = getattr(table.push, "slice_size", SLICE_RECORDS)
+    for start in range(0, len(records), size):
+        applied += _apply_slice(ctx, table, records[start : start + size])
+    deleted = ops.get("deleted", [])
+    if deleted:
+        with transaction.atomic():
+            for record_id in deleted:
+                _quarantine(
+                    ctx,
+                    table.name,
+                    record_id,
+                    "deleted",
+                    {"id": record_id},
+                    {
+                        "detail": "Records are never erased from a phone: void a clinical "
+                        "record with a reason in the admin, write an addendum, or cancel it.",
+                        "code": "delete_refused",
+                    },
+                )
     return applied
+
+
+def _apply_slice(ctx: AnyPushContext, table: SyncTable, records: list[tuple[str, Record]]) -> int:
+    """One transaction: the slice's records applied, each refused alone.
+
+    A handler (registry.PushHandler) may add, each found by name and optional:
+    - `prepare(ctx, records)`: before the transaction, work that needs no row (parsing);
+    - `begin(ctx, records)`: in it, after the sync counter is held, find, lock and check
+      once what the slice's records need (their calls), keeping it in `ctx.held`;
+    - `queues_writes = True`: create() and update() write nothing (no savepoint each), they
+      queue what `flush(ctx)` then writes at once, returning the records it refused, each
+      with why.
+    The rows the records' ids already name are looked up here, once for the slice (and
+    locked when the table is mutable, so the stale check and the edit see the same row)."""
+    ctx.held = Held()
+    handler = table.push
+    if handler is None:
+        with transaction.atomic():
+            for op, record in records:
+                _quarantine(
+                    ctx,
+                    table.name,
+                    record["id"],
+                    op,
+                    record,
+                    {
+                        "detail": f"The {table.name} table is read-only for phones.",
+                        "code": "read_only",
+                    },
+                )
+        return 0
+    prepare = getattr(handler, "prepare", None)
+    if prepare is not None:
+        prepare(ctx, [record for _, record in records])
+    queues = bool(getattr(handler, "queues_writes", False))
+    done: list[Record] = []
+    with transaction.atomic():
+        # The counter first, then row locks: the order every writer follows (sequence.py).
+        # Held, it also means no other writer stores a row until this slice commits: what
+        # the lookups below find is what there is.
+        sequence.hold()
+        known, taken = _stored_rows(ctx, table, [record["id"] for _, record in records])
+        begin = getattr(handler, "begin", None)
+        if begin is not None:
+            begin(ctx, [record for _, record in records])
+        for op, record in records:
+            if _apply_one(ctx, table, op, record, known, taken, savepoint=not queues):
+                done.append(record)
+        flush = getattr(handler, "flush", None)
+        # The records the flush refused, themselves (one id may be sent twice in a push).
+        refused: list[tuple[Record, Reason]] = flush(ctx) if flush is not None else []
+        ops = {id(record): op for op, record in records}
+        for record, reason in refused:
+            _quarantine(ctx, table.name, record["id"], ops[id(record)], record, reason)
+        unapplied = {id(record) for record, _ in refused}
+        applied = [str(record["id"]) for record in done if id(record) not in unapplied]
+        settled = [i for i in applied if (table.name, i) in ctx.quarantined]
+        if settled:
+            # Refused before (say, `cleared` before the partner's `on_scene` arrived),
+            # applied now: the quarantine entries are settled.
+            QuarantinedRecord.objects.filter(
+                user_id=ctx.user.pk,
+                table=table.name,
+                record_id__in=settled,
+                resolved_at__isnull=True,
+            ).update(resolved_at=timezone.now(), resolution="Applied by a later push.")
+    return len(applied)
+
+
+def _stored_rows(
+    ctx: AnyPushContext, table: SyncTable, ids: list[Any]
+) -> tuple[dict[str, Any], set[str]]:
+    """The stored rows these ids name that the pusher sees (a known id is an update, or a
+    replay), by id, and the ids stored but out of their sight (taken: to them an unknown
+    id they may not use, which says nothing of what it names). One query when every id is
+    new, as a phone's new records are; a second for what is seen, locked when the table is
+    mutable (in id order), so the edit applies to exactly the row checked."""
+    valid = {key for key in (_normalised_id(table, raw) for raw in ids) if key is not None}
+    if not valid:
+        return {}, set()
+    rows = table.model.objects.filter(pk__in=valid).order_by().values_list("pk", flat=True)
+    stored = {str(pk) for pk in rows}
+    if not stored:
+        return {}, set()
+    seen = table.model.objects.filter(table.audience(ctx.responder)).filter(pk__in=stored)
+    if table.mutable:
+        seen = seen.select_for_update(of=("self",)).order_by("pk")
+    known = {str(row.pk): row for row in seen}
+    return known, stored - set(known)
 
 
 REFERENCES = ("amends_id", "supersedes_id")
@@ -421,44 +472,40 @@ def _phone_time(item: tuple[str, Record]) -> float:
 
 
 def _apply_one(
-    ctx: AnyPushContext, table: SyncTable, op: str, record: Record, known: dict[str, Any]
+    ctx: AnyPushContext,
+    table: SyncTable,
+    op: str,
+    record: Record,
+    known: dict[str, Any],
+    taken: set[str],
+    *,
+    savepoint: bool,
 ) -> bool:
-    if table.push is None:
-        _quarantine(
-            ctx,
-            table.name,
-            record["id"],
-            op,
-            record,
-            {"detail": f"The {table.name} table is read-only for phones.", "code": "read_only"},
-        )
-        return False
+    """The record applied (or queued by its handler) in a savepoint of its own, or refused
+    into the quarantine: True if it was."""
+    handler = table.push
+    assert handler is not None  # read-only tables are refused whole by _apply_slice
     try:
-        with transaction.atomic():
+        with transaction.atomic() if savepoint else nullcontext():
             key = _normalised_id(table, record["id"])
             if key is None:
                 raise Invalid({"id": ["Not a valid id."]})
+            if key in taken:
+                raise IdTaken()
             if (table.name, key) in ctx.stale_until_reset:
                 raise _Stale(must_reset=True)
             existing = known.get(key)
             if existing is not None and getattr(existing, "voided_at", None) is not None:
                 raise _Voided()
-            if existing is not None and table.mutable and _changed_meanwhile(ctx, table, key):
+            if existing is not None and table.mutable and _changed_since_pull(ctx, existing):
+                # The push checked for stale writes before it began, but commits in slices:
+                # another writer may have changed the row since. Asked of the locked row.
                 raise _Stale(must_reset=False)
             if existing is None:
-                table.push.create(ctx, record)
+                handler.create(ctx, record)
             else:
                 # A record "created" with an id that exists is an update (or a replay).
-                table.push.update(ctx, record, existing)
-            if (table.name, str(record["id"])) in ctx.quarantined:
-                # Refused before (say, `cleared` before the partner's `on_scene` arrived),
-                # applied now: the quarantine entry is settled.
-                QuarantinedRecord.objects.filter(
-                    user_id=ctx.user.pk,
-                    table=table.name,
-                    record_id=str(record["id"]),
-                    resolved_at__isnull=True,
-                ).update(resolved_at=timezone.now(), resolution="Applied by a later push.")
+                handler.update(ctx, record, existing)
         return True
     except DomainError as exc:
         reason = exc.as_body()
@@ -477,9 +524,12 @@ def _apply_one(
             "kept here, not applied.",
             "code": "stale",
         }
-    except (ValueError, TypeError, DataError) as exc:
+    except (ValueError, TypeError, DataError, IntegrityError) as exc:
         # Values the checks above did not foresee: refused alone, never a 500 for the batch.
         reason = {"detail": f"The record could not be stored: {exc}"[:500], "code": "invalid"}
+    refused = getattr(handler, "refused", None)
+    if refused is not None:
+        refused(ctx, record)
     _quarantine(ctx, table.name, record["id"], op, record, reason)
     return False
 
@@ -494,18 +544,9 @@ class _Stale(Exception):
         self.must_reset = must_reset
 
 
-def _changed_meanwhile(ctx: AnyPushContext, table: SyncTable, key: str) -> bool:
-    """The push checked for stale writes before it began, but commits in chunks: another
-    writer may have changed this row since. Asked again of the row as it is now (locked, so
-    the edit below applies to exactly what was checked)."""
-    row = (
-        table.model.objects.select_for_update(of=("self",))
-        .filter(pk=key)
-        .only("pk", "sync_seq", "changed_by_id", "changed_device_id")
-        .first()
-    )
+def _changed_since_pull(ctx: AnyPushContext, row: Any) -> bool:
     last = ctx.last_pulled_at if ctx.last_pulled_at is not None else -1
-    return row is not None and row.sync_seq > last and not ctx.is_own_write(row)
+    return bool(row.sync_seq > last) and not ctx.is_own_write(row)
 
 
 def _normalised_id(table: SyncTable, record_id: object) -> str | None:

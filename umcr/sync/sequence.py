@@ -23,9 +23,11 @@ backup request from another team waited 14.8 s behind it. Three ways out were we
 - The number taken at the very end of each transaction (rows stamped with a placeholder,
   renumbered in a pre-commit step): exact and short, but Django has no pre-commit hook, so
   every writer would need a wrapper that tests run inside an outer transaction never reach.
-- Pushes applied in short chunks (umcr/sync/push.py, CHUNK_SECONDS = 20 ms per commit):
-  chosen. The cursor stays exact and its tests keep passing; another writer waits at most
-  one chunk; each record is still applied once, in its own savepoint. Measured with
+- Pushes applied in short chunks: chosen. Since issue 14 a chunk is a slice of a table
+  (umcr/sync/push.py: SLICE_RECORDS records, 100 notes written in one INSERT, about 14 ms
+  of holding the counter), counted in records so a push's queries never depend on the
+  clock. The cursor stays exact and its tests keep passing; another writer waits at most
+  one slice; each record is still applied once, refused alone in its own savepoint. Measured with
   bench/contention.py: a backup request's p95 during the largest push is 1.3x its idle p95
   (goal: at most 2x); a test holds a 5,000-record push open while a backup request commits.
 """

@@ -111,7 +111,14 @@ class SyncPushResultSerializer(serializers.Serializer[Any]):
     )
     rejected = serializers.DictField(
         child=serializers.DictField(child=RejectionField()),
-        help_text="Why each was refused, by table and id. Each is kept in the quarantine.",
+        help_text="Why each was refused, by table and id. Each is kept in the quarantine. "
+        "A record refused for its values names each bad field with its messages, by the REST "
+        "API's name of the field: a record is read by the serializer of the REST endpoint "
+        "taking the same record, so the keys are the ones a REST POST of it gets in its 400 "
+        "(a column `<name>_id` is the field `<name>`: `call_id` is `call`, `service_id` is "
+        "`service`, `amends_id` is `amends`; every other column keeps its name). A record "
+        "refused whole says why in `detail`, with a `code` (append_only, id_taken, stale, "
+        "voided, read_only, delete_refused, not_allowed, or a service's conflict code).",
     )
 
     class Meta:
