@@ -4,19 +4,33 @@ from datetime import datetime
 
 from django.db.models import Q
 
+from calls.sync import hold_in_window, linked_window
 from responders.models import Device, Responder
 from umcr.sync.context import PushContext
 from umcr.sync.parsing import record_int, record_text, record_time, record_uuid
 from umcr.sync.registry import SyncTable, register
 from umcr.sync.types import Record
+from umcr.sync.window import Window
 
 from . import services
+from .choices import FollowUpStatus
 from .models import FollowUp
 from .permissions import followup_scope
 
 
 def followups_audience(responder: Responder) -> Q:
     return followup_scope(responder)
+
+
+OPEN = Q(status=FollowUpStatus.SCHEDULED)
+# A scheduled follow-up keeps its call and person on the phones (calls/sync.py).
+hold_in_window(FollowUp, OPEN)
+
+
+def followups_window(responder: Responder, w: Window) -> tuple[Q, Q]:
+    """Open follow-ups, and closed ones on a call in the window or closed within it."""
+    inside, moved = linked_window(w, "updated_at")
+    return OPEN | inside, moved
 
 
 def _moved(record: Record, column: str, stored: datetime) -> datetime | None:
@@ -77,6 +91,7 @@ register(
             "updated_at",
         ],
         audience=followups_audience,
+        window=followups_window,
         push=FollowUpPush(),
         mutable=True,
         push_order=60,
