@@ -108,7 +108,10 @@ def call_moved(w: Window, prefix: str = "") -> Q:
     if w.first_sync:
         return Q(pk__in=[])
     column = "pk" if not prefix else prefix.removesuffix("__") + "_id"
-    moved = w.moved_by_time(f"{prefix}received_at") | holders_changed(column, w)
+    moved = w.moved_by_time(f"{prefix}received_at")
+    if w.moved_to is not None:
+        # A recent call was inside at the previous pull and is inside now, holder or not.
+        moved |= holders_changed(column, w) & Q(**{f"{prefix}received_at__lt": w.moved_to})
     if prefix and w.moved_to is not None:
         moved |= Q(**{f"{prefix}sync_seq__gt": w.last, f"{prefix}received_at__lt": w.moved_to})
     return moved
