@@ -128,8 +128,8 @@ def call_records_window(responder: Responder, w: Window) -> tuple[Q, Q]:
 
 def linked_window(w: Window, changed_at: str) -> tuple[Q, Q]:
     """For the records of apps built on calls (follow-ups, referrals), with their own rule
-    for open ones: inside if their call is, or if changed (`changed_at`) since the window's
-    start. Their app ORs in its open records."""
+    for open ones: inside if their call is, or if closed (`changed_at`: when their status
+    last moved) since the window's start. Their app ORs in its open records."""
     inside = Q(call__isnull=False) & call_inside(w, "call__") | Q(**{f"{changed_at}__gte": w.start})
     moved = w.moved_by_time(changed_at) | (Q(call__isnull=False) & call_moved(w, "call__"))
     return inside, moved
@@ -137,9 +137,10 @@ def linked_window(w: Window, changed_at: str) -> tuple[Q, Q]:
 
 def people_window(responder: Responder, w: Window) -> tuple[Q, Q]:
     """The people on calls in the window, those an open follow-up or referral points at,
-    and those changed since the window's start (recorded on the phone, say)."""
+    and those on no call recorded since the window's start (on a phone, say)."""
     on_calls = Call.objects.filter(call_inside(w), person=OuterRef("pk")).order_by()
-    inside = Q(Exists(on_calls)) | held_people() | Q(updated_at__gte=w.start)
+    on_no_call = ~Q(Exists(Call.objects.filter(person=OuterRef("pk")).order_by()))
+    inside = Q(Exists(on_calls)) | held_people() | (on_no_call & Q(created_at__gte=w.start))
     if w.first_sync:
         return inside, Q(pk__in=[])
     moved_calls = Call.objects.filter(
@@ -149,7 +150,7 @@ def people_window(responder: Responder, w: Window) -> tuple[Q, Q]:
     moved = (
         Q(Exists(moved_calls))
         | holders_changed("pk", w, target="person_id")
-        | w.moved_by_time("updated_at")
+        | w.moved_by_time("created_at")
     )
     return inside, moved
 

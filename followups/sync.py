@@ -29,7 +29,7 @@ hold_in_window(FollowUp, OPEN)
 
 def followups_window(responder: Responder, w: Window) -> tuple[Q, Q]:
     """Open follow-ups, and closed ones on a call in the window or closed within it."""
-    inside, moved = linked_window(w, "updated_at")
+    inside, moved = linked_window(w, "closed_at")
     return OPEN | inside, moved
 
 

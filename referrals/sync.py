@@ -27,7 +27,7 @@ hold_in_window(Referral, OPEN)
 
 def referrals_window(responder: Responder, w: Window) -> tuple[Q, Q]:
     """Open referrals, and closed ones on a call in the window or closed within it."""
-    inside, moved = linked_window(w, "updated_at")
+    inside, moved = linked_window(w, "status_changed_at")
     return OPEN | inside, moved
 
 
