@@ -264,6 +264,9 @@ class SyncPage(models.Model):
     )
     window_from = models.DateTimeField(null=True, blank=True)
     window_to = models.DateTimeField(null=True, blank=True)
+    # A first sync's pages, planned once on its first page: where each ends (sequence
+    # numbers up to `open_snapshot`), so no page after it counts rows again.
+    cuts = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     def __str__(self) -> str:

@@ -68,6 +68,7 @@ class Migration(migrations.Migration):
                 ),
                 ("window_from", models.DateTimeField(blank=True, null=True)),
                 ("window_to", models.DateTimeField(blank=True, null=True)),
+                ("cuts", models.JSONField(blank=True, null=True)),
                 ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
             ],
         ),

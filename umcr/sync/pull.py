@@ -1,14 +1,35 @@
-"""Pull: every change in the caller's scope since their cursor, from one consistent
-snapshot, in WatermelonDB's shape. A bounded number of queries per table, whatever the data.
+"""Pull: every change in the caller's scope and sync window since their cursor, from one
+consistent snapshot, in WatermelonDB's shape. A bounded number of queries per table,
+whatever the data; a bounded amount of memory, whatever the history.
 
 - Each record appears once, in its latest state (rows are read, not change logs).
-- Records that left the caller's scope or were voided/deleted come back in `deleted`.
-- `limit` pages a large first sync; pages are cut only at sequence boundaries, so each page
-  is a consistent prefix and its `timestamp` is the cursor for the next.
-- A cursor from before the caller's scope last changed (a new team, provider or role) is
-  refused with 409 `resync_required`: the phone resets its database and pulls from null.
+- Records that left the caller's scope or were voided/deleted come back in `deleted`; so
+  do those that left the window (umcr/sync/window.py: by a write or by time alone), and
+  those that re-entered it come back as updated.
+- Paging is the rule: a page holds at most SYNC_MAX_PAGE records (`limit` asks for fewer),
+  whether or not the client asked. Pages are cut only at sequence boundaries, so each page
+  is a consistent prefix. The page's sequence numbers are decided first (a query per table of
+  at most a page of integers), then its rows are streamed from server-side cursors in chunks:
+  a worker holds one page, never a history.
+- The cursor stays a whole number the client treats as opaque. The last page answers the
+  sequence number it reached. A page with more to come answers PAGE_CURSOR_BASE + the id of
+  a SyncPage row (written after the read-only snapshot) holding its position, the window
+  starts its pages used (so records that aged out mid-way are still sent as deleted), and
+  for a first sync the snapshot of its first page. Both kinds stay below 2**53 (exact in
+  JavaScript). The push reads a page cursor as its position (seq_of_cursor).
+- Open calls first: a first sync larger than a page sends on its first page only the rows
+  each table names for it (SyncTable.first_page: the open calls, their person and records,
+  as of snapshot S). The pages after it read rows up to S as a first sync would, leaving out
+  those first-page rows (a row still matching first_page(S) is unchanged since S, so it was
+  sent), then go on as an incremental pull from S. Over all pages each record arrives once
+  (a record of an open call changed between the pages may come twice: a newer version).
+- A cursor from before the caller's scope last changed (a new team, provider or role), from
+  before the exits the server keeps (SYNC_EXIT_RETENTION_DAYS), or naming an unknown page is
+  refused with 409 `resync_required` (with its `reason`): the phone resets its database and
+  pulls from null.
 """
 
+import heapq
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -251,6 +272,8 @@ class Page:
     # The sequence number the page reached; None for a first sync's first page.
     cut: int | None
     has_more: bool
+    # A first sync's planned page ends (SyncPage.cuts).
+    plan: list[int] | None = None
 
 
 def _page(
@@ -263,16 +286,24 @@ def _page(
     views = {table.name: _view(table, responder, w, upto) for table in tables()}
     if cursor.open_snapshot is not None:
         views = {name: _without_first_page(v, responder, upto) for name, v in views.items()}
+    plan = None if cursor.page is None or cursor.open_snapshot is None else cursor.page.cuts
     seqs = {
         table.name: _seqs(views[table.name], last, limit)
         for table in tables()
-        if table.name not in whole
+        if table.name not in whole and plan is None
     }
     if cursor.first_sync and cursor.open_snapshot is None and sum(map(len, seqs.values())) > limit:
-        # More than a page: the open calls and theirs go first, so the app can show them.
-        return Page(_first_page(responder, views, now), None, True)
+        # More than a page: the open calls and theirs go first, so the app can show them;
+        # the pages after them are planned now, once.
+        rest = {n: _without_first_page(v, responder, now) for n, v in views.items()}
+        plan = _plan([rest[t.name] for t in tables()], last, limit)
+        return Page(_first_page(responder, views, now), None, True, plan)
     exits = [] if cursor.first_sync else _exits(responder, last, upto, limit)
-    cut, has_more = _cut(seqs, exits, limit, upto)
+    if plan is not None:
+        ahead = [c for c in plan if c > last]
+        cut, has_more = (ahead[0], True) if ahead else (upto, False)
+    else:
+        cut, has_more = _cut(seqs, exits, limit, upto)
     if not cursor.first_sync and len(exits) > limit:
         # Every deletion up to the cut, however many one reassignment wrote.
         exits = _exits(responder, last, cut, None)
@@ -293,7 +324,7 @@ def _page(
     if cursor.open_snapshot is not None and not has_more and upto < now:
         # The first sync reached its snapshot; what was written since comes next.
         has_more = True
-    return Page(changes, cut, has_more)
+    return Page(changes, cut, has_more, plan)
 
 
 def _answer(responder: ResponderLike, w: Window, cursor: Cursor, now: int, page: Page) -> PullBody:
@@ -310,10 +341,11 @@ def _answer(responder: ResponderLike, w: Window, cursor: Cursor, now: int, page:
     )
     if cursor.page is not None and cursor.page.window_from is not None and earliest is not None:
         earliest = min(earliest, cursor.page.window_from)
+    plan = None
     if page.cut is None:
-        position, open_snapshot = -1, now
+        position, open_snapshot, plan = -1, now, page.plan
     elif cursor.open_snapshot is not None and page.cut < cursor.open_snapshot:
-        position, open_snapshot = page.cut, cursor.open_snapshot
+        position, open_snapshot, plan = page.cut, cursor.open_snapshot, page.plan
     else:
         position, open_snapshot = page.cut, None
     row = SyncPage.objects.create(
@@ -322,6 +354,7 @@ def _answer(responder: ResponderLike, w: Window, cursor: Cursor, now: int, page:
         open_snapshot=open_snapshot,
         window_from=earliest,
         window_to=max(starts),
+        cuts=plan,
     )
     return {
         "changes": page.changes,
@@ -409,6 +442,34 @@ def _seqs(view: TableView, last: int, limit: int) -> list[int]:
     """The first limit + 1 sequence numbers past the cursor: enough to decide the page."""
     qs = view.rows.filter(view.inside).filter(sync_seq__gt=last).order_by("sync_seq")
     return list(qs.values_list("sync_seq", flat=True)[: limit + 1])
+
+
+def _plan(views: list[TableView], last: int, limit: int) -> list[int]:
+    """Where each page of a first sync ends: the tables' sequence numbers past `last`,
+    merged from one streamed query each (never listed), cut every `limit` rows, never inside
+    one sequence number (a page is shorter, or longer if one number holds more than a page).
+    The rows after the last cut make the last page."""
+    streams = [
+        view.rows.filter(view.inside, sync_seq__gt=last)
+        .order_by("sync_seq")
+        .values_list("sync_seq", flat=True)
+        .iterator(chunk_size=CHUNK * 5)
+        for view in views
+    ]
+    cuts: list[int] = []
+    count = 0
+    before = 0  # rows of the page before the current sequence number
+    current: int | None = None
+    previous: int | None = None
+    for seq in heapq.merge(*streams):
+        if seq != current:
+            previous, current, before = current, seq, count
+        count += 1
+        if count > limit and before > 0 and previous is not None:
+            cuts.append(previous)
+            count -= before
+            before = 0
+    return cuts
 
 
 def _exits(responder: ResponderLike, last: int, now: int, limit: int | None) -> list[Exit]:
