@@ -205,6 +205,9 @@ def first_pull_figures(client, responder, repeat: int) -> dict:
         whole = pull_all(client)
         figures["whole"] = sizes(whole)
         figures["whole_ms"] = summarise(timed(lambda: pull_all(client), max(1, repeat // 2), 0))
+    # The window moved twice (off, on): a cursor from before would be sent the history as
+    # deleted once (umcr/sync/window.py). The incremental figures start from a cursor after.
+    figures["cursor"] = pull_all(client)[-1][1]["timestamp"]
     return figures
 
 
