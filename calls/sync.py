@@ -79,13 +79,16 @@ def held_calls(column: str) -> Q:
     return q
 
 
-def holders_changed(column: str, w: Window, target: str = "call_id") -> Q:
+def holders_changed(column: str, w: Window, target: str = "call_id", also: Q | None = None) -> Q:
     """Rows whose call (or person, `target`) a holder written since the cursor points at:
-    a follow-up scheduled on an old call, or closed, moves it in or out of the window."""
+    a follow-up scheduled on an old call, or closed, moves it in or out of the window. A
+    flat OR, one term per holder (each ANDed with `also`): the pull reads each term as its
+    own indexed branch (umcr/sync/pull.py)."""
     q = Q(pk__in=[])
     for holder in _holders:
         rows = _holder_rows(holder).filter(**{"sync_seq__gt": w.last, f"{target}__isnull": False})
-        q |= Q(**{f"{column}__in": rows.values(target)})
+        term = Q(**{f"{column}__in": rows.values(target)})
+        q |= term if also is None else term & also
     return q
 
 
@@ -111,7 +114,7 @@ def call_moved(w: Window, prefix: str = "") -> Q:
     moved = w.moved_by_time(f"{prefix}received_at")
     if w.moved_to is not None:
         # A recent call was inside at the previous pull and is inside now, holder or not.
-        moved |= holders_changed(column, w) & Q(**{f"{prefix}received_at__lt": w.moved_to})
+        moved |= holders_changed(column, w, also=Q(**{f"{prefix}received_at__lt": w.moved_to}))
     if prefix and w.moved_to is not None:
         moved |= Q(**{f"{prefix}sync_seq__gt": w.last, f"{prefix}received_at__lt": w.moved_to})
     return moved
