@@ -4,9 +4,13 @@
 
 Seeds (idempotently) `seed_demo --calls N` into the `umcr_bench` database (override with
 DATABASE_URL) and prints, for the demo clinician alcott.clinician1's team:
-- the first pull of the team's scope: records, bytes, median ms;
-- the same rows fetched with a plain psycopg SELECT (the engine's own SQL) and
-  `json.dumps`, median ms, and the ratio of the two (goal: first pull <= 1.5x);
+- the first pull with the sync window (every page, as an app loops on has_more): records,
+  pages, bytes and bytes gzipped, median ms; its first page alone (the open calls first,
+  goal < 50 KB gzipped); the whole history (SYNC_WINDOW_DAYS=0) for comparison;
+- the same rows read with a plain psycopg SELECT (the engine's own SQL, unpaged) and
+  orjson, median ms, and the ratio of the two (goal: first pull <= 1.3x);
+- the peak memory growth of a worker serving a first sync, window on and off (a fresh
+  process per figure: peak reset after a warm-up, read from /proc/self/status VmHWM);
 - an empty incremental pull: median ms (goal: under 10 ms), when nothing was written since
   the cursor and when other teams wrote (so every table is queried);
 - a push of 500 notes: median ms;
@@ -16,10 +20,14 @@ DATABASE_URL) and prints, for the demo clinician alcott.clinician1's team:
 """
 
 import argparse
-import json
+import gc
+import gzip
+import subprocess
+import sys
 import time
 import uuid
 
+import orjson
 from common import machine, setup, signed_in_client, summarise, timed
 
 
@@ -30,15 +38,17 @@ def main() -> None:
     parser.add_argument(
         "--audit-only", action="store_true", help="Only the access log's cost (on and off)."
     )
+    parser.add_argument("--memory-probe", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.memory_probe is not None:
+        memory_probe("alcott.clinician1", args.memory_probe)
+        return
     setup(args.calls)
 
-    from django.db import connection
     from django.utils.timezone import now as django_now
 
     from calls.models import Call
     from responders.models import Responder
-    from umcr.sync.registry import tables
 
     client = signed_in_client("alcott.clinician1")
     responder = Responder.objects.get(user__username="alcott.clinician1")
@@ -48,31 +58,8 @@ def main() -> None:
         print(f"\n{machine()}; {Call.objects.count()} calls in all")
         audit_cost(client, first_url, args.repeat)
         return
-    response = client.get(first_url)
-    body = json.loads(response.content)
-    records = sum(len(t["created"]) for t in body["changes"].values())
-    size = len(response.content)
-    cursor = body["timestamp"]
-    first = summarise(timed(lambda: client.get(first_url), args.repeat, warmup=1))
-
-    # The baseline: the very SQL the engine runs, through psycopg, then json.dumps.
-    statements = []
-    for table in tables():
-        qs = table.model.objects.filter(table.audience(responder)).values_list(*table.paths())
-        statements.append(qs.query.sql_with_params())
-    raw = connection.connection  # psycopg's own connection
-
-    def plain():
-        out = {}
-        with raw.cursor() as cur:
-            for (sql, params), table in zip(statements, tables(), strict=True):
-                cur.execute(sql, params)
-                names = [c.name for c in cur.description]
-                out[table.name] = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-        return json.dumps(out, default=str)
-
-    baseline_rows = sum(len(v) for v in json.loads(plain()).values())
-    baseline = summarise(timed(plain, args.repeat, warmup=1))
+    pull_figures = first_pull_figures(client, responder, args.repeat)
+    cursor = pull_figures["cursor"]
 
     empty_url = f"/api/v1/sync/pull/?last_pulled_at={cursor}&schema_version=1"
     assert client.get(empty_url).status_code == 200
@@ -117,12 +104,8 @@ def main() -> None:
     push = summarise(pushes)
 
     print(f"\n{machine()}; {Call.objects.count()} calls in all")
-    print(f"first pull of ALCOTT-1's scope: {records} records, {size} bytes")
-    print(f"  first pull              median {first[0]:8.1f} ms  p95 {first[1]:8.1f} ms")
-    print(
-        f"  psycopg + json.dumps    median {baseline[0]:8.1f} ms  ({baseline_rows} rows)"
-        f"  -> ratio {first[0] / baseline[0]:.2f}x (goal <= 1.5x)"
-    )
+    print_pull_figures(pull_figures)
+    print_memory(args.calls)
     print(
         f"empty incremental pull    median {empty[0]:8.1f} ms  p95 {empty[1]:8.1f} ms (goal < 10 ms)"
     )
@@ -136,6 +119,168 @@ def main() -> None:
     push_cost(client, responder, cursor, args.repeat)
 
 
+# --- pull: the window, the first page, memory, the practical limit ------------------------
+
+
+def pull_pages(client, limit: int | None = None):
+    """A first sync as an app runs it: pull from null, then on while `has_more`; yields
+    each page's (bytes, body)."""
+    cursor = "null"
+    while True:
+        url = f"/api/v1/sync/pull/?last_pulled_at={cursor}&schema_version=1"
+        if limit:
+            url += f"&limit={limit}"
+        response = client.get(url)
+        assert response.status_code == 200, response.content[:300]
+        body = orjson.loads(response.content)
+        yield response.content, body
+        cursor = body["timestamp"]
+        if not body["has_more"]:
+            return
+
+
+def pull_all(client, limit: int | None = None) -> list[tuple[bytes, dict]]:
+    return list(pull_pages(client, limit))
+
+
+def count_records(body: dict) -> int:
+    return sum(len(t["created"]) + len(t["updated"]) for t in body["changes"].values())
+
+
+def sizes(pages: list[tuple[bytes, dict]]) -> dict:
+    return {
+        "pages": len(pages),
+        "records": sum(count_records(body) for _, body in pages),
+        "bytes": sum(len(content) for content, _ in pages),
+        "gzipped": sum(len(gzip.compress(content, 6)) for content, _ in pages),
+    }
+
+
+def windowed_first_sync_sql(responder) -> list[tuple[str, str, tuple, list[str]]]:
+    """The SQL of a first sync's rows, one statement per table, unpaged: (table, sql,
+    params, columns) - what the engine reads, for the plain psycopg baseline."""
+    from umcr.sync import sequence, window
+    from umcr.sync.pull import _view
+    from umcr.sync.registry import tables
+
+    start = window.current_start()
+    w = window.for_pull(None, [], start)
+    now = sequence.current()
+    statements = []
+    for table in tables():
+        view = _view(table, responder, w, now)
+        qs = view.rows.filter(view.inside).values_list(*table.paths())
+        sql, params = qs.query.sql_with_params()
+        statements.append((table.name, sql, params, list(table.columns)))
+    return statements
+
+
+def plain_first_sync(statements) -> bytes:
+    """The practical limit: the same SQL through psycopg, rows to dicts, orjson."""
+    from django.db import connection
+
+    connection.ensure_connection()
+    raw = connection.connection
+    out = {}
+    with raw.cursor() as cur:
+        for name, sql, params, columns in statements:
+            cur.execute(sql, params)
+            out[name] = [dict(zip(columns, row, strict=False)) for row in cur.fetchall()]
+    return orjson.dumps(out, default=str)
+
+
+def first_pull_figures(client, responder, repeat: int) -> dict:
+    """The first sync with the window (all pages), its first page alone, the whole history
+    (window off) for comparison, and the psycopg + orjson baseline over the same SQL."""
+    from django.test import override_settings
+
+    pages = pull_all(client)
+    figures = {"window": sizes(pages), "first_page": sizes(pages[:1])}
+    figures["cursor"] = pages[-1][1]["timestamp"]
+    figures["window_ms"] = summarise(timed(lambda: pull_all(client), repeat, warmup=1))
+    statements = windowed_first_sync_sql(responder)
+    baseline_rows = sum(len(v) for v in orjson.loads(plain_first_sync(statements)).values())
+    figures["plain_rows"] = baseline_rows
+    figures["plain_ms"] = summarise(timed(lambda: plain_first_sync(statements), repeat, warmup=1))
+    with override_settings(SYNC_WINDOW_DAYS=0):
+        whole = pull_all(client)
+        figures["whole"] = sizes(whole)
+        figures["whole_ms"] = summarise(timed(lambda: pull_all(client), max(1, repeat // 2), 0))
+    # The window moved twice (off, on): a cursor from before would be sent the history as
+    # deleted once (umcr/sync/window.py). The incremental figures start from a cursor after.
+    figures["cursor"] = pull_all(client)[-1][1]["timestamp"]
+    return figures
+
+
+def print_pull_figures(f: dict) -> None:
+    def line(label: str, s: dict) -> str:
+        return (
+            f"{label}: {s['records']} records in {s['pages']} page(s), {s['bytes']} bytes, "
+            f"{s['gzipped']} gzipped"
+        )
+
+    print(line("first pull with the window (30 days)", f["window"]))
+    print(f"  median {f['window_ms'][0]:8.1f} ms  p95 {f['window_ms'][1]:8.1f} ms")
+    print(line("  its first page (open calls first)", f["first_page"]) + " (goal < 50 KB gzipped)")
+    print(line("whole history (SYNC_WINDOW_DAYS=0)", f["whole"]))
+    print(f"  median {f['whole_ms'][0]:8.1f} ms")
+    print(
+        f"psycopg + orjson, same SQL, unpaged  median {f['plain_ms'][0]:8.1f} ms"
+        f"  ({f['plain_rows']} rows) -> first pull / baseline "
+        f"{f['window_ms'][0] / f['plain_ms'][0]:.2f}x (goal <= 1.3x)"
+    )
+
+
+def memory_probe(username: str, window_days: int) -> None:
+    """Run in a fresh process: the peak RSS growth of serving a whole first sync, page by
+    page, as one worker does. The peak is reset (/proc/self/clear_refs, 5) after a warm-up
+    (imports, a first page), then read from VmHWM; growth = peak - RSS before."""
+    import django
+
+    django.setup()
+    from django.test import override_settings
+
+    with override_settings(SYNC_WINDOW_DAYS=window_days):
+        client = signed_in_client(username)
+        client.get("/api/v1/sync/pull/?last_pulled_at=null&schema_version=1")  # warm-up
+        gc.collect()
+        before = proc_status("VmRSS")
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")
+        # Each page is dropped once counted: the figure is the server's, not the client's.
+        records = pages = 0
+        for _, body in pull_pages(client):
+            records += count_records(body)
+            pages += 1
+            del body
+        peak = proc_status("VmHWM")
+    print(orjson.dumps({"growth_kib": peak - before, "records": records, "pages": pages}).decode())
+
+
+def proc_status(field: str) -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise LookupError(field)
+
+
+def print_memory(calls: int) -> None:
+    for days, label in ((30, "window 30 days"), (0, "whole history")):
+        done = subprocess.run(
+            [sys.executable, __file__, "--memory-probe", str(days), "--calls", str(calls)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        result = orjson.loads(done.stdout.strip().splitlines()[-1])
+        print(
+            f"worker peak memory growth, first sync ({label}): "
+            f"{result['growth_kib'] / 1024:.1f} MiB for {result['records']} records in "
+            f"{result['pages']} pages (goal < 30 MiB)"
+        )
+
+
 def audit_cost(client, first_url: str, repeat: int) -> None:
     """The pull with the access log on and off (its noting replaced by nothing, so no row
     is written), interleaved run by run."""
@@ -146,23 +291,29 @@ def audit_cost(client, first_url: str, repeat: int) -> None:
     def off():
         return mock.patch("umcr.sync.views.note_pulled", lambda *args, **kwargs: None)
 
-    def paired(url: str, runs: int) -> tuple[list[float], list[float]]:
+    def paired(fetch, runs: int) -> tuple[list[float], list[float]]:
         on_samples, off_samples = [], []
         for _ in range(runs):
-            on_samples += timed(lambda: client.get(url), 1, warmup=0)
+            on_samples += timed(fetch, 1, warmup=0)
             with off():
-                off_samples += timed(lambda: client.get(url), 1, warmup=0)
+                off_samples += timed(fetch, 1, warmup=0)
         return on_samples, off_samples
 
+    # A first sync is every page of it (the first is only the open calls).
     before = AccessLog.objects.count()
-    body = json.loads(client.get(first_url).content)
+    pages = pull_all(client)
     rows = AccessLog.objects.count() - before
     ids = sum(len(row.record_ids) for row in AccessLog.objects.order_by("-pk")[:rows])
-    records = sum(len(t["created"]) + len(t["updated"]) for t in body["changes"].values())
-    first_on, first_off = (summarise(s) for s in paired(first_url, max(repeat, 5)))
-    empty_url = f"/api/v1/sync/pull/?last_pulled_at={body['timestamp']}&schema_version=1"
-    empty_on, empty_off = (summarise(s) for s in paired(empty_url, max(repeat, 50)))
-    print(f"access log of a first pull: {ids} ids of {records} records, {rows} rows, one insert")
+    records = sum(count_records(body) for _, body in pages)
+    first_on, first_off = (summarise(s) for s in paired(lambda: pull_all(client), repeat))
+    empty_url = f"/api/v1/sync/pull/?last_pulled_at={pages[-1][1]['timestamp']}&schema_version=1"
+    empty_on, empty_off = (
+        summarise(s) for s in paired(lambda: client.get(empty_url), max(repeat, 50))
+    )
+    print(
+        f"access log of a first pull: {ids} ids of {records} records, {rows} rows, "
+        f"one insert per page ({len(pages)} pages)"
+    )
     print(
         f"  first pull  audit on  median {first_on[0]:8.1f} ms   off {first_off[0]:8.1f} ms"
         f"  -> {100 * (first_on[0] / first_off[0] - 1):+.1f}% (goal <= +15%)"

@@ -2,10 +2,11 @@
 the people served. Pushed records go through calls.services, like the REST API."""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, cast
 
 from django.db import DataError, IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, Model, OuterRef, Q
 from rest_framework import serializers
 
 from responders.models import Device, Responder
@@ -14,6 +15,7 @@ from umcr.sync.context import PushContext, Reason
 from umcr.sync.parsing import RecordParser, record_ids
 from umcr.sync.registry import SyncTable, register
 from umcr.sync.types import Record
+from umcr.sync.window import Window
 
 from . import permissions, services
 from .api.serializers import (
@@ -24,6 +26,7 @@ from .api.serializers import (
     OutcomeInputSerializer,
     PersonInputSerializer,
 )
+from .choices import CallStatus
 from .models import BackupRequest, Call, Note, Outcome, Person, StatusEvent
 from .permissions import LockedCall, call_records_scope, call_scope, people_scope
 from .selectors import find_in_scope
@@ -48,6 +51,156 @@ def records_of(resource: str) -> Callable[[Responder], Q]:
 
 def people_audience(responder: Responder) -> Q:
     return people_scope(responder)
+
+
+# --- the sync window (umcr/sync/window.py) --------------------------------------------------
+
+CLOSED_CALL = (CallStatus.CLEARED, CallStatus.CANCELLED)
+
+
+@dataclass(frozen=True)
+class WindowHolder:
+    """Records of an app built on calls (follow-ups, referrals) that keep the call and the
+    person they point at (their `call` and `person` foreign keys) on the phones while
+    `open`. Registered by the app (hold_in_window), so calls never imports it."""
+
+    model: type[Model]
+    open: Q
+
+
+_holders: list[WindowHolder] = []
+
+
+def hold_in_window(model: type[Model], open_filter: Q) -> None:
+    """Keep the calls and people that `model`'s open records point at in the window."""
+    _holders.append(WindowHolder(model, open_filter))
+
+
+def _holder_rows(holder: WindowHolder) -> Any:
+    return holder.model._default_manager.order_by()
+
+
+def held_calls(column: str) -> Q:
+    """Rows whose call (`column`: "pk" on Call, "call_id" on its records) an open holder
+    points at."""
+    q = Q(pk__in=[])
+    for holder in _holders:
+        rows = _holder_rows(holder).filter(holder.open, call_id__isnull=False)
+        q |= Q(**{f"{column}__in": rows.values("call_id")})
+    return q
+
+
+def holders_changed(column: str, w: Window, target: str = "call_id", also: Q | None = None) -> Q:
+    """Rows whose call (or person, `target`) a holder written since the cursor points at:
+    a follow-up scheduled on an old call, or closed, moves it in or out of the window. A
+    flat OR, one term per holder (each ANDed with `also`): the pull reads each term as its
+    own indexed branch (umcr/sync/pull.py)."""
+    q = Q(pk__in=[])
+    for holder in _holders:
+        rows = _holder_rows(holder).filter(**{"sync_seq__gt": w.last, f"{target}__isnull": False})
+        term = Q(**{f"{column}__in": rows.values(target)})
+        q |= term if also is None else term & also
+    return q
+
+
+def call_inside(w: Window, prefix: str = "") -> Q:
+    """Calls in the window (a filter on Call, or with prefix "call__" on its records): open,
+    received since the window's start, or held by an open follow-up or referral."""
+    column = f"{prefix}pk" if not prefix else prefix.removesuffix("__") + "_id"
+    return (
+        ~Q(**{f"{prefix}status__in": CLOSED_CALL})
+        | Q(**{f"{prefix}received_at__gte": w.start})
+        | held_calls(column)
+    )
+
+
+def call_moved(w: Window, prefix: str = "") -> Q:
+    """Calls (or their records) whose place in the window may have changed since the
+    cursor with no write to the row itself: received where the window's start moved; an old
+    call a holder written since points at; for a call's records, their old call written
+    since (reopened, closed)."""
+    if w.first_sync:
+        return Q(pk__in=[])
+    column = "pk" if not prefix else prefix.removesuffix("__") + "_id"
+    moved = w.moved_by_time(f"{prefix}received_at")
+    if w.moved_to is not None:
+        # A recent call was inside at the previous pull and is inside now, holder or not.
+        moved |= holders_changed(column, w, also=Q(**{f"{prefix}received_at__lt": w.moved_to}))
+    if prefix and w.moved_to is not None:
+        moved |= Q(**{f"{prefix}sync_seq__gt": w.last, f"{prefix}received_at__lt": w.moved_to})
+    return moved
+
+
+def calls_window(responder: Responder, w: Window) -> tuple[Q, Q]:
+    return call_inside(w), call_moved(w)
+
+
+def call_records_window(responder: Responder, w: Window) -> tuple[Q, Q]:
+    """A call's records are inside while their call is."""
+    return call_inside(w, "call__"), call_moved(w, "call__")
+
+
+def linked_window(w: Window, changed_at: str) -> tuple[Q, Q]:
+    """For the records of apps built on calls (follow-ups, referrals), with their own rule
+    for open ones: inside if their call is, or if closed (`changed_at`: when their status
+    last moved) since the window's start. Their app ORs in its open records."""
+    inside = Q(call__isnull=False) & call_inside(w, "call__") | Q(**{f"{changed_at}__gte": w.start})
+    moved = w.moved_by_time(changed_at) | (Q(call__isnull=False) & call_moved(w, "call__"))
+    return inside, moved
+
+
+def people_window(responder: Responder, w: Window) -> tuple[Q, Q]:
+    """The people on calls in the window, those an open follow-up or referral points at,
+    and those on no call recorded since the window's start (on a phone, say)."""
+    on_calls = Call.objects.filter(call_inside(w), person=OuterRef("pk")).order_by()
+    on_no_call = ~Q(Exists(Call.objects.filter(person=OuterRef("pk")).order_by()))
+    inside = Q(Exists(on_calls)) | held_people() | (on_no_call & Q(created_at__gte=w.start))
+    if w.first_sync:
+        return inside, Q(pk__in=[])
+    moved_calls = Call.objects.filter(
+        call_moved(w) | Q(sync_seq__gt=w.last, received_at__lt=w.moved_to or w.start),
+        person=OuterRef("pk"),
+    ).order_by()
+    moved = (
+        Q(Exists(moved_calls))
+        | holders_changed("pk", w, target="person_id")
+        | w.moved_by_time("created_at")
+    )
+    return inside, moved
+
+
+def open_calls_first(responder: Responder, snapshot: int) -> Q:
+    """A first sync's first page: the open calls (unchanged since its snapshot, so that the
+    pages after it can tell them), for the app to show before the rest arrives."""
+    return ~Q(status__in=CLOSED_CALL) & Q(sync_seq__lte=snapshot)
+
+
+def open_call_records_first(responder: Responder, snapshot: int) -> Q:
+    """... with their records."""
+    return (
+        ~Q(call__status__in=CLOSED_CALL)
+        & Q(call__sync_seq__lte=snapshot)
+        & Q(sync_seq__lte=snapshot)
+    )
+
+
+def open_call_people_first(responder: Responder, snapshot: int) -> Q:
+    """... and the people they are about."""
+    calls = Call.objects.filter(
+        call_scope(responder),
+        ~Q(status__in=CLOSED_CALL),
+        sync_seq__lte=snapshot,
+        person=OuterRef("pk"),
+    ).order_by()
+    return Q(Exists(calls)) & Q(sync_seq__lte=snapshot)
+
+
+def held_people() -> Q:
+    q = Q(pk__in=[])
+    for holder in _holders:
+        rows = _holder_rows(holder).filter(holder.open, person_id__isnull=False)
+        q |= Q(pk__in=rows.values("person_id"))
+    return q
 
 
 def unchanged_or_refuse(existing: Any, what: str, **values: Any) -> None:
@@ -358,6 +511,8 @@ register(
             "updated_at",
         ],
         audience=calls_audience,
+        window=calls_window,
+        first_page=open_calls_first,
         push_order=10,
     )
 )
@@ -377,6 +532,8 @@ register(
             "updated_at",
         ],
         audience=people_audience,
+        window=people_window,
+        first_page=open_call_people_first,
         push=PersonPush(),
         mutable=True,
         voidable=True,
@@ -399,6 +556,8 @@ register(
         ],
         renames=RECORDED_AT,
         audience=records_of("outcome_details"),
+        window=call_records_window,
+        first_page=open_call_records_first,
         push=OutcomePush(),
         voidable=True,
         # Before status events: a call is cleared only with an outcome.
@@ -412,6 +571,8 @@ register(
         columns=[*FIELD_RECORD, "kind", "occurred_at", "recorded_at"],
         renames=RECORDED_AT,
         audience=records_of("status_events"),
+        window=call_records_window,
+        first_page=open_call_records_first,
         push=StatusEventPush(),
         voidable=True,
         push_order=30,
@@ -425,6 +586,8 @@ register(
         # The phone's name for when the note was written.
         renames={"written_at": "occurred_at", **RECORDED_AT},
         audience=records_of("notes"),
+        window=call_records_window,
+        first_page=open_call_records_first,
         push=NotePush(),
         voidable=True,
         push_order=40,
@@ -443,6 +606,8 @@ register(
             "status_changed_at",
         ],
         audience=records_of("backup_requests"),
+        window=call_records_window,
+        first_page=open_call_records_first,
         push=BackupRequestPush(),
         voidable=True,
         push_order=50,

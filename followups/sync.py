@@ -10,14 +10,17 @@ from typing import Any
 from django.db.models import Q
 
 from calls.selectors import find_in_scope
+from calls.sync import hold_in_window, linked_window
 from responders.models import Device, Responder
 from umcr.sync.context import PushContext
 from umcr.sync.parsing import RecordParser, record_ids
 from umcr.sync.registry import SyncTable, register
 from umcr.sync.types import Record
+from umcr.sync.window import Window
 
 from . import services
 from .api.serializers import FollowUpCreateSerializer, FollowUpMoveSerializer
+from .choices import FollowUpStatus
 from .models import FollowUp
 from .permissions import followup_scope
 
@@ -26,6 +29,17 @@ Context = PushContext[Responder, Device]
 
 def followups_audience(responder: Responder) -> Q:
     return followup_scope(responder)
+
+
+OPEN = Q(status=FollowUpStatus.SCHEDULED)
+# A scheduled follow-up keeps its call and person on the phones (calls/sync.py).
+hold_in_window(FollowUp, OPEN)
+
+
+def followups_window(responder: Responder, w: Window) -> tuple[Q, Q]:
+    """Open follow-ups, and closed ones on a call in the window or closed within it."""
+    inside, moved = linked_window(w, "closed_at")
+    return OPEN | inside, moved
 
 
 def _moved(data: dict[str, Any], name: str, stored: datetime) -> datetime | None:
@@ -97,6 +111,7 @@ register(
             "updated_at",
         ],
         audience=followups_audience,
+        window=followups_window,
         push=FollowUpPush(),
         mutable=True,
         push_order=60,

@@ -6,15 +6,17 @@ ReferralChangeInputSerializer (the status endpoint's `status`, create's `notes`)
 from django.db.models import Q
 
 from calls.selectors import find_in_scope
+from calls.sync import hold_in_window, linked_window
 from responders.models import Device, Responder
 from umcr.sync.context import PushContext
 from umcr.sync.parsing import RecordParser, record_ids
 from umcr.sync.registry import SyncTable, register
 from umcr.sync.types import Record
+from umcr.sync.window import Window
 
 from . import services
 from .api.serializers import ReferralChangeInputSerializer, ReferralCreateSerializer
-from .models import Referral, Service
+from .models import CLOSED_REFERRAL_STATUSES, Referral, Service
 from .permissions import referral_scope
 
 Context = PushContext[Responder, Device]
@@ -22,6 +24,17 @@ Context = PushContext[Responder, Device]
 
 def referrals_audience(responder: Responder) -> Q:
     return referral_scope(responder)
+
+
+OPEN = ~Q(status__in=CLOSED_REFERRAL_STATUSES)
+# An open referral keeps its call and person on the phones (calls/sync.py).
+hold_in_window(Referral, OPEN)
+
+
+def referrals_window(responder: Responder, w: Window) -> tuple[Q, Q]:
+    """Open referrals, and closed ones on a call in the window or closed within it."""
+    inside, moved = linked_window(w, "status_changed_at")
+    return OPEN | inside, moved
 
 
 def directory_audience(responder: Responder) -> Q:
@@ -111,6 +124,7 @@ register(
             "updated_at",
         ],
         audience=referrals_audience,
+        window=referrals_window,
         push=ReferralPush(),
         mutable=True,
         push_order=70,

@@ -220,7 +220,8 @@ class SyncCounter(models.Model):
 class SyncExit(models.Model):
     """A record that left an audience's scope (a call reassigned away from a team), or was
     deleted or voided for everyone (`audience` "*"): phones get its id in `deleted`.
-    Kept at least SYNC_TOMBSTONE_DAYS days."""
+    Kept SYNC_EXIT_RETENTION_DAYS days (umcr/sync/exits.py purges older ones; a cursor
+    older than what was purged must resync)."""
 
     table = models.CharField(max_length=40)
     record_id = models.CharField(max_length=64)
@@ -233,6 +234,47 @@ class SyncExit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.table} {self.record_id} left {self.audience} at {self.seq}"
+
+
+class SyncMark(models.Model):
+    """A point of the change sequence that pulls reason about (umcr/sync/window.py).
+
+    With `window_start`: from sequence number `seq` on, pulls used that lower bound of the
+    sync window (a new mark each time the bound moves: once a day, or when the setting
+    changes). Without: the exit retention's horizon - exits up to `seq` were purged, so a
+    cursor below it must resync."""
+
+    seq = models.BigIntegerField(db_index=True)
+    window_start = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        if self.window_start is None:
+            return f"exits purged up to {self.seq}"
+        return f"window from {self.window_start:%Y-%m-%d %H:%M} since {self.seq}"
+
+
+class SyncPage(models.Model):
+    """Where a paged pull stands (umcr/sync/pull.py). A page with more to come answers
+    `PAGE_CURSOR_BASE + id` as its timestamp - to the phone an opaque whole number like any
+    other cursor - so the next page knows its position, the window starts its pages used,
+    and on a first sync the snapshot of the open calls sent first."""
+
+    # No foreign key: umcr names no app (the responder is settings.UMCR_DEVICE_MODEL's).
+    responder_id = models.BigIntegerField()
+    position = models.BigIntegerField(help_text="The sequence number the pages reached.")
+    open_snapshot = models.BigIntegerField(
+        null=True, blank=True, help_text="A first sync's open calls were sent as of this."
+    )
+    window_from = models.DateTimeField(null=True, blank=True)
+    window_to = models.DateTimeField(null=True, blank=True)
+    # A first sync's pages, planned once on its first page: where each ends (sequence
+    # numbers up to `open_snapshot`), so no page after it counts rows again.
+    cuts = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"page of responder {self.responder_id} at {self.position}"
 
 
 class SyncBatch(models.Model):

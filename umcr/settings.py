@@ -229,6 +229,13 @@ else:
 # Per-device push limits (umcr/sync/limits.py): over either, a push is refused whole (429).
 SYNC_PUSH_RECORDS_PER_MINUTE = env.int("SYNC_PUSH_RECORDS_PER_MINUTE", default=10_000)
 SYNC_QUARANTINE_PER_HOUR = env.int("SYNC_QUARANTINE_PER_HOUR", default=2_000)
+# What a phone holds (umcr/sync/window.py): its open calls, the calls received in the last
+# SYNC_WINDOW_DAYS days (0: the whole history) and what open follow-ups and referrals point
+# at. A pull answers at most SYNC_MAX_PAGE records at once (has_more says more remain).
+SYNC_WINDOW_DAYS = env.int("SYNC_WINDOW_DAYS", default=30)
+SYNC_MAX_PAGE = env.int("SYNC_MAX_PAGE", default=4_000)
+# Exit rows (deletes for phones) are kept this long; an older cursor must resync.
+SYNC_EXIT_RETENTION_DAYS = env.int("SYNC_EXIT_RETENTION_DAYS", default=90)
 UMCR_DEVICE_MODEL = "responders.Device"  # the phones syncing (umcr.sync.get_device_model)
 
 # The program's cost comparison (GET /api/v1/metrics/): dollars per hour of a clinician

@@ -46,6 +46,8 @@ from tests.sync.helpers import (
     sync_counter,  # noqa: F401  (a fixture)
     team_pair,
 )
+from umcr.models import SyncPage
+from umcr.sync.pull import PAGE_CURSOR_BASE
 from umcr.sync.registry import MIN_SCHEMA_VERSION, SCHEMA_VERSION, registry
 
 pytestmark = [SYNC_DB, pytest.mark.usefixtures("sync_counter")]
@@ -497,17 +499,31 @@ def test_paged_first_sync_has_every_record_once_and_equals_the_unpaged_pull(busy
     assert pages[-1]["timestamp"] == whole["timestamp"]
 
 
+def position(cursor):
+    """The sequence number a page's cursor reached (a page with more to come answers an
+    opaque SyncPage cursor; the last page a sequence number)."""
+    if cursor is None or cursor < PAGE_CURSOR_BASE:
+        return cursor
+    return SyncPage.objects.get(pk=cursor - PAGE_CURSOR_BASE).position
+
+
 def test_each_page_is_the_consistent_prefix_up_to_its_timestamp(busy_team):
+    """A first sync larger than a page sends the open calls and theirs first (their own
+    page); every page after it is the consistent prefix up to the position it reached, less
+    what the first page sent."""
     phone = busy_team.first
 
     pages = page_through(phone, 4)
 
-    for page in pages:
-        expected = in_scope_ids_between(phone, page["from"], page["timestamp"])
+    first_page = {table: set(all_ids(pages[0], table)) for table in TABLES}
+    assert first_page["calls"] == {str(busy_team.call.pk), *first_page["calls"]}
+    for page in pages[1:]:
+        low, high = position(page["from"]), position(page["timestamp"])
+        expected = in_scope_ids_between(phone, None if low == -1 else low, high)
         for table in TABLES:
-            assert set(all_ids(page, table)) == expected[table], (table, page["timestamp"])
-    cursors = [page["timestamp"] for page in pages]
-    assert cursors == sorted(set(cursors))
+            assert set(all_ids(page, table)) == expected[table] - first_page[table], (table, high)
+    positions = [position(page["timestamp"]) for page in pages[1:]]
+    assert positions == sorted(set(positions))
 
 
 def test_paged_incremental_pull_carries_the_departures_of_a_reassignment():
@@ -572,9 +588,11 @@ def fill(pair, calls: int) -> None:
 
 
 def counted_pull(phone, cursor, django_assert_max_num_queries) -> tuple[int, dict]:
-    # One query per table, the departures, and a fixed few: the token, the responder's scope
-    # as the snapshot sees it, the cursor, BEGIN/COMMIT; the access log.
-    with django_assert_max_num_queries(len(TABLES) + 8) as captured:
+    # Per table: the sequence numbers that decide the page, its rows, and (incremental) the
+    # rows that left the window; the departures, and a fixed few: the token, the window's
+    # mark (read; written once a day) and marks, the responder's scope as the snapshot sees
+    # it, the cursor, BEGIN/COMMIT; the access log.
+    with django_assert_max_num_queries(3 * len(TABLES) + 10) as captured:
         body = pull_body(phone.client, cursor)
     return len(captured), body
 

@@ -1,30 +1,59 @@
-"""Pull: every change in the caller's scope since their cursor, from one consistent
-snapshot, in WatermelonDB's shape. A bounded number of queries per table, whatever the data.
+"""Pull: every change in the caller's scope and sync window since their cursor, from one
+consistent snapshot, in WatermelonDB's shape. A bounded number of queries per table,
+whatever the data; a bounded amount of memory, whatever the history.
 
 - Each record appears once, in its latest state (rows are read, not change logs).
-- Records that left the caller's scope or were voided/deleted come back in `deleted`.
-- `limit` pages a large first sync; pages are cut only at sequence boundaries, so each page
-  is a consistent prefix and its `timestamp` is the cursor for the next.
-- A cursor from before the caller's scope last changed (a new team, provider or role) is
-  refused with 409 `resync_required`: the phone resets its database and pulls from null.
+- Records that left the caller's scope or were voided/deleted come back in `deleted`; so
+  do those that left the window (umcr/sync/window.py: by a write or by time alone), and
+  those that re-entered it come back as updated.
+- Paging is the rule: a page holds at most SYNC_MAX_PAGE records (`limit` asks for fewer),
+  whether or not the client asked. Pages are cut only at sequence boundaries, so each page
+  is a consistent prefix. The page's sequence numbers are decided first (a query per table of
+  at most a page of integers), then its rows are streamed from server-side cursors in chunks:
+  a worker holds one page, never a history.
+- The cursor stays a whole number the client treats as opaque. The last page answers the
+  sequence number it reached. A page with more to come answers PAGE_CURSOR_BASE + the id of
+  a SyncPage row (written after the read-only snapshot) holding its position, the window
+  starts its pages used (so records that aged out mid-way are still sent as deleted), and
+  for a first sync the snapshot of its first page. Both kinds stay below 2**53 (exact in
+  JavaScript). The push reads a page cursor as its position (seq_of_cursor).
+- Open calls first: a first sync larger than a page sends on its first page only the rows
+  each table names for it (SyncTable.first_page: the open calls, their person and records,
+  as of snapshot S). The pages after it read rows up to S as a first sync would, leaving out
+  those first-page rows (a row still matching first_page(S) is unchanged since S, so it was
+  sent), then go on as an incremental pull from S. Over all pages each record arrives once
+  (a record of an open call changed between the pages may come twice: a newer version).
+- A cursor from before the caller's scope last changed (a new team, provider or role), from
+  before the exits the server keeps (SYNC_EXIT_RETENTION_DAYS), or naming an unknown page is
+  refused with 409 `resync_required` (with its `reason`): the phone resets its database and
+  pulls from null.
 """
 
+import heapq
 import sys
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any, TypedDict
 
+from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q, QuerySet
 
 from .. import audit
 from ..errors import Invalid
-from ..models import AccessChannel, SyncExit
-from . import audience, sequence
+from ..models import AccessChannel, SyncExit, SyncPage
+from . import audience, sequence, window
 from .registry import SyncTable, registry, tables
 from .types import Record, ResponderLike
+from .window import Window
 
-# A row as values_list() reads it: the table's columns, sync_seq, created_seq (voided_at).
-Row = tuple[Any, ...]
+# Rows read from the database per round trip (a server-side cursor on PostgreSQL).
+CHUNK = 2_000
+# Why a pull is refused with resync_required.
+SCOPE = "scope"
+RETENTION = "retention"
+EXPIRED = "expired"
 # (table, record id, sequence number) of a SyncExit.
 Exit = tuple[str, str, int]
 
@@ -53,17 +82,25 @@ class PullRequest:
 
 
 class ResyncRequired(Exception):
-    """The phone's cursor predates the caller's current scope: no incremental pull can
-    remove the old scope's records from it or bring the new scope's older records."""
+    """The phone's cursor predates the caller's current scope (no incremental pull can
+    remove the old scope's records from it or bring the new scope's older records), or the
+    exits it would need were purged (umcr/sync/exits.py): the phone starts again."""
 
     status = 409
 
-    def __init__(self, scope_changed_seq: int):
-        super().__init__(scope_changed_seq)
+    def __init__(self, seq: int, reason: str = SCOPE):
+        super().__init__(seq)
+        why = {
+            SCOPE: "Your team, provider or role changed since your last pull",
+            RETENTION: "Your last pull is older than the server keeps deletions "
+            f"({settings.SYNC_EXIT_RETENTION_DAYS} days)",
+            EXPIRED: "The page you asked for is unknown or expired",
+        }[reason]
         self.body = {
-            "detail": "Your team, provider or role changed since your last pull: reset the "
-            "local database and pull from the start (last_pulled_at null).",
+            "detail": f"{why}: reset the local database and pull from the start "
+            "(last_pulled_at null).",
             "code": "resync_required",
+            "reason": reason,
         }
 
 
@@ -110,7 +147,13 @@ class snapshot:
         if outermost and connection.vendor == "postgresql":
             try:
                 with connection.cursor() as cursor:
-                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    # Rows are read through server-side cursors (a page is streamed, never
+                    # listed), which PostgreSQL plans for their first tenth unless told the
+                    # whole answer is read: nested loops that take a page from 2 s to 45 s.
+                    cursor.execute(
+                        "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY; "
+                        "SET LOCAL cursor_tuple_fraction = 1.0"
+                    )
             except BaseException:
                 self.atomic.__exit__(*sys.exc_info())
                 raise
@@ -125,17 +168,70 @@ class snapshot:
         self.atomic.__exit__(exc_type, exc, traceback)
 
 
+# Cursors at or above this are pages (umcr.models.SyncPage ids), below it sequence numbers:
+# both whole numbers under 2**53, exact as JavaScript numbers.
+PAGE_CURSOR_BASE = 2**52
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """What a pull's `last_pulled_at` stands for."""
+
+    # Rows written after this are sent (-1: from the start).
+    last: int
+    # Rows are sent as a first sync's (all created, nothing deleted).
+    first_sync: bool
+    # A first sync's open calls were sent as of this snapshot: rows up to it are sent as a
+    # first sync's, but not those (the table's first_page rows) already on the first page.
+    open_snapshot: int | None = None
+    page: SyncPage | None = None
+
+    @property
+    def scope_seq(self) -> int | None:
+        """The sequence number whose scope the phone's records are from."""
+        if self.open_snapshot is not None:
+            return self.open_snapshot
+        return None if self.last < 0 else self.last
+
+
+def seq_of_cursor(last_pulled_at: int | None) -> int | None:
+    """The sequence number a cursor stands for (a page's position), for the push's
+    staleness check: the phone has seen every change up to it."""
+    if last_pulled_at is None or last_pulled_at < PAGE_CURSOR_BASE:
+        return last_pulled_at
+    page = SyncPage.objects.filter(pk=last_pulled_at - PAGE_CURSOR_BASE).first()
+    return None if page is None else max(page.position, 0)
+
+
+def _cursor(responder: ResponderLike, raw: int | None) -> Cursor:
+    if raw is None:
+        return Cursor(last=-1, first_sync=True)
+    if raw < PAGE_CURSOR_BASE:
+        return Cursor(last=raw, first_sync=False)
+    if raw >= 2**53:
+        raise Invalid({"last_pulled_at": ["Is no cursor this server gave: too large."]})
+    page = SyncPage.objects.filter(pk=raw - PAGE_CURSOR_BASE, responder_id=responder.pk).first()
+    if page is None:
+        raise ResyncRequired(raw, reason=EXPIRED)
+    snapshot_seq = page.open_snapshot
+    if snapshot_seq is not None and page.position < snapshot_seq:
+        return Cursor(page.position, True, snapshot_seq, page)
+    return Cursor(page.position, False, None, page)
+
+
 def pull_changes(*, responder: ResponderLike, request: PullRequest) -> PullBody:
-    first_sync = request.last_pulled_at is None
-    # On a first sync every row is new: -1 also takes rows stamped before sync existed.
-    last = -1 if request.last_pulled_at is None else request.last_pulled_at
-    whole = _full_tables(request) if not first_sync else set()
+    """One page of the caller's changes since their cursor (see the module's docstring)."""
+    whole = _full_tables(request) if request.last_pulled_at is not None else set()
+    # Paging is the rule: no answer holds more than a page, asked for or not.
+    limit = min(request.limit or max_page(), max_page())
+    window.ensure_mark(window.current_start())
     with snapshot():
         reload_scope(responder)
-        if cursor_predates_scope(responder, request.last_pulled_at):
+        cursor = _cursor(responder, request.last_pulled_at)
+        if cursor_predates_scope(responder, cursor.scope_seq):
             raise ResyncRequired(responder.scope_changed_seq)
         now = sequence.current()
-        if last > now:
+        if cursor.page is None and cursor.last > now:
             raise Invalid(
                 {
                     "last_pulled_at": [
@@ -144,29 +240,168 @@ def pull_changes(*, responder: ResponderLike, request: PullRequest) -> PullBody:
                     ]
                 }
             )
-        if not first_sync and now == last and not whole:
-            # Nothing at all was written since the cursor: no table needs a look.
+        all_marks = window.marks()
+        purged = window.horizon(all_marks)
+        seen_up_to = cursor.scope_seq
+        if seen_up_to is not None and 0 < seen_up_to < purged:
+            raise ResyncRequired(purged, reason=RETENTION)
+        start = window.latest_start(all_marks, window.current_start())
+        if cursor.page is not None:
+            w = window.resumed(start, cursor.last, cursor.page.window_from, cursor.page.window_to)
+            if cursor.first_sync:
+                w = replace(w, first_sync=True)
+        else:
+            w = window.for_pull(request.last_pulled_at, all_marks, start)
+        if (
+            cursor.page is None
+            and not cursor.first_sync
+            and now == cursor.last
+            and not whole
+            and w.still
+        ):
+            # Nothing at all was written since the cursor, and the window did not move:
+            # no table needs a look.
             return {"changes": _no_changes(), "timestamp": now, "has_more": False}
-        fetched = {
-            table.name: _rows(table, responder, last, now, table.name in whole, request.limit)
-            for table in tables()
-        }
-        exits = [] if first_sync else _exits(responder, last, now, request.limit)
-        cut, has_more = _cut(fetched, exits, whole, request.limit, now)
-        if request.limit:
-            truncated = _complete_last_sequence(fetched, responder, cut, whole, request.limit)
-            has_more = has_more or truncated
-            if not first_sync and len(exits) > request.limit:
-                # Every deletion up to the cut, however many one reassignment wrote.
-                exits = _exits(responder, last, cut, None)
+        page = _page(responder, w, cursor, now, limit, whole)
+    return _answer(responder, w, cursor, now, page)
 
+
+@dataclass
+class Page:
+    changes: dict[str, TableChanges]
+    # The sequence number the page reached; None for a first sync's first page.
+    cut: int | None
+    has_more: bool
+    # A first sync's planned page ends (SyncPage.cuts).
+    plan: list[int] | None = None
+
+
+def _page(
+    responder: ResponderLike, w: Window, cursor: Cursor, now: int, limit: int, whole: set[str]
+) -> Page:
+    last = cursor.last
+    # A first sync's later pages reach only its first page's snapshot, then go on as an
+    # incremental pull from it.
+    upto = now if cursor.open_snapshot is None else cursor.open_snapshot
+    views = {table.name: _view(table, responder, w, upto) for table in tables()}
+    # The window did not move and nothing of the caller's windowed tables was written since
+    # the cursor (others' were): nothing can have changed, moved in or moved out there.
+    quiet = not cursor.first_sync and w.still and not _written_since(views.values(), last)
+    if quiet:
+        views = {
+            name: replace(v, rows=v.rows.none(), moved=window.NOTHING)
+            if v.windowed and name not in whole
+            else v
+            for name, v in views.items()
+        }
+    if cursor.open_snapshot is not None:
+        views = {name: _without_first_page(v, responder, upto) for name, v in views.items()}
+    plan = None if cursor.page is None or cursor.open_snapshot is None else cursor.page.cuts
+    seqs = {
+        table.name: _seqs(views[table.name], last, limit)
+        for table in tables()
+        if table.name not in whole and plan is None and not (quiet and views[table.name].windowed)
+    }
+    if cursor.first_sync and cursor.open_snapshot is None and sum(map(len, seqs.values())) > limit:
+        # More than a page: the open calls and theirs go first, so the app can show them;
+        # the pages after them are planned now, once.
+        rest = {n: _without_first_page(v, responder, now) for n, v in views.items()}
+        plan = _plan([rest[t.name] for t in tables()], last, limit)
+        return Page(_first_page(responder, views, now), None, True, plan)
+    exits = [] if cursor.first_sync else _exits(responder, last, upto, limit)
+    if plan is not None:
+        ahead = [c for c in plan if c > last]
+        cut, has_more = (ahead[0], True) if ahead else (upto, False)
+    else:
+        cut, has_more = _cut(seqs, exits, limit, upto)
+    if not cursor.first_sync and len(exits) > limit:
+        # Every deletion up to the cut, however many one reassignment wrote.
+        exits = _exits(responder, last, cut, None)
+    leaving = w.leaving()
     changes = {
         table.name: _changes_for(
-            table, fetched[table.name], exits, last, now if table.name in whole else cut, first_sync
+            table,
+            views[table.name],
+            views[table.name] if quiet else _view(table, responder, leaving, upto),
+            exits,
+            last,
+            cut,
+            cursor.first_sync,
+            table.name in whole,
         )
         for table in tables()
     }
-    return {"changes": changes, "timestamp": cut, "has_more": has_more}
+    if cursor.open_snapshot is not None and not has_more and upto < now:
+        # The first sync reached its snapshot; what was written since comes next.
+        has_more = True
+    return Page(changes, cut, has_more, plan)
+
+
+def _answer(responder: ResponderLike, w: Window, cursor: Cursor, now: int, page: Page) -> PullBody:
+    """The page with its cursor: the sequence number it reached when it is the last,
+    else a SyncPage (written after the read-only snapshot) naming where the next starts."""
+    if not page.has_more:
+        assert page.cut is not None
+        return {"changes": page.changes, "timestamp": page.cut, "has_more": False}
+    starts = [w.start] + ([] if w.first_sync or w.moved_to is None else [w.moved_to])
+    earliest = (
+        None
+        if not w.first_sync and w.moved_from is None
+        else min([w.start] + ([w.moved_from] if w.moved_from is not None else []))
+    )
+    if cursor.page is not None and cursor.page.window_from is not None and earliest is not None:
+        earliest = min(earliest, cursor.page.window_from)
+    plan = None
+    if page.cut is None:
+        position, open_snapshot, plan = -1, now, page.plan
+    elif cursor.open_snapshot is not None and page.cut < cursor.open_snapshot:
+        position, open_snapshot, plan = page.cut, cursor.open_snapshot, page.plan
+    else:
+        position, open_snapshot = page.cut, None
+    row = SyncPage.objects.create(
+        responder_id=responder.pk,
+        position=position,
+        open_snapshot=open_snapshot,
+        window_from=earliest,
+        window_to=max(starts),
+        cuts=plan,
+    )
+    return {
+        "changes": page.changes,
+        "timestamp": PAGE_CURSOR_BASE + row.pk,
+        "has_more": True,
+    }
+
+
+def _first_page(
+    responder: ResponderLike, views: dict[str, "TableView"], now: int
+) -> dict[str, TableChanges]:
+    """A first sync's first page: the rows each table names for it (the open calls, their
+    person and records), all created."""
+    changes = _no_changes()
+    for table in tables():
+        if table.first_page is None:
+            continue
+        view = views[table.name]
+        rows = view.rows.filter(view.inside).filter(table.first_page(responder, now))
+        created = changes[table.name]["created"]
+        for record, voided in _records(table, rows):
+            record.pop(CREATED_SEQ)
+            if not voided:
+                created.append(record)
+    return changes
+
+
+def _without_first_page(
+    view: "TableView", responder: ResponderLike, snapshot_seq: int
+) -> "TableView":
+    if view.table.first_page is None:
+        return view
+    return replace(view, rows=view.rows.exclude(view.table.first_page(responder, snapshot_seq)))
+
+
+def max_page() -> int:
+    return max(1, int(settings.SYNC_MAX_PAGE))
 
 
 def note_pulled(body: PullBody, *, responder: ResponderLike) -> None:
@@ -192,24 +427,73 @@ def _no_changes() -> dict[str, TableChanges]:
     return {t.name: {"created": [], "updated": [], "deleted": []} for t in tables()}
 
 
-def _rows(
-    table: SyncTable,
-    responder: ResponderLike,
-    last: int,
-    now: int,
-    whole: bool,
-    limit: int | None,
-) -> list[Row]:
+@dataclass(frozen=True)
+class TableView:
+    """A table as one pull sees it: the caller's rows up to the snapshot, what of them is
+    inside the window, and what may have moved in or out of it since the cursor."""
+
+    table: SyncTable
+    rows: QuerySet[Any]
+    inside: Q
+    moved: Q
+    windowed: bool
+
+
+def _view(table: SyncTable, responder: ResponderLike, w: Window, now: int) -> TableView:
     # No ORDER BY unless paging needs one: the models' default orderings cost a sort.
-    qs = table.model.objects.filter(table.audience(responder)).filter(sync_seq__lte=now).order_by()
-    if whole:
-        # A table or columns new to this client after a schema migration: all of it.
-        return list(qs.values_list(*table.paths()))
-    qs = qs.filter(sync_seq__gt=last)
-    if limit:
-        # Enough to decide the page; rows past the cut wait for the next page.
-        qs = qs.order_by("sync_seq")[: limit + 1]
-    return list(qs.values_list(*table.paths()))
+    rows = table.model.objects.filter(table.audience(responder)).filter(sync_seq__lte=now)
+    if table.window is None or not w.enabled:
+        return TableView(table, rows.order_by(), Q(), window.NOTHING, False)
+    inside, moved = table.window(responder, w)
+    return TableView(table, rows.order_by(), inside, moved, True)
+
+
+def _written_since(views: Iterable[TableView], last: int) -> bool:
+    """Whether any windowed table has a row of the caller's written since the cursor: one
+    query (a UNION of one-row probes, each on the sync_seq index)."""
+    probes = [
+        view.rows.filter(sync_seq__gt=last).values_list("sync_seq")[:1]
+        for view in views
+        if view.windowed
+    ]
+    if not probes:
+        return False
+    first, rest = probes[0], probes[1:]
+    return bool(list(first.union(*rest, all=True)[:1] if rest else first))
+
+
+def _seqs(view: TableView, last: int, limit: int) -> list[int]:
+    """The first limit + 1 sequence numbers past the cursor: enough to decide the page."""
+    qs = view.rows.filter(view.inside).filter(sync_seq__gt=last).order_by("sync_seq")
+    return list(qs.values_list("sync_seq", flat=True)[: limit + 1])
+
+
+def _plan(views: list[TableView], last: int, limit: int) -> list[int]:
+    """Where each page of a first sync ends: the tables' sequence numbers past `last`,
+    merged from one streamed query each (never listed), cut every `limit` rows, never inside
+    one sequence number (a page is shorter, or longer if one number holds more than a page).
+    The rows after the last cut make the last page."""
+    streams = [
+        view.rows.filter(view.inside, sync_seq__gt=last)
+        .order_by("sync_seq")
+        .values_list("sync_seq", flat=True)
+        .iterator(chunk_size=CHUNK * 5)
+        for view in views
+    ]
+    cuts: list[int] = []
+    count = 0
+    before = 0  # rows of the page before the current sequence number
+    current: int | None = None
+    previous: int | None = None
+    for seq in heapq.merge(*streams):
+        if seq != current:
+            previous, current, before = current, seq, count
+        count += 1
+        if count > limit and before > 0 and previous is not None:
+            cuts.append(previous)
+            count -= before
+            before = 0
+    return cuts
 
 
 def _exits(responder: ResponderLike, last: int, now: int, limit: int | None) -> list[Exit]:
@@ -222,16 +506,10 @@ def _exits(responder: ResponderLike, last: int, now: int, limit: int | None) -> 
 
 
 def _cut(
-    fetched: dict[str, list[Row]], exits: list[Exit], whole: set[str], limit: int | None, now: int
+    seqs_by_table: dict[str, list[int]], exits: list[Exit], limit: int, now: int
 ) -> tuple[int, bool]:
     """The last sequence number this page covers, and whether more remain."""
-    if not limit:
-        return now, False
-    seqs: list[int] = []
-    for table in tables():
-        if table.name not in whole:
-            width = len(table.columns)
-            seqs.extend(row[width] for row in fetched[table.name])
+    seqs = [seq for table_seqs in seqs_by_table.values() for seq in table_seqs]
     seqs.extend(seq for _, _, seq in exits)
     if len(seqs) <= limit:
         return now, False
@@ -242,60 +520,86 @@ def _cut(
         # together (the page is shorter, or longer if one number holds more than a page).
         below = [s for s in seqs[:limit] if s < cut]
         cut = below[-1] if below else cut
-    # More than a page was fetched, so something lies past the cut (or, when one number
+    # More than a page was counted, so something lies past the cut (or, when one number
     # holds more than a page, the next page may be empty: harmless).
     return cut, True
 
 
-def _complete_last_sequence(
-    fetched: dict[str, list[Row]], responder: ResponderLike, cut: int, whole: set[str], limit: int
-) -> bool:
-    """A table's fetch stopped at limit + 1 rows: if it stopped inside the cut's sequence
-    number (one bulk update holding more than a page), fetch all of that number's rows, so
-    the page ends after it, never inside it. Returns whether any fetch was truncated."""
-    truncated = False
-    for table in tables():
-        rows = fetched[table.name]
-        width = len(table.columns)
-        if table.name in whole or len(rows) <= limit:
-            continue
-        truncated = True
-        if rows[-1][width] <= cut:
-            extra = (
-                table.model.objects.filter(table.audience(responder))
-                .filter(sync_seq=cut)
-                .values_list(*table.paths())
-            )
-            known = {row[0] for row in rows}
-            rows.extend(row for row in extra if row[0] not in known)
-    return truncated
+def branches(rows: QuerySet[Any], moved: Q) -> list[QuerySet[Any]]:
+    """`rows` filtered by each term of `moved` (a flat OR), each its own query: one OR of
+    "written since the cursor" and "moved" defeats every index (a 9 s empty pull at
+    benchmark scale); apart, each term finds its few rows through its own index."""
+    return [rows.filter(term) for term in _terms(moved)]
 
 
-def _changes_for(
-    table: SyncTable,
-    rows: list[Row],
-    exits: list[Exit],
-    last: int,
-    cut: int,
-    first_sync: bool,
-) -> TableChanges:
-    created: list[Record] = []
-    updated: list[Record] = []
-    deleted: list[str] = []
+def _terms(q: Q) -> list[Q]:
+    if q.connector == Q.OR and not q.negated and len(q.children) > 1:
+        found: list[Q] = []
+        for child in q.children:
+            found.extend(_terms(child if isinstance(child, Q) else Q(child)))
+        return found
+    if not q.negated and q.children == [("pk__in", [])]:
+        return []  # window.NOTHING
+    return [q]
+
+
+def _union(parts: list[QuerySet[Any]]) -> QuerySet[Any]:
+    """One query of UNION ALL branches (duplicates are dropped by the reader)."""
+    first, rest = parts[0], parts[1:]
+    return first.union(*rest, all=True) if rest else first
+
+
+def _records(table: SyncTable, rows: QuerySet[Any]) -> Iterator[tuple[Record, bool]]:
+    """Each row as a raw record, and whether it is voided; streamed in chunks. `rows` is a
+    queryset or a union of them (each already reduced to the table's paths)."""
     names = list(table.columns)
     converters = table.converters()
     width = len(names)
-    seen: set[str] = set()
-    for row in rows:
-        seq, created_seq = row[width], row[width + 1]
-        if seq > cut:
-            continue
+    if rows.query.combinator is None:
+        rows = rows.values_list(*table.paths())
+    for row in rows.iterator(chunk_size=CHUNK):
         record = {
             name: convert(value)
             for name, convert, value in zip(names, converters, row, strict=False)
         }
+        record[CREATED_SEQ] = row[width + 1]
+        yield record, table.voidable and row[width + 2] is not None
+
+
+# Carried in a record between _records and _changes_for, removed before it is sent.
+CREATED_SEQ = "__created_seq"
+
+
+def _changes_for(
+    table: SyncTable,
+    view: TableView,
+    leaving_view: TableView,
+    exits: list[Exit],
+    last: int,
+    cut: int,
+    first_sync: bool,
+    whole: bool,
+) -> TableChanges:
+    """One table's part of the page: the rows inside the window written in (last, cut]
+    (all of them for a table new to the client), those that moved into the window, and as
+    deleted the voided ones, those that moved out (window) and those that left (exits).
+    Rows are streamed from the database in chunks (a server-side cursor), never listed."""
+    created: list[Record] = []
+    updated: list[Record] = []
+    deleted: list[str] = []
+    seen: set[str] = set()
+    if whole:
+        selected = view.rows.filter(view.inside)
+    else:
+        page = view.rows.filter(view.inside, sync_seq__lte=cut)
+        parts = [page.filter(sync_seq__gt=last), *branches(page, view.moved)]
+        selected = _union([part.values_list(*table.paths()) for part in parts])
+    for record, voided in _records(table, selected):
+        created_seq = record.pop(CREATED_SEQ)
+        if record["id"] in seen:
+            continue  # read by two branches
         seen.add(record["id"])
-        if table.voidable and row[width + 2] is not None:
+        if voided:
             if not first_sync:
                 deleted.append(record["id"])
             continue
@@ -303,6 +607,19 @@ def _changes_for(
             created.append(record)
         else:
             updated.append(record)
+    if first_sync:
+        return {"created": created, "updated": updated, "deleted": deleted}
+    if leaving_view.windowed:
+        # Out of the window now, and written or moved since the cursor: the phone drops
+        # its copy (if it has one); the server keeps the row.
+        outside = leaving_view.rows.filter(sync_seq__lte=cut).exclude(leaving_view.inside)
+        parts = [outside.filter(sync_seq__gt=last), *branches(outside, leaving_view.moved)]
+        leaving = _union([part.values_list("pk", flat=True) for part in parts])
+        for pk in leaving.iterator(chunk_size=CHUNK):
+            record_id = str(pk)
+            if record_id not in seen:
+                deleted.append(record_id)
+                seen.add(record_id)
     for exit_table, record_id, seq in exits:
         if exit_table == table.name and seq <= cut and record_id not in seen:
             deleted.append(record_id)

@@ -20,12 +20,17 @@ from django.db.models import Q
 
 from .base import SyncedModel
 from .types import Record
+from .window import Window
 
 SCHEMA_VERSION = 1
 MIN_SCHEMA_VERSION = 1
 
 # Turns one database value into a raw JSON value.
 Converter = Callable[[Any], Any]
+# A table's part of the sync window (umcr/sync/window.py), given the responder and the
+# pull's window: (inside, moved) - the rows a phone holds, and those whose membership may
+# have changed since the cursor. Filters on the table's model.
+WindowRule = Callable[[Any, Window], tuple[Q, Q]]
 
 
 class PushHandler(Protocol):
@@ -60,6 +65,11 @@ class SyncTable:
     column_versions: dict[str, int] = field(default_factory=dict)
     # Rows with voided_at set are sent as deleted.
     voidable: bool = False
+    # What of the table phones hold; None: all of the audience (the services directory).
+    window: WindowRule | None = None
+    # The rows of a first sync's first page (the open calls and theirs), given the
+    # responder and the page's snapshot; None: the table waits for the pages after it.
+    first_page: Callable[[Any, int], Q] | None = None
     _converters: list[Converter] | None = None
 
     def __post_init__(self) -> None:

@@ -18,7 +18,7 @@ from ..api_docs import ERROR_RESPONSES, ErrorSerializer
 from . import examples
 from .devices import get_device_model
 from .limits import PushLimited
-from .pull import PullRequest, ResyncRequired, note_pulled, pull_changes
+from .pull import PullRequest, ResyncRequired, note_pulled, pull_changes, seq_of_cursor
 from .push import PushContext, PushRejected, push_changes
 from .registry import MIN_SCHEMA_VERSION, SCHEMA_VERSION, default_json
 from .serializers import (
@@ -128,11 +128,17 @@ class SyncPullView(APIView):
         operation_id="sync_pull",
         summary="Pull changes (WatermelonDB)",
         description=(
-            "Every change in your scope since `last_pulled_at` (a server sequence, not a "
-            "clock; `null` on a first sync), as `{changes: {table: {created, updated, "
-            "deleted}}, timestamp, has_more}`. Times are epoch milliseconds. Records that "
-            "left your scope, or were voided, come back in `deleted`. With `limit`, pages "
-            "end at sequence boundaries; pull again from `timestamp` while `has_more`."
+            "Every change in your scope and sync window since `last_pulled_at` (the "
+            "`timestamp` of your last pull, an opaque whole number, not a clock; `null` on a "
+            "first sync), as `{changes: {table: {created, updated, deleted}}, timestamp, "
+            "has_more}`. Times are epoch milliseconds. The window: your open calls, the calls "
+            "of the last SYNC_WINDOW_DAYS days (30), what your open follow-ups and referrals "
+            "point at, and their records; the services directory whole. Records that left "
+            "your scope or the window, or were voided, come back in `deleted` (drop the local "
+            "copy; older history is on the REST API, e.g. `GET /calls/?received_before=`). "
+            "Every answer is one page of at most `limit` (and the server's page size) "
+            "records: pull again from `timestamp` while `has_more`. A first sync larger than "
+            "a page sends your open calls and their person and records first."
         ),
         parameters=[
             OpenApiParameter("last_pulled_at", OpenApiTypes.STR, description="Cursor or `null`."),
@@ -157,7 +163,9 @@ class SyncPullView(APIView):
             403: ERROR_RESPONSES[403],
             409: OpenApiResponse(
                 ErrorSerializer,
-                description="Your scope changed since `last_pulled_at`: reset the local "
+                description="Your scope changed since `last_pulled_at`, the cursor is older "
+                "than the deletions the server keeps (SYNC_EXIT_RETENTION_DAYS), or names a "
+                "page that expired (`reason`: scope, retention, expired): reset the local "
                 "database and pull from `null`.",
                 examples=[examples.PULL_RESYNC_REQUIRED],
             ),
@@ -235,7 +243,8 @@ class SyncPushView(APIView):
     )
     def post(self, request: Request) -> HttpResponse:
         params = request.query_params
-        last = parse_cursor(params.get("last_pulled_at"))
+        # A page's cursor stands for the sequence number the pages reached.
+        last = seq_of_cursor(parse_cursor(params.get("last_pulled_at")))
         version = parse_int(params.get("schema_version"), "schema_version", 0, 10_000)
         refused = version_refused(SCHEMA_VERSION if version is None else version)
         if refused is not None:

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('umcr', '0010_sync_batch_answer_bytes'),
+        ('umcr', '0011_sync_marks'),
     ]
 
     operations = [
