@@ -485,6 +485,7 @@ register(
         model=Call,
         columns=[
             "id",
+            "program_id",
             "cad_incident_number",
             "call_type",
             "priority",
@@ -513,6 +514,9 @@ register(
         audience=calls_audience,
         window=calls_window,
         first_page=open_calls_first,
+        # The program's id (GET /programs/ names each): phones on schema 1 get it through a
+        # migration sync, which sends the calls again.
+        column_versions={"program_id": 2},
         push_order=10,
     )
 )

@@ -722,3 +722,19 @@ def test_person_of_a_call_reaches_the_team():
 
     assert ids_of(body, "people", "created") == [str(person.pk)]
     assert Person.objects.count() == 1
+
+
+def test_calls_carry_their_program_and_a_phone_on_schema_1_gets_it_by_a_migration_sync():
+    pair = team_pair()
+    first = pull_body(pair.first.client, None)
+    migration = json.dumps(
+        {"from": 1, "tables": [], "columns": [{"table": "calls", "columns": ["program_id"]}]}
+    )
+
+    body = pull_body(pair.first.client, first["timestamp"], schema_version=2, migration=migration)
+
+    program = str(pair.call.program_id)  # ids go as strings, as WatermelonDB keeps them
+    assert records_of(first, "calls")[str(pair.call.pk)]["program_id"] == program
+    # Nothing changed since the cursor, yet the calls come again, now with their program.
+    assert records_of(body, "calls")[str(pair.call.pk)]["program_id"] == program
+    assert records_of(body, "notes") == {}

@@ -22,7 +22,8 @@ from .base import SyncedModel
 from .types import Record
 from .window import Window
 
-SCHEMA_VERSION = 1
+# 2: calls carry their program (program_id; issue 15).
+SCHEMA_VERSION = 2
 MIN_SCHEMA_VERSION = 1
 
 # Turns one database value into a raw JSON value.
