@@ -15,7 +15,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import PermissionDenied
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -27,7 +27,7 @@ from umcr.actors import user_responder
 from umcr.policy import READ
 
 from .api.teams import availability, team_scope, with_availability
-from .choices import OPEN_STATUSES, BackupStatus, CallStatus
+from .choices import OPEN_STATUSES, BackupStatus, CallStatus, EventKind
 from .models import BackupRequest, Call
 from .permissions import call_scope
 from .tasks import window
@@ -42,6 +42,11 @@ class BoardCall:
     age: timedelta
     quiet: timedelta  # since its last event
     unacknowledged: bool  # dispatched, past its acknowledgement window
+    since_dispatch: timedelta
+
+    @property
+    def dispatch_minutes(self) -> int:
+        return int(self.since_dispatch.total_seconds() // 60)
 
     @property
     def age_minutes(self) -> int:
@@ -65,7 +70,14 @@ def board_state(responder: Responder, now: datetime | None = None) -> dict[str, 
     calls = (
         Call.objects.filter(call_scope(responder), status__in=OPEN_STATUSES)
         .select_related("team", "division", "program")
-        .annotate(last_event=Max("events__created_at"))
+        .annotate(
+            last_event=Max("events__created_at", filter=Q(events__voided_at__isnull=True)),
+            # As the acknowledgement task reads it (calls/tasks.py): the latest live dispatch.
+            last_dispatch=Max(
+                "events__created_at",
+                filter=Q(events__kind=EventKind.DISPATCHED, events__voided_at__isnull=True),
+            ),
+        )
         .order_by("priority", "received_at")
     )
     rows = []
@@ -73,10 +85,18 @@ def board_state(responder: Responder, now: datetime | None = None) -> dict[str, 
         since = call.last_event or call.received_at
         late = (
             call.status == CallStatus.DISPATCHED
-            and call.dispatched_at is not None
-            and now - since >= window(call.priority)
+            and call.last_dispatch is not None
+            and now - call.last_dispatch >= window(call.priority)
         )
-        rows.append(BoardCall(call, now - call.received_at, now - since, late))
+        rows.append(
+            BoardCall(
+                call,
+                now - call.received_at,
+                now - since,
+                late,
+                now - (call.last_dispatch or call.received_at),
+            )
+        )
     backups = (
         BackupRequest.objects.filter(call__in=calls.values("pk"), status__in=PENDING_BACKUP)
         .select_related("call__team")
@@ -105,9 +125,12 @@ def board(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required(login_url="board-login")
 def board_live(request: HttpRequest) -> HttpResponse:
-    """The board's body alone, for the page to swap in."""
+    """The board's body alone, for the page to swap in. Signed out (a session expired), a
+    401 the page answers by reloading, to the sign-in page, rather than a sign-in form
+    swapped into the board."""
+    if not request.user.is_authenticated:
+        return HttpResponse("Signed out.", status=401, content_type="text/plain")
     return render(request, "calls/board_body.html", board_state(board_responder(request)))
 
 

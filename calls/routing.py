@@ -296,7 +296,8 @@ def move_to_program(
 ) -> Routed:
     """The desk moves a call to another program in one action, before a team is on scene
     (409 after). The new program must take its type and safety flags and cover its division
-    (else 422, with its reasons); the call goes to that program's covering provider and is
+    (else 422, with its reasons); not its source: the move is the desk's own decision, the
+    one a source's matching would have made; the call goes to that program's covering provider and is
     routed again among its teams, or waits in that provider's queue if it had no team yet.
     A call a team is already on stays with it (409) until a team of the new program is on
     shift. The move is kept in the call's history (ProgramMove)."""

@@ -132,7 +132,7 @@ def test_supervisors_list_hides_other_providers_record(supervisor_client, alcott
     SCOPED_RECORDS[model](alcott)
     other = SCOPED_RECORDS[model](exodus)
 
-    response = supervisor_client.get(changelist_url(model))
+    response = supervisor_client.get(changelist_url(model), every_row(model))
 
     assert response.status_code == 200
     assert change_url(other) not in response.content.decode()
@@ -376,7 +376,9 @@ def test_case_manager_lists_own_providers_follow_ups(case_manager_client, alcott
     own = FollowUpFactory(provider=alcott)
     other = FollowUpFactory(provider=exodus)
 
-    html = case_manager_client.get(changelist_url("followups.followup")).content.decode()
+    html = case_manager_client.get(
+        changelist_url("followups.followup"), follow=True
+    ).content.decode()
 
     assert change_url(own) in html
     assert change_url(other) not in html

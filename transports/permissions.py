@@ -2,8 +2,9 @@
 services, the REST views and the admin.
 
 The pair on the call drives and records the ride; provider staff read their provider's; the
-desk follows the call's status (`transporting`), not the ride's details. Scope follows the
-record: the team and provider the call had when the ride began.
+desk follows the call's status (`transporting`), not the ride's details. Scope: the team
+that drove (kept on the ride) and the call's current team, as for the call's other records;
+provider staff by the provider the call had when the ride began.
 """
 
 import uuid

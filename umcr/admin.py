@@ -14,7 +14,7 @@ from django.contrib.admin.exceptions import NotRegistered
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db.models import Model, Q, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
@@ -165,8 +165,8 @@ class LandingFilter(admin.SimpleListFilter):
     and "all" (a choice like the others) shows everything. Subclasses give `lookups`
     (the landing one first) and `filter(queryset, value)`.
 
-    Only a page that is read lands: an action posted without the parameter acts on the
-    rows selected, whatever list they were picked from."""
+    A page read without the parameter is sent to it (ScopedAdmin._landing_redirect), so the
+    form posts back with it; an action posted without it acts on the rows selected."""
 
     landing: str
     ALL = "all"
@@ -225,6 +225,9 @@ class ScopedAdmin(ProviderScopedMixin, admin.ModelAdmin):
         return response
 
     def changelist_view(self, request, extra_context=None):
+        landing = self._landing_redirect(request)
+        if landing is not None:
+            return landing
         response = super().changelist_view(request, extra_context)
         changelist = (getattr(response, "context_data", None) or {}).get("cl")
         if self.audit_kind and changelist is not None and isinstance(response, TemplateResponse):
@@ -233,6 +236,25 @@ class ScopedAdmin(ProviderScopedMixin, admin.ModelAdmin):
                 lambda _: self.note_reads(request, changelist.result_list)
             )
         return response
+
+    def _landing_redirect(self, request) -> HttpResponseRedirect | None:
+        """A list that lands on a queue (LandingFilter) is always read with its parameter in
+        the URL: the changelist form posts back to it, so "select all" and the actions act
+        on the rows the page showed, never on every row in scope."""
+        if request.method != "GET":
+            return None
+        missing = {
+            f.parameter_name: f.landing
+            for f in self.list_filter
+            if isinstance(f, type)
+            and issubclass(f, LandingFilter)
+            and f.parameter_name not in request.GET
+        }
+        if not missing:
+            return None
+        query = request.GET.copy()
+        query.update(missing)
+        return HttpResponseRedirect(f"{request.path}?{query.urlencode()}")
 
     def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
         match = getattr(request, "resolver_match", None)

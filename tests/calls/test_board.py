@@ -76,3 +76,5 @@ def test_a_clinician_may_not_open_the_board_and_a_stranger_is_sent_to_sign_in():
     assert clinician.get("/board/live/").status_code == 403
     response = Client().get("/board/")
     assert response.status_code == 302 and response["Location"].startswith("/board/login/")
+    # The page's refresh, signed out: a 401 it answers by reloading, not a sign-in form.
+    assert Client().get("/board/live/").status_code == 401

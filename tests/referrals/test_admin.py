@@ -39,7 +39,7 @@ def case_manager_admin(client, alcott):
 
 
 def listed_in_admin(client, params, records) -> set[str]:
-    response = client.get(admin_changelist(Referral), params)
+    response = client.get(admin_changelist(Referral), params, follow=True)
     assert response.status_code == 200
     html = response.content.decode()
     return {name for name, record in records.items() if admin_change(record) in html}
