@@ -1,10 +1,13 @@
 """Who is told what when something happens on a call: the desk and the supervisors of a
-police-backup request, the team of an assignment, the supervisors of a call waiting.
+police-backup request, the team of an assignment, the supervisors of a call waiting, the
+team and then the desk of a dispatch nobody acknowledged (calls/tasks.py times it).
 
 Each function writes the outbox's delivery rows (umcr/outbox.py) inside the transaction of
 the change that causes it, so an alert is stored with its cause or not at all; the delivery
 loop sends it. Keyed by the cause, so writing the same cause twice alerts once.
 """
+
+from datetime import timedelta
 
 from responders.choices import Role
 from responders.selectors import active_users, supervisors_of
@@ -14,7 +17,7 @@ from umcr.outbox import enqueue, one_line_title
 from .models import BackupRequest, Call, StatusEvent
 
 
-def backup_audience(call: Call):
+def desk_and_supervisors(call: Call):
     """The desk, and the supervisors of the provider the call was routed to."""
     desk = active_users(role=Role.DISPATCHER)
     return (desk | supervisors_of(call.routed_provider_id)).distinct()
@@ -38,7 +41,7 @@ def backup_requested(backup: BackupRequest) -> int:
     )
     alert_email = call.routed_provider.alert_email if call.routed_provider else ""
     return enqueue(
-        backup_audience(call),
+        desk_and_supervisors(call),
         kind=NotificationKind.BACKUP_REQUESTED,
         title=title,
         body=body,
@@ -91,4 +94,35 @@ def call_waiting(call: Call) -> int:
         "has no team on shift. Assign it from the admin or the API.",
         call=call,
         key=f"call_unassigned:{call.pk}",
+    )
+
+
+def _minutes(late: timedelta) -> int:
+    return int(late.total_seconds() // 60)
+
+
+def ack_reminder(call: Call, dispatch_id: object, late: timedelta) -> int:
+    """Remind the team of a dispatch it has not acknowledged within its window."""
+    return enqueue(
+        active_users(team_id=call.team_id),
+        kind=NotificationKind.ACK_REMINDER,
+        title=f"Acknowledge the call at {call.address} (priority {call.priority})",
+        body=f"Dispatched {_minutes(late)} min ago and not acknowledged. "
+        f"{call.get_call_type_display()}: {call.narrative[:200]}",
+        call=call,
+        key=f"ack_reminder:{dispatch_id}",
+    )
+
+
+def ack_overdue(call: Call, dispatch_id: object, late: timedelta) -> int:
+    """Tell the desk and the supervisors a dispatch is still not acknowledged."""
+    return enqueue(
+        desk_and_supervisors(call),
+        kind=NotificationKind.ACK_OVERDUE,
+        title=f"NOT ACKNOWLEDGED: {call.team} at {call.address} (priority {call.priority})",
+        body=f"Call {call.cad_incident_number} in {call.division} was dispatched to "
+        f"{call.team} {_minutes(late)} min ago and nobody has acknowledged it. Reach the team "
+        "or reroute the call.",
+        call=call,
+        key=f"ack_overdue:{dispatch_id}",
     )

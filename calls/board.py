@@ -22,14 +22,15 @@ from django.utils import timezone
 
 from responders.choices import Availability
 from responders.models import Responder, Team
+from responders.permissions import team_scope
 from umcr import policy
 from umcr.actors import user_responder
 from umcr.policy import READ
 
-from .api.teams import availability, team_scope, with_availability
 from .choices import OPEN_STATUSES, BackupStatus, CallStatus, EventKind
 from .models import BackupRequest, Call
 from .permissions import call_scope
+from .selectors import availability, with_availability
 from .tasks import window
 
 REFRESH_SECONDS = 3

@@ -167,6 +167,25 @@ def call_records_scope(responder: Responder, resource: str) -> Q:
     return call_scope(responder, prefix="call__")
 
 
+def team_records_scope(responder: Responder, resource: str, *team_fields: str) -> Q:
+    """The records of `resource` (follow-ups, referrals, transports: records of a call's
+    team, kept with their provider) that `responder` reaches: a clinician those whose
+    `team_fields` (the call's team, the team kept on the record) name their team; provider
+    staff their provider's (`provider_id`); nobody the matrix does not let read them."""
+    if not policy.may(responder, READ, resource):
+        return NOTHING
+    if responder.role == Role.CLINICIAN:
+        if responder.team_id is None:
+            return NOTHING
+        scope = Q(**{team_fields[0]: responder.team_id})
+        for name in team_fields[1:]:
+            scope |= Q(**{name: responder.team_id})
+        return scope
+    if responder.provider_id is None:
+        return NOTHING
+    return Q(provider_id=responder.provider_id)
+
+
 def in_call_scope(responder: Responder, call: Call) -> bool:
     """call_scope for one call already loaded (e.g. locked by a service)."""
     if responder.role == Role.DISPATCHER:

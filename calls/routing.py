@@ -202,6 +202,22 @@ def match_program(
     return refusals
 
 
+def _refusal(
+    refusals: dict[Program, list[str]], reasons: list[str] | None = None
+) -> tuple[list[str], Refused]:
+    """The reasons a call is refused (each program's, named; or `reasons` that are no
+    program's) and the 422 that says them, with each program's under `programs`."""
+    if reasons is None:
+        reasons = [
+            f"{program.name}: {problem}"
+            for program, problems in refusals.items()
+            for problem in problems
+        ] or ["No program is active."]
+    programs = {program.slug: problems for program, problems in refusals.items()}
+    body = {"detail": " ".join(reasons), "code": "not_eligible", "reasons": reasons}
+    return reasons, Refused({**body, "programs": programs})
+
+
 def intake_call(*, desk: Responder, data: dict) -> Routed:
     """Create (once) a call from the desk or CAD in the program it names or matches, then
     route it. A refusal is logged (committed on its own) before the 422 is raised, so the
@@ -214,17 +230,10 @@ def intake_call(*, desk: Responder, data: dict) -> Routed:
     named = data.get("program")
     candidates = [named] if named else list(Program.objects.filter(is_active=True))
     division = Division.objects.filter(code=data["division"]).first()
-    if division is None:
-        matched: tuple[Program, Provider] | dict[Program, list[str]] = {}
-        reasons = [f"Unknown division '{data['division']}'."]
-    else:
-        matched = match_program(data, division, candidates)
-        reasons = [
-            f"{program.name}: {problem}"
-            for program, problems in (matched.items() if isinstance(matched, dict) else [])
-            for problem in problems
-        ] or ["No program is active."]
+    matched = match_program(data, division, candidates) if division else {}
     if isinstance(matched, dict):
+        unknown = None if division else [f"Unknown division '{data['division']}'."]
+        reasons, refused = _refusal(matched, unknown)
         IntakeRefusal.objects.create(
             source=data.get("source", ""),
             cad_incident_number=data.get("cad_incident_number", ""),
@@ -232,14 +241,7 @@ def intake_call(*, desk: Responder, data: dict) -> Routed:
             reasons=reasons,
             refused_by=desk.user,
         )
-        raise Refused(
-            {
-                "detail": " ".join(reasons),
-                "code": "not_eligible",
-                "reasons": reasons,
-                "programs": {program.slug: problems for program, problems in matched.items()},
-            }
-        )
+        raise refused
     program, provider = matched
     try:
         return _create_and_route(
@@ -319,15 +321,7 @@ def move_to_program(
     provider = None if problems else covering_provider(program, call.division, timezone.now())
     if provider is None:
         problems = problems or [f"No provider covers {call.division} for it now."]
-        reasons = [f"{program.name}: {problem}" for problem in problems]
-        raise Refused(
-            {
-                "detail": " ".join(reasons),
-                "code": "not_eligible",
-                "reasons": reasons,
-                "programs": {program.slug: problems},
-            }
-        )
+        raise _refusal({program: problems})[1]
     ProgramMove.objects.create(
         call=call,
         from_program=call.program,

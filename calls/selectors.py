@@ -6,9 +6,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from django.db.models import Count, Manager, Model, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    Exists,
+    Manager,
+    Model,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.utils import timezone
 
-from responders.models import Responder
+from responders.choices import Availability
+from responders.models import Responder, Shift, Team
 from umcr.errors import Invalid
 from umcr.policy import READ
 
@@ -164,3 +176,28 @@ def find_in_scope(
         calls={call.pk: call for call in calls},
         people={person.pk: person for person in people},
     )
+
+
+# --- teams (GET /teams/, the live board, routing) ---------------------------------------
+
+
+def with_availability(teams: QuerySet[Team]) -> QuerySet[Team]:
+    """Teams annotated with whether they are on shift now and their latest open call."""
+    now = timezone.now()
+    current = Call.objects.filter(team=OuterRef("pk"), status__in=OPEN_STATUSES).order_by(
+        "-received_at"
+    )
+    return teams.annotate(
+        on_shift=Exists(
+            Shift.objects.filter(team=OuterRef("pk"), starts_at__lte=now, ends_at__gt=now)
+        ),
+        current_call=Subquery(current.values("pk")[:1]),
+    )
+
+
+def availability(team: Team) -> str:
+    if not getattr(team, "on_shift", False):
+        return Availability.OFF_SHIFT
+    if getattr(team, "current_call", None) is not None:
+        return Availability.ON_CALL
+    return Availability.OUT_OF_SERVICE if team.out_of_service else Availability.AVAILABLE

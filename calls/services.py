@@ -161,7 +161,8 @@ def find_replay(
     return Written(stored, created=False)
 
 
-def _check_occurred_at(occurred_at: datetime, field: str = "occurred_at") -> None:
+def check_not_in_future(occurred_at: datetime, field: str = "occurred_at") -> None:
+    """A time a phone reports, at most CLOCK_SKEW_ALLOWED ahead of the server's clock."""
     if occurred_at > timezone.now() + CLOCK_SKEW_ALLOWED:
         raise Invalid({field: ["Is in the future; check the phone's clock."]})
     if occurred_at < EARLIEST_PLAUSIBLE:
@@ -200,7 +201,7 @@ NO_SUCH_NOTE = "No note with this id on this call."
 
 
 def _check_note(body: str, written_at: datetime) -> None:
-    _check_occurred_at(written_at, "written_at")
+    check_not_in_future(written_at, "written_at")
     if not body.strip():
         raise Invalid({"body": ["A note needs some text."]})
 
@@ -329,11 +330,11 @@ def record_status_event(
     is looked for; a record stored under it after all makes the INSERT fail."""
     if isinstance(call, LockedCall):
         permissions.check_event_kind(responder, kind)
-        _check_occurred_at(occurred_at)
+        check_not_in_future(occurred_at)
         call = call.call
     else:
         permissions.check_can_post_event(responder, call, kind)
-        _check_occurred_at(occurred_at)
+        check_not_in_future(occurred_at)
         call = _locked_call(call)
         # On the locked row: see _locked_call.
         permissions.check_can_post_event(responder, call, kind)
@@ -523,7 +524,7 @@ def record_outcome(
     outcome (a new row; the old one stays). `call` as for record_status_event."""
 
     def check_outcome() -> None:
-        _check_occurred_at(occurred_at)
+        check_not_in_future(occurred_at)
         if disposition == Disposition.HANDED_TO_POLICE and not police_involved:
             raise Invalid({"police_involved": ["A call handed to police had police involved."]})
 
@@ -595,7 +596,7 @@ def request_backup(
     record_status_event."""
 
     def check_request() -> None:
-        _check_occurred_at(occurred_at)
+        check_not_in_future(occurred_at)
         if reason == "other" and not details.strip():
             raise Invalid({"details": ["Say what is happening when the reason is 'other'."]})
 

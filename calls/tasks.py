@@ -18,11 +18,7 @@ from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
-from responders.choices import Role
-from responders.selectors import active_users, supervisors_of
-from umcr.models import NotificationKind
-from umcr.outbox import enqueue
-
+from . import alerts
 from .choices import CallStatus, EventKind
 from .models import Call, StatusEvent
 
@@ -58,33 +54,7 @@ def escalate_unacknowledged() -> int:
         if late < window(call.priority):
             continue
         with transaction.atomic():
-            sent += _remind_team(call, call.dispatch_id, late)
+            sent += alerts.ack_reminder(call, call.dispatch_id, late)
             if late >= 2 * window(call.priority):
-                sent += _escalate(call, call.dispatch_id, late)
+                sent += alerts.ack_overdue(call, call.dispatch_id, late)
     return sent
-
-
-def _remind_team(call: Call, dispatch_id: object, late: timedelta) -> int:
-    return enqueue(
-        active_users(team_id=call.team_id),
-        kind=NotificationKind.ACK_REMINDER,
-        title=f"Acknowledge the call at {call.address} (priority {call.priority})",
-        body=f"Dispatched {int(late.total_seconds() // 60)} min ago and not acknowledged. "
-        f"{call.get_call_type_display()}: {call.narrative[:200]}",
-        call=call,
-        key=f"ack_reminder:{dispatch_id}",
-    )
-
-
-def _escalate(call: Call, dispatch_id: object, late: timedelta) -> int:
-    desk = active_users(role=Role.DISPATCHER)
-    return enqueue(
-        (desk | supervisors_of(call.routed_provider_id)).distinct(),
-        kind=NotificationKind.ACK_OVERDUE,
-        title=f"NOT ACKNOWLEDGED: {call.team} at {call.address} (priority {call.priority})",
-        body=f"Call {call.cad_incident_number} in {call.division} was dispatched to "
-        f"{call.team} {int(late.total_seconds() // 60)} min ago and nobody has acknowledged "
-        "it. Reach the team or reroute the call.",
-        call=call,
-        key=f"ack_overdue:{dispatch_id}",
-    )

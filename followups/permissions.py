@@ -10,10 +10,9 @@ import uuid
 
 from django.db.models import Q
 
-from responders.choices import Role
+from calls.permissions import team_records_scope
 from responders.models import Responder
 from umcr import policy
-from umcr.policy import NOTHING
 
 from .models import FollowUp
 
@@ -38,15 +37,7 @@ def check(responder: Responder | None, action: str) -> None:
 
 def followup_scope(responder: Responder) -> Q:
     """The follow-ups `responder` reaches, as a filter on FollowUp."""
-    if not may(responder, policy.READ):
-        return NOTHING
-    if responder.role == Role.CLINICIAN:
-        if responder.team_id is None:
-            return NOTHING
-        return Q(assigned_team_id=responder.team_id) | Q(call__team_id=responder.team_id)
-    if responder.provider_id is None:
-        return NOTHING
-    return Q(provider_id=responder.provider_id)
+    return team_records_scope(responder, RESOURCE, "assigned_team_id", "call__team_id")
 
 
 def access_followup(

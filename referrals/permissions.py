@@ -10,10 +10,9 @@ import uuid
 
 from django.db.models import Q
 
-from responders.choices import Role
+from calls.permissions import team_records_scope
 from responders.models import Responder
 from umcr import policy
-from umcr.policy import NOTHING
 
 from .models import Referral
 
@@ -38,15 +37,7 @@ def check(responder: Responder | None, action: str) -> None:
 
 def referral_scope(responder: Responder) -> Q:
     """The referrals `responder` reaches, as a filter on Referral."""
-    if not may(responder, policy.READ):
-        return NOTHING
-    if responder.role == Role.CLINICIAN:
-        if responder.team_id is None:
-            return NOTHING
-        return Q(call__team_id=responder.team_id) | Q(team_id=responder.team_id)
-    if responder.provider_id is None:
-        return NOTHING
-    return Q(provider_id=responder.provider_id)
+    return team_records_scope(responder, RESOURCE, "call__team_id", "team_id")
 
 
 def access_referral(

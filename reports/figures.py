@@ -185,6 +185,17 @@ def _group_expression(
     return None
 
 
+def _call_group(by: str | None, via: str = ""):
+    """The grouping of calls (`via` ""), or of records by their call (`via` "call__")."""
+    return _group_expression(
+        by,
+        time_field=f"{via}received_at",
+        division=f"{via}division__code",
+        provider=f"{via}routed_provider__slug",
+        program=f"{via}program__slug",
+    )
+
+
 def _label(value) -> str | None:
     if value is None or value == "":
         return None
@@ -227,13 +238,7 @@ def program_figures(
     durations_only: bool = False,
 ) -> dict:
     calls = call_queryset(period, provider_id, division_code, program_slug)
-    group = _group_expression(
-        by,
-        time_field="received_at",
-        division="division__code",
-        provider="routed_provider__slug",
-        program="program__slug",
-    )
+    group = _call_group(by)
     handled = Q(status=CallStatus.CLEARED)
     postgres = connection.vendor == "postgresql"
 
@@ -265,13 +270,7 @@ def program_figures(
     backups = BackupRequest.objects.filter(call__in=calls.values("pk")).exclude(
         status=BackupStatus.CANCELLED
     )
-    backup_group = _group_expression(
-        by,
-        time_field="call__received_at",
-        division="call__division__code",
-        provider="call__routed_provider__slug",
-        program="call__program__slug",
-    )
+    backup_group = _call_group(by, "call__")
     handled_call = Q(call__status=CallStatus.CLEARED)
     for row in (
         _grouped(backups.order_by(), backup_group)
@@ -383,13 +382,7 @@ def _transport_figures(rows: dict, calls: QuerySet, by: str | None, postgres: bo
     transports = Transport.objects.filter(call__in=calls.values("pk")).exclude(
         status=TransportStatus.CANCELLED
     )
-    group = _group_expression(
-        by,
-        time_field="call__received_at",
-        division="call__division__code",
-        provider="call__routed_provider__slug",
-        program="call__program__slug",
-    )
+    group = _call_group(by, "call__")
     done = Q(status=TransportStatus.HANDED_OFF)
     handoff = Seconds("departed_at", "handed_off_at")
     aggregates: dict[str, Aggregate] = {

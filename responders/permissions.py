@@ -8,11 +8,13 @@ Everyone signs their own devices in and out. Nobody suspends themselves.
 
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.models import User as AuthUser
+from django.db.models import Q
 
 from umcr import policy
 from umcr.errors import NotAllowed
-from umcr.policy import CHANGE, VOID
+from umcr.policy import CHANGE, NOTHING, VOID
 
+from .choices import Role
 from .models import Device, Responder, Team
 
 policy.register(
@@ -88,3 +90,15 @@ def provider_of(responder: Responder) -> int:
     if responder.provider_id is None:
         raise NotAllowed("Only a provider's staff may do this.")
     return responder.provider_id
+
+
+def team_scope(responder: Responder) -> Q:
+    """The teams whose status `responder` reads: the desk every team, provider staff their
+    provider's, a clinician their own."""
+    if not policy.may(responder, policy.READ, "team_status"):
+        return NOTHING
+    if responder.role == Role.DISPATCHER:
+        return Q()
+    if responder.role == Role.CLINICIAN:
+        return Q(pk=responder.team_id) if responder.team_id else NOTHING
+    return Q(provider_id=responder.provider_id) if responder.provider_id else NOTHING

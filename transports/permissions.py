@@ -11,10 +11,9 @@ import uuid
 
 from django.db.models import Q
 
-from responders.choices import Role
+from calls.permissions import team_records_scope
 from responders.models import Responder
 from umcr import policy
-from umcr.policy import NOTHING
 
 from .models import Transport
 
@@ -41,15 +40,7 @@ def check(responder: Responder | None, action: str) -> None:
 
 def transport_scope(responder: Responder) -> Q:
     """The transports `responder` reaches, as a filter on Transport."""
-    if not may(responder, policy.READ):
-        return NOTHING
-    if responder.role == Role.CLINICIAN:
-        if responder.team_id is None:
-            return NOTHING
-        return Q(call__team_id=responder.team_id) | Q(team_id=responder.team_id)
-    if responder.provider_id is None:
-        return NOTHING
-    return Q(provider_id=responder.provider_id)
+    return team_records_scope(responder, RESOURCE, "call__team_id", "team_id")
 
 
 def access_transport(

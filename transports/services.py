@@ -7,11 +7,10 @@ import uuid
 from datetime import datetime
 
 from django.db import transaction
-from django.utils import timezone
 
 from calls.choices import CallStatus
 from calls.selectors import calls_for_responder
-from calls.services import Written, find_replay
+from calls.services import Written, check_not_in_future, find_replay
 from referrals.choices import ConsentMethod, ServiceCategory
 from referrals.models import Service
 from responders.models import Responder
@@ -33,7 +32,6 @@ DESTINATION_CATEGORIES = (
 )
 # A ride starts from the scene (or continues a transport already under way).
 STARTS_FROM = (CallStatus.ON_SCENE, CallStatus.TRANSPORTING)
-CLOCK_SKEW_ALLOWED_SECONDS = 300
 
 
 def _destination(service_id: int, field: str = "destination") -> Service:
@@ -50,11 +48,6 @@ def _destination(service_id: int, field: str = "destination") -> Service:
             }
         )
     return service
-
-
-def _not_in_future(at: datetime, field: str) -> None:
-    if (at - timezone.now()).total_seconds() > CLOCK_SKEW_ALLOWED_SECONDS:
-        raise Invalid({field: ["Is in the future; check the phone's clock."]})
 
 
 @transaction.atomic
@@ -92,7 +85,7 @@ def start_transport(
     if errors:
         raise Invalid(errors)
     destination = _destination(destination_id)
-    _not_in_future(departed_at, "departed_at")
+    check_not_in_future(departed_at, "departed_at")
     if not call.program.transports:
         raise Conflict(f"{call.program.name} does not transport clients.")
     if call.status not in STARTS_FROM or call.routed_provider_id is None:
@@ -126,7 +119,7 @@ def _locked(responder: Responder, transport: Transport, *states: str) -> Transpo
 def arrive(*, transport: Transport, responder: Responder, arrived_at: datetime) -> Transport:
     """At the destination, before the hand-off."""
     transport = _locked(responder, transport, TransportStatus.UNDER_WAY)
-    _not_in_future(arrived_at, "arrived_at")
+    check_not_in_future(arrived_at, "arrived_at")
     if arrived_at < transport.departed_at:
         raise Invalid({"arrived_at": ["Is before the departure."]})
     transport.status, transport.arrived_at = TransportStatus.ARRIVED, arrived_at
@@ -148,7 +141,7 @@ def refuse(
     transport = _locked(responder, transport, TransportStatus.UNDER_WAY, TransportStatus.ARRIVED)
     if not reason.strip():
         raise Invalid({"reason": ["Say why the destination refused."]})
-    _not_in_future(refused_at, "refused_at")
+    check_not_in_future(refused_at, "refused_at")
     following = _destination(next_destination_id, "next_destination")
     if following.pk == transport.destination_id:
         raise Invalid({"next_destination": ["Is the destination that refused."]})
@@ -173,7 +166,7 @@ def hand_off(
     transport = _locked(responder, transport, TransportStatus.ARRIVED)
     if not received_by.strip():
         raise Invalid({"received_by": ["Name who took the client over."]})
-    _not_in_future(handed_off_at, "handed_off_at")
+    check_not_in_future(handed_off_at, "handed_off_at")
     if transport.arrived_at is not None and handed_off_at < transport.arrived_at:
         raise Invalid({"handed_off_at": ["Is before the arrival."]})
     transport.status = TransportStatus.HANDED_OFF

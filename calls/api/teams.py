@@ -2,55 +2,20 @@
 from the phone (available, out of service with a reason) and derived (off shift, on a call),
 with its last known position and current call."""
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
-from django.utils import timezone
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, serializers
 
-from responders.choices import Availability, Role
-from responders.models import Responder, Shift, Team
+from responders.choices import Availability
+from responders.models import Responder, Team
+from responders.permissions import team_scope
 from umcr.api import IsResponder, request_responder
 from umcr.api_docs import ERROR_RESPONSES
-from umcr.policy import NOTHING, READ
+from umcr.policy import READ
 from umcr.viewsets import ResponderScopedMixin
 
 from .. import permissions
-from ..choices import OPEN_STATUSES
-from ..models import Call
-
-
-def team_scope(responder: Responder) -> Q:
-    """The teams whose status `responder` reads: the desk every team, provider staff their
-    provider's, a clinician their own."""
-    if not permissions.may(responder, READ, "team_status"):
-        return NOTHING
-    if responder.role == Role.DISPATCHER:
-        return Q()
-    if responder.role == Role.CLINICIAN:
-        return Q(pk=responder.team_id) if responder.team_id else NOTHING
-    return Q(provider_id=responder.provider_id) if responder.provider_id else NOTHING
-
-
-def with_availability(teams: QuerySet[Team]) -> QuerySet[Team]:
-    """Teams annotated with whether they are on shift now and their latest open call."""
-    now = timezone.now()
-    current = Call.objects.filter(team=OuterRef("pk"), status__in=OPEN_STATUSES).order_by(
-        "-received_at"
-    )
-    return teams.annotate(
-        on_shift=Exists(
-            Shift.objects.filter(team=OuterRef("pk"), starts_at__lte=now, ends_at__gt=now)
-        ),
-        current_call=Subquery(current.values("pk")[:1]),
-    )
-
-
-def availability(team: Team) -> str:
-    if not getattr(team, "on_shift", False):
-        return Availability.OFF_SHIFT
-    if getattr(team, "current_call", None) is not None:
-        return Availability.ON_CALL
-    return Availability.OUT_OF_SERVICE if team.out_of_service else Availability.AVAILABLE
+from ..selectors import availability, with_availability
 
 
 class LastPositionSerializer(serializers.Serializer):
