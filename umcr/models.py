@@ -51,6 +51,13 @@ class NotificationKind(models.TextChoices):
     ACK_REMINDER = "ack_reminder", "Call not acknowledged: reminder"
     #: A dispatched call is still not acknowledged a second window later (desk, supervisors).
     ACK_OVERDUE = "ack_overdue", "Call not acknowledged"
+    #: A team on scene has not answered its safety check-in (desk, supervisors; repeats
+    #: until someone acknowledges the alert).
+    CHECKIN_MISSED = "checkin_missed", "Safety check-in missed"
+    #: The desk wrote a note to the team on a call.
+    DESK_NOTE = "desk_note", "Note from the desk"
+    #: A call was moved to another team (by the desk, or by the acknowledgement window).
+    CALL_REROUTED = "call_rerouted", "Call rerouted"
 
 
 class Notification(models.Model):
