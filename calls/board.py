@@ -8,6 +8,7 @@ Scoped like everything else: the desk sees every call and team, a supervisor the
 provider's; the policy's "board" row (calls/permissions.py) says who may open it at all.
 """
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,16 +18,24 @@ from django.contrib.auth.views import LoginView
 from django.core.exceptions import PermissionDenied
 from django.db.models import Max, Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from responders.choices import Availability
 from responders.models import Responder, Team
 from responders.permissions import team_scope
 from umcr import policy
 from umcr.actors import user_responder
+from umcr.errors import NotAllowed
 from umcr.policy import READ
 
+from .checkins import (
+    acknowledge_safety_alert,
+    check_in_due,
+    safety_alerts_for_responder,
+    with_check_in_clock,
+)
 from .choices import OPEN_STATUSES, BackupStatus, CallStatus, EventKind
 from .models import BackupRequest, Call
 from .permissions import call_scope
@@ -44,6 +53,11 @@ class BoardCall:
     quiet: timedelta  # since its last event
     unacknowledged: bool  # dispatched, past its acknowledgement window
     since_dispatch: timedelta
+    # On scene: when the team's next safety check-in is due, and whether it is past due.
+    check_in_due: datetime | None = None
+    check_in_late: bool = False
+    # Minutes until it is due, or (late) since it was due.
+    check_in_minutes: int = 0
 
     @property
     def dispatch_minutes(self) -> int:
@@ -68,7 +82,7 @@ def board_responder(request: HttpRequest) -> Responder:
 def board_state(responder: Responder, now: datetime | None = None) -> dict[str, Any]:
     """What the board shows `responder`, in a fixed number of queries."""
     now = now or timezone.now()
-    calls = (
+    calls = with_check_in_clock(
         Call.objects.filter(call_scope(responder), status__in=OPEN_STATUSES)
         .select_related("team", "division", "program")
         .annotate(
@@ -96,6 +110,7 @@ def board_state(responder: Responder, now: datetime | None = None) -> dict[str, 
                 now - since,
                 late,
                 now - (call.last_dispatch or call.received_at),
+                *check_in_state(call, now),
             )
         )
     backups = (
@@ -106,6 +121,14 @@ def board_state(responder: Responder, now: datetime | None = None) -> dict[str, 
     teams = with_availability(Team.objects.filter(team_scope(responder), is_active=True))
     return {
         "now": now,
+        # Missed check-ins nobody has acknowledged: first on the board.
+        "safety_alerts": list(
+            safety_alerts_for_responder(responder=responder)
+            .filter(acknowledged_at__isnull=True)
+            .select_related("call__team")
+            .order_by("raised_at")
+        ),
+        "late_check_ins": [row for row in rows if row.check_in_late],
         "backups": list(backups),
         "overdue": [row for row in rows if row.unacknowledged],
         "calls": rows,
@@ -114,6 +137,15 @@ def board_state(responder: Responder, now: datetime | None = None) -> dict[str, 
             for team in teams.select_related("program").order_by("call_sign")
         ],
     }
+
+
+def check_in_state(call: Call, now: datetime) -> tuple[datetime | None, bool, int]:
+    """When the call's next check-in is due, whether it is late, and by or in how many
+    minutes."""
+    due_at = check_in_due(call)
+    if due_at is None:
+        return None, False, 0
+    return due_at, now >= due_at, int(abs((due_at - now).total_seconds()) // 60)
 
 
 @login_required(login_url="board-login")
@@ -138,3 +170,15 @@ def board_live(request: HttpRequest) -> HttpResponse:
 class BoardLoginView(LoginView):
     template_name = "calls/board_login.html"
     redirect_authenticated_user = True
+
+
+@login_required(login_url="board-login")
+@require_POST
+def board_acknowledge_safety_alert(request: HttpRequest, alert_id: uuid.UUID) -> HttpResponse:
+    """The board's Acknowledge button: the same service and policy as the REST endpoint."""
+    responder = board_responder(request)
+    try:
+        acknowledge_safety_alert(alert_id=alert_id, responder=responder)
+    except NotAllowed as exc:
+        raise PermissionDenied(str(exc)) from exc
+    return redirect("board")

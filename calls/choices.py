@@ -150,6 +150,8 @@ class BackupReason(models.TextChoices):
     PERSON_REQUESTS_OFFICER = "person_requests_officer", "Person asks for an officer"
     MEDICAL_EMERGENCY = "medical_emergency", "Medical emergency"
     OTHER = "other", "Other (see details)"
+    #: The team answered its safety check-in "need help" (calls/checkins.py).
+    RESPONDER_SAFETY = "responder_safety", "Responder safety"
 
 
 class BackupStatus(models.TextChoices):
@@ -175,3 +177,14 @@ class SafetyFlag(models.TextChoices):
     PRIOR_VIOLENCE = "prior_violence", "Prior violence at this address"
     INTOXICATED = "intoxicated", "Person may be intoxicated"
     MEDICAL_NEED = "medical_need", "Possible medical need"
+
+
+class CheckInAnswer(models.TextChoices):
+    """A team's answer to the phone's on-scene safety check-in ("all OK?")."""
+
+    #: All OK: the next check-in is due one interval (CHECKIN_INTERVAL_MINUTES) later.
+    OK = "ok", "All OK"
+    #: All OK, a longer visit: check again in `check_again_minutes` (5 to 120).
+    LONGER_VISIT = "longer_visit", "Longer visit"
+    #: The team needs help: a police-backup request for responder safety, top priority.
+    NEED_HELP = "need_help", "Need help"

@@ -10,6 +10,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from responders.models import Device, Division, Program, Provider, Responder, Team
 from umcr.models import ClientRecord, TimeStampedModel
@@ -21,6 +22,7 @@ from .choices import (
     CallSource,
     CallStatus,
     CallType,
+    CheckInAnswer,
     Disposition,
     EventKind,
     Priority,
@@ -360,6 +362,99 @@ class BackupRequest(FieldRecord):
 
     def __str__(self) -> str:
         return f"Backup: {self.get_reason_display()} ({self.get_status_display()})"
+
+
+# Bounds of a "longer visit, check again in M minutes" answer.
+CHECK_AGAIN_MINUTES = (5, 120)
+
+
+class CheckIn(FieldRecord):
+    """A team's answer to the phone's on-scene safety check-in ("all OK?"), append-only.
+    The next check-in is due an interval after the latest answer (calls/checkins.py)."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="check_ins")
+    answer = models.CharField(max_length=16, choices=CheckInAnswer.choices)
+    check_again_minutes = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="A longer visit: when to ask again, in minutes."
+    )
+    backup_request = models.OneToOneField(
+        BackupRequest,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="check_in",
+        help_text="A 'need help' answer's police-backup request (responder safety).",
+    )
+
+    class Meta:
+        ordering = ["occurred_at", "created_at"]
+        indexes = [models.Index(fields=["call", "occurred_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(answer__in=CheckInAnswer.values), name="check_in_answer_valid"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        answer=CheckInAnswer.LONGER_VISIT,
+                        check_again_minutes__gte=CHECK_AGAIN_MINUTES[0],
+                        check_again_minutes__lte=CHECK_AGAIN_MINUTES[1],
+                    )
+                    | (~Q(answer=CheckInAnswer.LONGER_VISIT) & Q(check_again_minutes__isnull=True))
+                ),
+                name="check_in_again_only_for_longer_visit",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_answer_display()} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class SafetyAlert(SyncedModel, TimeStampedModel):
+    """A check-in missed past its grace period: the desk and the supervisors are alerted,
+    again every few minutes, until someone acknowledges it. A late answer from the team
+    closes it (`closed_by`), never erases it: the alert stays in the call's history."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="safety_alerts")
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="+")
+    due_at = models.DateTimeField(help_text="When the missed check-in was due.")
+    raised_at = models.DateTimeField(default=timezone.now)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    closed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the team's late answer reached the server."
+    )
+    closed_by = models.ForeignKey(
+        CheckIn,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="closed_alerts",
+        help_text="The late check-in that closed the alert.",
+    )
+
+    class Meta:
+        ordering = ["-raised_at"]
+        indexes = [models.Index(fields=["acknowledged_at", "raised_at"])]
+        constraints = [
+            # One alert per missed check-in: a timer that fires twice raises it once.
+            models.UniqueConstraint(fields=["call", "due_at"], name="safety_alert_once_per_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Missed check-in {self.team} due {self.due_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_open(self) -> bool:
+        """Still escalating: neither acknowledged nor answered."""
+        return self.acknowledged_at is None and self.closed_at is None
 
 
 class IntakeRefusal(models.Model):

@@ -371,3 +371,27 @@ def withheld(responder: Responder) -> set[str]:
         # the person: whoever may not read the person reads none of them either.
         hidden |= set(children.names())
     return hidden
+
+
+# On-scene safety check-ins (calls/checkins.py): the team answers; the desk and the
+# supervisors watch, and acknowledge a missed one's safety alert.
+policy.register(
+    "check_ins",
+    "safety check-ins: a team's on-scene answers",
+    clinician="read create",
+    case_manager="read",
+    supervisor="read",
+    dispatcher="read",
+    limits={"clinician": "the team's own calls"},
+    position=110,
+)
+policy.register(
+    "safety_alerts",
+    "safety alerts: missed check-ins",
+    clinician="read",
+    case_manager="read",
+    supervisor="read change",
+    dispatcher="read change",
+    limits={"supervisor": "acknowledge", "dispatcher": "acknowledge"},
+    position=111,
+)

@@ -17,7 +17,8 @@ from umcr.sync.registry import SyncTable, register
 from umcr.sync.types import Record
 from umcr.sync.window import Window
 
-from . import permissions, services
+from . import checkins, permissions, services
+from .api.checkins import CheckInInputSerializer
 from .api.serializers import (
     BackupInputSerializer,
     BackupStatusInputSerializer,
@@ -27,7 +28,7 @@ from .api.serializers import (
     PersonInputSerializer,
 )
 from .choices import CallStatus
-from .models import BackupRequest, Call, Note, Outcome, Person, StatusEvent
+from .models import BackupRequest, Call, CheckIn, Note, Outcome, Person, SafetyAlert, StatusEvent
 from .permissions import LockedCall, call_records_scope, call_scope, people_scope
 from .selectors import find_in_scope
 
@@ -615,5 +616,83 @@ register(
         push=BackupRequestPush(),
         voidable=True,
         push_order=50,
+    )
+)
+
+
+# --- on-scene safety check-ins (calls/checkins.py) -------------------------------------------
+
+
+class CheckInPush(CallRecordPush):
+    """A check-in pushed is read by the REST endpoint's serializer and written by the same
+    service: a late one closes the call's open safety alerts, "need help" asks for police."""
+
+    serializer = CheckInInputSerializer
+    resource = "check_ins"
+
+    def create(self, ctx: Context, record: Record) -> None:
+        data = self.parsed(ctx, record)
+        checkins.record_check_in(
+            call=self.call(ctx, data),
+            responder=ctx.responder,
+            device=ctx.device,
+            check_in_id=data["id"],
+            answer=data["answer"],
+            check_again_minutes=data.get("check_again_minutes"),
+            details=data["details"],
+            occurred_at=data["occurred_at"],
+            new_id=self.new_id(ctx, data),
+        )
+
+    def update(self, ctx: Context, record: Record, existing: CheckIn) -> None:
+        data = self.parsed(ctx, record)
+        unchanged_or_refuse(existing, "Check-ins", answer=data["answer"])
+
+
+register(
+    SyncTable(
+        name="check_ins",
+        model=CheckIn,
+        columns=[
+            *FIELD_RECORD,
+            "answer",
+            "check_again_minutes",
+            "occurred_at",
+            "recorded_at",
+            "backup_request_id",
+        ],
+        renames=RECORDED_AT,
+        audience=records_of("check_ins"),
+        window=call_records_window,
+        first_page=open_call_records_first,
+        push=CheckInPush(),
+        voidable=True,
+        # After status events (an answer on scene follows arriving), before backup requests.
+        push_order=45,
+        since_version=3,
+    )
+)
+# Read-only for phones: the team sees that its missed check-in alerted the desk, and when
+# someone acknowledged it or its own late answer closed it.
+register(
+    SyncTable(
+        name="safety_alerts",
+        model=SafetyAlert,
+        columns=[
+            "id",
+            "call_id",
+            "team_id",
+            "due_at",
+            "raised_at",
+            "acknowledged_at",
+            "closed_at",
+            "closed_by_id",
+            "updated_at",
+        ],
+        audience=records_of("safety_alerts"),
+        window=call_records_window,
+        first_page=open_call_records_first,
+        push_order=46,
+        since_version=3,
     )
 )

@@ -31,8 +31,8 @@ from django.db.models import (
 from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
 
-from calls.choices import BackupStatus, CallStatus, Disposition
-from calls.models import BackupRequest, Call
+from calls.choices import BackupStatus, CallStatus, CheckInAnswer, Disposition
+from calls.models import BackupRequest, Call, CheckIn, SafetyAlert
 from followups.choices import FollowUpStatus
 from followups.models import FollowUp
 from referrals.choices import ReferralStatus
@@ -90,6 +90,16 @@ DEFINITIONS = {
     "handoff_minutes": "Minutes from a transport's departure from the scene to the hand-off, "
     "over transports handed off, refusals on the way included: mean, median, 90th "
     "percentile. Never below 0.",
+    "checkins_answered": "On-scene safety check-ins the teams answered (not voided) on calls "
+    "received in the period, whatever the answer.",
+    "checkins_need_help": "Of checkins_answered, those answered 'need help' (each is a backup "
+    "request for responder safety).",
+    "safety_alerts_raised": "Safety alerts raised on calls received in the period: check-ins "
+    "missed past their grace period (CHECKIN_INTERVAL_MINUTES, CHECKIN_GRACE_MINUTES), each "
+    "missed check-in once, whether the team answered late or not.",
+    "safety_alert_acknowledge_minutes": "Minutes from a safety alert being raised to the desk "
+    "or a supervisor acknowledging it, over the alerts acknowledged: mean, median, 90th "
+    "percentile.",
     "team_cost": "committed_hours x the team rate (dollars per hour, `team_rate`).",
     "police_cost": "committed_hours x the police rate (dollars per hour, `police_rate`): what "
     "the same hours of police response would have cost.",
@@ -263,6 +273,7 @@ def program_figures(
     if not postgres:
         _python_percentiles(rows, _grouped(calls.filter(handled), group))
     _transport_figures(rows, calls, by, postgres)
+    _check_in_figures(rows, calls, by, postgres)
     if durations_only:
         return {"rows": [{"group": key, **value} for key, value in rows.items()]}
 
@@ -340,6 +351,10 @@ def _call_figures(row: dict) -> dict:
         "transports": 0,
         "transports_handed_off": 0,
         "handoff_minutes": {"mean": None, "median": None, "p90": None},
+        "checkins_answered": 0,
+        "checkins_need_help": 0,
+        "safety_alerts_raised": 0,
+        "safety_alert_acknowledge_minutes": {"mean": None, "median": None, "p90": None},
     }
     for name in DURATIONS:
         cuts = row.get(f"{name}_cuts") or [None, None]
@@ -412,6 +427,42 @@ def _transport_figures(rows: dict, calls: QuerySet, by: str | None, postgres: bo
         per_group.setdefault(_label(key), []).append(seconds)
     for key, seconds in per_group.items():
         rows[key]["handoff_minutes"].update(_median_and_p90(sorted(seconds)))
+
+
+def _check_in_figures(rows: dict, calls: QuerySet, by: str | None, postgres: bool) -> None:
+    """Check-ins answered and safety alerts raised on the calls, grouped like them, and the
+    time from an alert to its acknowledgement."""
+    group = _call_group(by, "call__")
+    answered = CheckIn.objects.filter(call__in=calls.values("pk"), voided_at__isnull=True)
+    for row in _grouped(answered.order_by(), group).annotate(
+        n=Count("pk"), help=Count("pk", filter=Q(answer=CheckInAnswer.NEED_HELP))
+    ):
+        entry = rows.setdefault(_label(row["g"]), _call_figures({}))
+        entry["checkins_answered"], entry["checkins_need_help"] = row["n"], row["help"]
+    raised = SafetyAlert.objects.filter(call__in=calls.values("pk"))
+    done = Q(acknowledged_at__isnull=False)
+    wait = Seconds("raised_at", "acknowledged_at")
+    aggregates: dict[str, Aggregate] = {"n": Count("pk"), "mean": Avg(wait, filter=done)}
+    if postgres:
+        aggregates["cuts"] = Percentiles(wait, filter=done)
+    for row in _grouped(raised.order_by(), group).annotate(**aggregates):
+        entry = rows.setdefault(_label(row["g"]), _call_figures({}))
+        entry["safety_alerts_raised"] = row["n"]
+        cuts = row.get("cuts") or [None, None]
+        entry["safety_alert_acknowledge_minutes"] = {
+            "mean": None if row["mean"] is None else round(row["mean"] / 60, 1),
+            "median": None if cuts[0] is None else round(cuts[0] / 60, 1),
+            "p90": None if cuts[1] is None else round(cuts[1] / 60, 1),
+        }
+    if postgres:
+        return
+    per_group: dict = {}
+    for key, seconds in (
+        _grouped(raised.filter(done).order_by(), group).annotate(s=wait).values_list("g", "s")
+    ):
+        per_group.setdefault(_label(key), []).append(seconds)
+    for key, seconds in per_group.items():
+        rows[key]["safety_alert_acknowledge_minutes"].update(_median_and_p90(sorted(seconds)))
 
 
 def _followup_figures(rows, period, provider_id, division_code, program_slug, by) -> None:
@@ -525,6 +576,9 @@ ADDITIVE = (
     "treated_on_site",
     "transports",
     "transports_handed_off",
+    "checkins_answered",
+    "checkins_need_help",
+    "safety_alerts_raised",
 )
 COUNTED = (
     "backup_requests_by_reason",

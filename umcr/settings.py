@@ -343,3 +343,10 @@ LOGGING = {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
+
+# On-scene safety check-ins (calls/checkins.py): the phone asks "all OK?" every interval while
+# the team is on scene; a check-in missed for the grace period raises a safety alert to the
+# desk and the supervisors, repeated every escalation period until someone acknowledges it.
+CHECKIN_INTERVAL_MINUTES = env.int("CHECKIN_INTERVAL_MINUTES", default=20)
+CHECKIN_GRACE_MINUTES = env.int("CHECKIN_GRACE_MINUTES", default=5)
+CHECKIN_ESCALATE_MINUTES = env.int("CHECKIN_ESCALATE_MINUTES", default=5)

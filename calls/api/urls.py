@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import intake, programs, teams, views
+from . import checkins, intake, programs, teams, views
 
 urlpatterns = [
     path("calls/", views.CallListView.as_view(), name="call-list"),
@@ -24,5 +24,20 @@ urlpatterns = [
         "backup-requests/<uuid:backup_id>/status/",
         views.BackupRequestStatusView.as_view(),
         name="backup-request-status",
+    ),
+]
+
+# On-scene safety check-ins (calls/api/checkins.py).
+urlpatterns += [
+    path(
+        "calls/<uuid:call_id>/check-ins/",
+        checkins.CallCheckInsView.as_view(),
+        name="call-check-ins",
+    ),
+    path("safety-alerts/", checkins.SafetyAlertListView.as_view(), name="safety-alert-list"),
+    path(
+        "safety-alerts/<uuid:alert_id>/acknowledge/",
+        checkins.SafetyAlertAcknowledgeView.as_view(),
+        name="safety-alert-acknowledge",
     ),
 ]
