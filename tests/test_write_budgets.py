@@ -157,6 +157,10 @@ PUSH_BUDGETS: dict[str, tuple[int, int]] = {
     # no longer looks its row up and locks it again: the slice's lookup locked it.
     "follow_ups": (9, 9),  # was (7, 10)
     "referrals": (9, 9),  # was (7, 10)
+    # Check-ins (calls/checkins.py) apply each alone, as status events do: the savepoint,
+    # the call's checks, the counter claim, the INSERT, and the closing (an UPDATE, with its
+    # counter claim) of the call's open safety alerts.
+    "check_ins": (8, 8),
 }
 PUSH_SIZES = (1, 10, 30)
 
@@ -397,6 +401,17 @@ def records_for(table: str, pair, count: int) -> list[dict]:
     if table == "referrals":
         service = ServiceFactory()
         return [sync.referral_record(call, service) for _ in range(count)]
+    if table == "check_ins":
+        return [
+            {
+                "id": str(uuid.uuid4()),
+                "call_id": str(call.pk),
+                "answer": "ok",
+                "check_again_minutes": None,
+                "occurred_at": sync.minutes_ago_ms(30 - i / 2),
+            }
+            for i in range(count)
+        ]
     raise AssertionError(f"No records for {table}: add them here.")
 
 

@@ -36,6 +36,8 @@ TABLES = (
     "follow_ups",
     "referrals",
     "services",
+    "check_ins",
+    "safety_alerts",
 )
 OPERATIONS = ("created", "updated", "deleted")
 
