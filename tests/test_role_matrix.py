@@ -61,6 +61,9 @@ The ways in of each row (a (resource, action) with no probe on a way in has no s
   and out of scope); change (REST move of the call to another program).
 - transports: read (REST detail, admin page); create (REST, from the scene of the team's
   other call); change (REST `arrived`).
+- check_ins: read (REST the call's check-ins, pull); create (REST, push).
+- safety_alerts: read (REST list, pull); change (REST acknowledge, the board's Acknowledge
+  button: a form POST in a browser session).
 - board: read (the live board's page, `/board/live/`, in a browser session: the call listed).
 - team_status: read (REST `/teams/`); change (REST availability and position pings: a
   request names no team, it reports the caller's own, so outside scope it answers 200 and
@@ -83,7 +86,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from calls.choices import BackupStatus, CallStatus, Disposition, EventKind
-from calls.models import BackupRequest, Call, Note, Outcome, Person, StatusEvent
+from calls.models import (
+    BackupRequest,
+    Call,
+    CheckIn,
+    Note,
+    Outcome,
+    Person,
+    SafetyAlert,
+    StatusEvent,
+)
 from followups.choices import FollowUpStatus
 from followups.models import FollowUp
 from referrals.choices import ReferralStatus, ServiceCategory
@@ -166,6 +178,9 @@ class Side:
     # A ride under way on the call, and another call of the team whose pair is on scene.
     transport: Transport
     scene_call: Call
+    # A check-in on the call, and a safety alert (a missed check-in) on the scene call.
+    check_in: CheckIn
+    safety_alert: SafetyAlert
 
 
 @dataclass
@@ -268,7 +283,15 @@ def build_side(name: str) -> Side:
             consent_method="verbal",
             departed_at=now - timedelta(minutes=5),
         ),
-        scene_call=CallFactory(team=team, division=division, status=CallStatus.ON_SCENE),
+        scene_call=(
+            scene_call := CallFactory(team=team, division=division, status=CallStatus.ON_SCENE)
+        ),
+        check_in=CheckIn.objects.create(
+            call=call, answer="ok", occurred_at=now - timedelta(minutes=15)
+        ),
+        safety_alert=SafetyAlert.objects.create(
+            call=scene_call, team=team, due_at=now - timedelta(minutes=6)
+        ),
     )
 
 
@@ -597,6 +620,39 @@ def board_lists_call(actor: Actor, side: Side, world: World) -> Answer:
         f'data-cad="{side.call.cad_incident_number}"' in response.content.decode()
     )
     return Answer(listed, response.status_code)
+
+
+def check_in_record(side: Side, world: World) -> dict:
+    return {
+        "id": new_id(),
+        "call_id": str(side.call.pk),
+        "answer": "ok",
+        "check_again_minutes": None,
+        "occurred_at": ms(minutes_ago(2)),
+    }
+
+
+def check_in_body(side: Side, world: World) -> dict:
+    return {"id": new_id(), "answer": "ok", "occurred_at": minutes_ago(2).isoformat()}
+
+
+def check_ins_listed(actor: Actor, side: Side, world: World) -> Answer:
+    response = rest_get(actor, f"{call_of(side)}check-ins/")
+    listed = response.status_code == 200 and str(side.check_in.pk) in ids_in(
+        response.json()["check_ins"]
+    )
+    return Answer(listed, response.status_code)
+
+
+def alert_acknowledged(side: Side, sent=None) -> bool:
+    return SafetyAlert.objects.filter(
+        pk=side.safety_alert.pk, acknowledged_at__isnull=False
+    ).exists()
+
+
+def board_acknowledge(actor: Actor, side: Side, world: World) -> Answer:
+    response = actor.web.post(f"/board/safety-alerts/{side.safety_alert.pk}/acknowledge/")
+    return Answer(alert_acknowledged(side), response.status_code)
 
 
 def teams_listed(actor: Actor, side: Side, world: World) -> Answer:
@@ -1291,6 +1347,38 @@ PROBES = [
         ),
         variant="move",
     ),
+    # safety check-ins and alerts -----------------------------------------------------------
+    Probe("check_ins", READ, "rest", check_ins_listed),
+    Probe("check_ins", READ, "pull", pull_probe("check_ins", lambda s: s.check_in)),
+    Probe(
+        "check_ins",
+        CREATE,
+        "rest",
+        rest_write(lambda s: f"{call_of(s)}check-ins/", check_in_body, has_id(CheckIn)),
+        ok=(201,),
+    ),
+    Probe("check_ins", CREATE, "push", push_create("check_ins", check_in_record, exists(CheckIn))),
+    Probe(
+        "safety_alerts",
+        READ,
+        "rest",
+        rest_list(lambda s: f"{API}/safety-alerts/", lambda s: s.safety_alert),
+        variant="list",
+        **LIST,
+    ),
+    Probe("safety_alerts", READ, "pull", pull_probe("safety_alerts", lambda s: s.safety_alert)),
+    Probe(
+        "safety_alerts",
+        CHANGE,
+        "rest",
+        rest_write(
+            lambda s: f"{API}/safety-alerts/{s.safety_alert.pk}/acknowledge/",
+            lambda s, w: {},
+            alert_acknowledged,
+        ),
+        variant="acknowledge",
+    ),
+    Probe("safety_alerts", CHANGE, "web", board_acknowledge, ok=(302,), variant="acknowledge"),
     # the live board -------------------------------------------------------------------------
     Probe("board", READ, "web", board_lists_call, **LIST),
     # team status --------------------------------------------------------------------------

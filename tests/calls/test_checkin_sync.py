@@ -47,7 +47,10 @@ def check_in_record(call, answer: str, occurred_at: int, **fields) -> dict:
 
 def arrived(pair, minutes_ago: float):
     at = timezone.now() - timedelta(minutes=minutes_ago)
-    for kind, when in ((EventKind.DISPATCHED, at - timedelta(minutes=10)), (EventKind.ON_SCENE, at)):
+    for kind, when in (
+        (EventKind.DISPATCHED, at - timedelta(minutes=10)),
+        (EventKind.ON_SCENE, at),
+    ):
         event = StatusEvent.objects.create(call=pair.call, kind=kind, occurred_at=when)
         StatusEvent.objects.filter(pk=event.pk).update(created_at=when)
     refresh_call_state(call=pair.call)
@@ -145,9 +148,7 @@ def test_each_pushed_check_in_costs_a_fixed_number_of_queries(pair):
     arrived(pair, 10)
 
     def answers(count: int) -> list[dict]:
-        return [
-            check_in_record(pair.call, "ok", minutes_ago_ms(9 - n / 10)) for n in range(count)
-        ]
+        return [check_in_record(pair.call, "ok", minutes_ago_ms(9 - n / 10)) for n in range(count)]
 
     one, five, twenty = (statements_of_push(pair, answers(n)) for n in (1, 5, 20))
 

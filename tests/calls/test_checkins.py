@@ -210,9 +210,7 @@ def test_acknowledging_restarts_the_interval_from_the_acknowledgement(team):
     run_check_in_timers(acknowledged_at + timedelta(minutes=25))
 
     assert SafetyAlert.objects.count() == 2
-    assert SafetyAlert.objects.latest("raised_at").due_at == acknowledged_at + timedelta(
-        minutes=20
-    )
+    assert SafetyAlert.objects.latest("raised_at").due_at == acknowledged_at + timedelta(minutes=20)
 
 
 def test_the_schedule_runs_every_minute():
