@@ -1,6 +1,7 @@
 """The live board in a real browser (headless Chromium): the desk signs in, sees the open
-calls, and sees a new call and a police-backup request appear without reloading the page;
-a supervisor sees only their own provider's calls."""
+calls, and sees a new call and a police-backup request appear without reloading the page,
+sees a missed check-in highlighted without a reload and acknowledges it; a supervisor sees
+only their own provider's calls."""
 
 from datetime import timedelta
 
@@ -9,7 +10,9 @@ from django.utils import timezone
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+from calls.checkins import run_check_in_timers
 from calls.choices import BackupStatus, CallStatus
+from calls.models import SafetyAlert
 from tests.calls import routing_helpers
 from tests.calls.routing_helpers import SYNC_DB
 from tests.factories import (
@@ -81,3 +84,35 @@ def test_a_supervisor_sees_only_their_providers_calls(browser, live_server, alco
     rows = " ".join(shown(browser, "tr.call"))
     assert "CAD-ALCOTT" in rows and "CAD-EXODUS" not in rows
     assert shown(browser, "tr.team") and all("EXODUS" not in t for t in shown(browser, "tr.team"))
+
+
+def test_the_desk_sees_a_missed_check_in_without_a_reload_and_acknowledges_it(
+    browser, live_server, alcott_team
+):
+    arrived = timezone.now() - timedelta(minutes=30)
+    call = CallFactory(
+        team=alcott_team,
+        cad_incident_number="CAD-SCENE",
+        status=CallStatus.ON_SCENE,
+        on_scene_at=arrived,
+    )
+    DispatcherFactory(user__username="desk")
+    sign_in(browser, live_server, "desk")
+    assert not shown(browser, "#safety-alerts li.safety-alert")
+    assert any("overdue" in row for row in shown(browser, "tr.check-in-late"))
+    browser.execute_script("window.notReloaded = true;")
+
+    run_check_in_timers()  # the schedule's minute comes: the check-in is missed
+
+    WebDriverWait(browser, WAIT).until(lambda b: shown(b, "#safety-alerts li.safety-alert"))
+    assert browser.execute_script("return window.notReloaded === true;")
+    assert "ALCOTT-1" in shown(browser, "#safety-alerts li.safety-alert")[0]
+    assert call.address in shown(browser, "#safety-alerts li.safety-alert")[0]
+
+    browser.find_element(By.CSS_SELECTOR, "#safety-alerts button.acknowledge").click()
+
+    WebDriverWait(browser, WAIT).until(
+        lambda b: b.find_elements(By.ID, "calls") and not shown(b, "#safety-alerts li")
+    )
+    alert = SafetyAlert.objects.get(call=call)
+    assert alert.acknowledged_by.username == "desk"
