@@ -25,6 +25,7 @@ The rules, in sentences:
 
 import uuid
 from datetime import datetime, timedelta
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.db import transaction
@@ -41,7 +42,7 @@ from umcr.sync import sequence
 
 from . import alerts, permissions, services
 from .choices import BackupReason, CallStatus, CheckInAnswer
-from .models import CHECK_AGAIN_MINUTES, Call, CheckIn, SafetyAlert
+from .models import CHECK_AGAIN_MINUTES, BackupRequest, Call, CheckIn, SafetyAlert
 from .permissions import LockedCall
 from .services import Written
 
@@ -65,7 +66,10 @@ def escalate_every() -> timedelta:
 # --- when the next check-in is due ------------------------------------------------------------
 
 
-def with_check_in_clock(calls: QuerySet[Call]) -> QuerySet[Call]:
+CallRows = TypeVar("CallRows", bound=QuerySet[Any])
+
+
+def with_check_in_clock(calls: CallRows) -> CallRows:
     """Calls annotated with what their next check-in's due time is computed from: the
     latest live answer (when, what, the minutes asked for) and the latest acknowledgement
     of a safety alert. Subqueries: no query per call."""
@@ -168,7 +172,7 @@ def record_check_in(
         # Written on the call locked above; the policy still decides who asks for police.
         permissions.check(responder, CREATE, "backup_requests")
         help_text = "Answered 'need help' to the on-scene safety check-in."
-        backup = services.request_backup(
+        written = services.request_backup(
             call=LockedCall(call, "backup_requests"),
             responder=responder,
             device=device,
@@ -176,7 +180,8 @@ def record_check_in(
             reason=BackupReason.RESPONDER_SAFETY,
             details=f"{help_text} {details}".strip(),
             occurred_at=occurred_at,
-        ).record
+        )
+        backup = cast(BackupRequest, written.record)
     check_in = CheckIn.objects.create(
         id=check_in_id,
         call=call,
@@ -275,7 +280,7 @@ def raise_missed_check_ins(now: datetime) -> int:
     sent = 0
     for call in on_scene:
         due_at = check_in_due(call)
-        if due_at is None or not is_missed(due_at, now):
+        if due_at is None or call.team is None or not is_missed(due_at, now):
             continue
         with transaction.atomic():
             # Every writer of a check-in holds the counter first: holding it, an answer
@@ -285,7 +290,7 @@ def raise_missed_check_ins(now: datetime) -> int:
             if fresh is None or check_in_due(fresh) != due_at:
                 continue
             alert, created = SafetyAlert.objects.get_or_create(
-                call=call, due_at=due_at, defaults={"team_id": call.team_id, "raised_at": now}
+                call=call, due_at=due_at, defaults={"team": call.team, "raised_at": now}
             )
             if created:
                 sent += alert_round(alert, call, 1, now)
