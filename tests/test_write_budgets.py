@@ -21,6 +21,7 @@ from django_q.conf import Conf
 from rest_framework.test import APIClient
 
 from calls.choices import BackupStatus, EventKind
+from calls.models import SafetyAlert
 from followups.models import FollowUpChange
 from referrals.choices import ReferralStatus
 from tests.calls.helpers import (
@@ -92,6 +93,11 @@ WRITE_BUDGETS: dict[str, int] = {
     # + the alert: the call with team and division, its audience, the known dedupe keys,
     # one bulk INSERT of the deliveries.
     "call_backup_request": 14,
+    # A check-in (calls/api/checkins.py): the call's checks and lock, the replay lookup, the
+    # INSERT, the closing of open safety alerts, and the next due time read for the answer.
+    "call_check_in": 12,
+    # Acknowledging a safety alert: found in scope and locked, saved, read for the answer.
+    "safety_alert_acknowledge": 9,
     # The desk and supervisors (calls/api/intake.py, BackupRequestStatusView).
     # The move, its alert (audience, dedupe keys, deliveries), then the answer loads the
     # mover's responder and user one query each.
@@ -99,16 +105,16 @@ WRITE_BUDGETS: dict[str, int] = {
     "backup_cancel_by_team": 14,
     # Intake of a new call: division, repeat, active programs and coverage lookups (one
     # coverage lookup per program tried: one here), the call, the team
-    # choice (2), then assign_call, which re-stamps the call's six child tables (an UPDATE
-    # and a counter claim each: 12 statements) although a new call has no child rows; the
+    # choice (2), then assign_call, which re-stamps the call's eight child tables (an UPDATE
+    # and a counter claim each: 16 statements) although a new call has no child rows; the
     # dispatched event with the call's derived state; the team's alert (its users, the
     # known dedupe keys, the deliveries).
-    "intake_call": 39,
+    "intake_call": 43,  # 39 before check-ins and safety alerts were child tables
     # Reassignment: the team lookup, sync exits for the previous team (the call's and each
-    # child table's ids: 7 SELECTs, 2 INSERTs), the six child tables re-stamped (12), the
+    # child table's ids: 9 SELECTs, 2 INSERTs), the eight child tables re-stamped (16), the
     # dispatched event with the call's derived state, the new team's alert (3), and the
     # provider and the program for the answer.
-    "call_assign": 42,
+    "call_assign": 48,  # 42 before check-ins and safety alerts were child tables
     # Follow-ups (followups/api/views.py). Each answers with the follow-up re-read with its
     # history, whose changed_by is prefetched as responder and user (two queries).
     # The call is read with its person (calls.selectors.find_in_scope): was 15.
@@ -223,6 +229,21 @@ def call_outcome_correction() -> Write:
 def call_backup_request() -> Write:
     pair = _pair_with_alert_audience()
     return Write(pair.first.client, backups_url(pair.call), backup_body(minutes_ago(1)), 201)
+
+
+def call_check_in() -> Write:
+    pair = team_pair()
+    body = {"id": str(uuid.uuid4()), "answer": "ok", "occurred_at": iso(minutes_ago(1))}
+    return Write(pair.first.client, f"/api/v1/calls/{pair.call.pk}/check-ins/", body, 201)
+
+
+def safety_alert_acknowledge() -> Write:
+    pair = team_pair()
+    alert = SafetyAlert.objects.create(
+        call=pair.call, team=pair.team, due_at=minutes_ago(10), raised_at=minutes_ago(5)
+    )
+    desk = phone_of(DispatcherFactory(), "Desk console")
+    return Write(desk.client, f"/api/v1/safety-alerts/{alert.pk}/acknowledge/", {})
 
 
 def backup_status_by_desk() -> Write:
