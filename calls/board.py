@@ -1,8 +1,10 @@
 """The live board: one web page for the desk and the supervisors (Django templates, no
-single-page framework). Pending backup requests and overdue acknowledgements first and
-impossible to miss, then open calls with their age and the time since their last event, then
-the teams with availability, last position and current call. The page asks for its body
-again every few seconds (a fetch of /board/live/, swapped in place): no reload.
+single-page framework). Safety alerts (missed check-ins, with an Acknowledge button), then
+pending backup requests, overdue acknowledgements and overdue check-ins first and impossible
+to miss, then open calls with their age, the time since their last event and when their next
+check-in is due, then the teams with availability, last position and current call. The
+page asks for its body again every few seconds (a fetch of /board/live/, swapped in place):
+no reload.
 
 Scoped like everything else: the desk sees every call and team, a supervisor their
 provider's; the policy's "board" row (calls/permissions.py) says who may open it at all.
