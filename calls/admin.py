@@ -27,11 +27,13 @@ from .choices import CallSource, CallType, SafetyFlag
 from .models import (
     BackupRequest,
     Call,
+    CheckIn,
     IntakeRefusal,
     Note,
     Outcome,
     Person,
     ProgramMove,
+    SafetyAlert,
     StatusEvent,
 )
 
@@ -125,6 +127,20 @@ class BackupRequestInline(ReadOnlyInline):
     fields = ["reason", "details", "status", "occurred_at", "responder"]
 
 
+class CheckInInline(ReadOnlyInline):
+    model = CheckIn
+    provider_path = CALL_SCOPE
+    fields = ["answer", "check_again_minutes", "occurred_at", "created_at", "responder"]
+
+
+class SafetyAlertInline(ReadOnlyInline):
+    """Missed check-ins stay in the call's history, answered late or not."""
+
+    model = SafetyAlert
+    provider_path = CALL_SCOPE
+    fields = ["due_at", "raised_at", "acknowledged_at", "acknowledged_by", "closed_at"]
+
+
 class ProgramMoveInline(ReadOnlyInline):
     model = ProgramMove
     provider_path = CALL_SCOPE
@@ -163,6 +179,8 @@ class CallAdmin(ScopedAdmin):
         NoteInline,
         OutcomeInline,
         BackupRequestInline,
+        CheckInInline,
+        SafetyAlertInline,
         ProgramMoveInline,
     ]
     # The team moves only by the Reassign action (or POST /calls/{id}/assign/), which records

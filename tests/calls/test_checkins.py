@@ -414,3 +414,15 @@ def test_metrics_count_check_ins_and_safety_alerts_and_the_time_to_acknowledge(t
     assert (total["checkins_answered"], total["checkins_need_help"]) == (2, 1)
     assert total["safety_alerts_raised"] == 2
     assert total["safety_alert_acknowledge_minutes"] == {"mean": 4.0, "median": 4.0, "p90": 4.0}
+
+
+def test_the_calls_admin_page_keeps_its_check_ins_and_alerts_in_its_history(team):
+    call = on_scene(team, 35)
+    run_check_in_timers()
+    answer(clinician(team), call, "ok", 0)  # late: closes the alert
+
+    html = board_client("supervisor").get(f"/admin/calls/call/{call.pk}/change/")
+
+    assert html.status_code == 200
+    text = html.content.decode().lower()
+    assert "safety alerts" in text and "check ins" in text and "all ok" in text
