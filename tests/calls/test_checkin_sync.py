@@ -15,8 +15,8 @@ from django.utils import timezone
 from calls.checkins import run_check_in_timers
 from calls.choices import BackupReason, EventKind
 from calls.models import BackupRequest, CheckIn, SafetyAlert, StatusEvent
-from calls.services import refresh_call_state
-from tests.factories import DispatcherFactory, SupervisorFactory
+from calls.services import assign_call, refresh_call_state
+from tests.factories import DispatcherFactory, SupervisorFactory, TeamFactory, signed_in_client
 from tests.sync.helpers import (
     SYNC_DB,
     created,
@@ -55,6 +55,12 @@ def arrived(pair, minutes_ago: float):
         StatusEvent.objects.filter(pk=event.pk).update(created_at=when)
     refresh_call_state(call=pair.call)
     pair.call.refresh_from_db()
+
+
+def acknowledge(responder, alert) -> None:
+    client = signed_in_client(responder)[0]
+    response = client.post(f"/api/v1/safety-alerts/{alert.pk}/acknowledge/")
+    assert response.status_code == 200, response.content
 
 
 @pytest.fixture
@@ -155,3 +161,29 @@ def test_each_pushed_check_in_costs_a_fixed_number_of_queries(pair):
     per_record = (five - one) / 4
     assert per_record == (twenty - five) / 15
     assert per_record <= 8
+
+
+def test_the_team_pulls_the_desk_acknowledging_its_alert(pair):
+    arrived(pair, 40)
+    run_check_in_timers()
+    alert = SafetyAlert.objects.get()
+    cursor = pull_body(pair.first.client, None)["timestamp"]
+    desk = DispatcherFactory()
+
+    acknowledge(desk, alert)
+
+    body = pull_body(pair.first.client, cursor)
+    assert records_of(body, "safety_alerts")[str(alert.pk)]["acknowledged_at"] is not None
+
+
+def test_a_reassigned_call_takes_its_check_ins_off_the_old_teams_phones(pair):
+    arrived(pair, 10)
+    record = check_in_record(pair.call, "ok", minutes_ago_ms(1))
+    push(pair.first.client, created(check_ins=[record]), sequence.current())
+    cursor = pull_body(pair.first.client, None)["timestamp"]
+    other = TeamFactory(provider=pair.team.provider, program=pair.team.program)
+
+    assign_call(call=pair.call, team=other, assigned_by=DispatcherFactory())
+
+    body = pull_body(pair.first.client, cursor)
+    assert record["id"] in body["changes"]["check_ins"]["deleted"]
