@@ -27,6 +27,8 @@ from .choices import CallSource, CallType, SafetyFlag
 from .models import (
     BackupRequest,
     Call,
+    CallReroute,
+    DeskNote,
     IntakeRefusal,
     Note,
     Outcome,
@@ -131,6 +133,18 @@ class ProgramMoveInline(ReadOnlyInline):
     fields = ["moved_at", "from_program", "to_program", "moved_by", "reason"]
 
 
+class DeskNoteInline(ReadOnlyInline):
+    model = DeskNote
+    provider_path = CALL_SCOPE
+    fields = ["created_at", "author", "body"]
+
+
+class CallRerouteInline(ReadOnlyInline):
+    model = CallReroute
+    provider_path = CALL_SCOPE
+    fields = ["rerouted_at", "from_team", "to_team", "reason"]
+
+
 @admin.register(Call)
 class CallAdmin(ScopedAdmin):
     provider_path = "routed_provider"
@@ -164,6 +178,8 @@ class CallAdmin(ScopedAdmin):
         OutcomeInline,
         BackupRequestInline,
         ProgramMoveInline,
+        DeskNoteInline,
+        CallRerouteInline,
     ]
     # The team moves only by the Reassign action (or POST /calls/{id}/assign/), which records
     # the dispatch, tells the teams and takes the call off the old team's phones; the person

@@ -27,7 +27,7 @@ from .api.serializers import (
     PersonInputSerializer,
 )
 from .choices import CallStatus
-from .models import BackupRequest, Call, Note, Outcome, Person, StatusEvent
+from .models import BackupRequest, Call, DeskNote, Note, Outcome, Person, StatusEvent
 from .permissions import LockedCall, call_records_scope, call_scope, people_scope
 from .selectors import find_in_scope
 
@@ -615,5 +615,19 @@ register(
         push=BackupRequestPush(),
         voidable=True,
         push_order=50,
+    )
+)
+# Notes from the desk to the team (calls/desk_notes.py): pulled with the call, never pushed
+# (no push handler: a phone's write is refused as read-only and kept in the quarantine).
+register(
+    SyncTable(
+        name="desk_notes",
+        model=DeskNote,
+        columns=["id", "call_id", "body", "author_id", "recorded_at"],
+        renames=RECORDED_AT,
+        audience=records_of("desk_notes"),
+        window=call_records_window,
+        first_page=open_call_records_first,
+        push_order=60,
     )
 )
