@@ -147,11 +147,9 @@ def call_rerouted(call: Call, reroute: CallReroute) -> int:
     """Tell the team that did not answer, the team that has the call now, the desk and the
     supervisors that the acknowledgement window moved the call."""
     old_team, new_team = reroute.from_team, reroute.to_team
-    recipients = (
-        active_users(team_id=old_team.pk)
-        | active_users(team_id=new_team.pk)
-        | desk_and_supervisors(call)
-    ).distinct()
+    desk = active_users(role=Role.DISPATCHER) | supervisors_of(call.routed_provider_id)
+    teams = active_users(team_id__in=[old_team.pk, new_team.pk])
+    recipients = (teams | desk).distinct()
     return enqueue(
         recipients,
         kind=NotificationKind.CALL_REROUTED,

@@ -1,7 +1,7 @@
 """The acknowledgement window's automatic reroute (settings.ACK_AUTO_REROUTE, off by
 default): a call its team has not acknowledged when the desk is alerted (two windows after
 the dispatch, calls/tasks.py) moves to the routing's next choice - a team of the call's
-provider and program on shift, not out of service, never the team that did not answer -
+provider and program on shift, not out of service, never a team that let it pass -
 kept in the call's history (CallReroute) and told to the old team, the new team, the desk
 and the provider's supervisors.
 
@@ -29,7 +29,11 @@ def reroute_unacknowledged(*, call_id: object, dispatch_id: object, late: timede
     newly alerted; 0 if nothing moved (acknowledged meanwhile, no other team on shift)."""
     with transaction.atomic():
         sequence.hold()
-        call = Call.objects.select_for_update(of=("self",)).select_related("routed_provider").get(pk=call_id)
+        call = (
+            Call.objects.select_for_update(of=("self",))
+            .select_related("routed_provider")
+            .get(pk=call_id)
+        )
         latest = (
             StatusEvent.objects.filter(call=call, kind=EventKind.DISPATCHED, voided_at__isnull=True)
             .order_by("-created_at")
@@ -45,8 +49,13 @@ def reroute_unacknowledged(*, call_id: object, dispatch_id: object, late: timede
         ):
             return 0
         from_team_id = call.team_id
+        # Not the team that did not answer, nor one that let this call pass before.
+        missed = {
+            from_team_id,
+            *CallReroute.objects.filter(call=call).values_list("from_team_id", flat=True),
+        }
         team, _ = routing.pick_team(
-            provider=call.routed_provider, call=call, at=timezone.now(), exclude=[from_team_id]
+            provider=call.routed_provider, call=call, at=timezone.now(), exclude=missed
         )
         if team is None:
             return 0  # the desk and supervisors were alerted; nobody else to send

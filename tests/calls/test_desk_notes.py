@@ -56,7 +56,9 @@ def test_the_desk_writes_to_the_team_and_its_clinicians_are_notified(team):
     call = CallFactory(team=team)
     desk = phone_of(DispatcherFactory(user__username="desk"))
 
-    response = post(desk.client, desk_notes_url(call), {"body": "Caller says he walked to the park."})
+    response = post(
+        desk.client, desk_notes_url(call), {"body": "Caller says he walked to the park."}
+    )
 
     assert response.status_code == 201, response.content
     body = response.json()
