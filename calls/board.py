@@ -8,6 +8,7 @@ Scoped like everything else: the desk sees every call and team, a supervisor the
 provider's; the policy's "board" row (calls/permissions.py) says who may open it at all.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -138,3 +139,42 @@ def board_live(request: HttpRequest) -> HttpResponse:
 class BoardLoginView(LoginView):
     template_name = "calls/board_login.html"
     redirect_authenticated_user = True
+
+
+# --- the board's summary (the supervisor's admin home, calls/admin.py) --------------------------
+
+
+@dataclass(frozen=True)
+class SummaryLine:
+    label: str
+    count: int
+    # Shown as an alarm while the count is not zero (a pending backup, an overdue answer).
+    urgent: bool = False
+
+
+# Lines other parts of the calls app add to the summary, each counting in the responder's
+# scope (e.g. the on-scene check-ins: safety alerts open, check-ins overdue):
+# register_summary_line("Safety alerts open", count_open_safety_alerts, urgent=True).
+SummaryCount = Callable[[Responder, datetime], int]
+_summary_lines: list[tuple[str, SummaryCount, bool]] = []
+
+
+def register_summary_line(label: str, count: SummaryCount, *, urgent: bool = False) -> None:
+    if all(label != known for known, _, _ in _summary_lines):
+        _summary_lines.append((label, count, urgent))
+
+
+def board_summary(responder: Responder, now: datetime | None = None) -> list[SummaryLine]:
+    """The board's counts for `responder`, in the board's own scope and terms: pending backup
+    requests and overdue acknowledgements first, then open calls, then the registered lines."""
+    now = now or timezone.now()
+    state = board_state(responder, now)
+    lines = [
+        SummaryLine("Pending backup requests", len(state["backups"]), urgent=True),
+        SummaryLine("Overdue acknowledgements", len(state["overdue"]), urgent=True),
+        SummaryLine("Open calls", len(state["calls"])),
+    ]
+    lines += [
+        SummaryLine(label, count(responder, now), urgent) for label, count, urgent in _summary_lines
+    ]
+    return lines
