@@ -9,6 +9,7 @@ Not the desk's own reroute, which is one action: POST /calls/{id}/assign/ (or th
 Reassign), through the same calls.services.assign_call.
 """
 
+import uuid
 from datetime import timedelta
 
 from django.db import transaction
@@ -22,7 +23,7 @@ from .models import Call, CallReroute, StatusEvent
 from .permissions import SYSTEM
 
 
-def reroute_unacknowledged(*, call_id: object, dispatch_id: object, late: timedelta) -> int:
+def reroute_unacknowledged(*, call_id: uuid.UUID, dispatch_id: uuid.UUID, late: timedelta) -> int:
     """Move the call to the next team if `dispatch_id` is still its latest dispatch and
     nobody acknowledged it. Idempotent: one reroute per missed dispatch (the timer firing
     twice, or a worker retried, finds the call already moved). Returns how many people are
