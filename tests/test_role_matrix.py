@@ -65,7 +65,8 @@ The ways in of each row (a (resource, action) with no probe on a way in has no s
 - team_status: read (REST `/teams/`); change (REST and push: availability and position
   pings; a request names no team, it reports the caller's own, so outside scope it answers
   200 - or is applied, pushed - and the other side's team is untouched).
-- desk_notes: read (REST list on the call, pull); create (REST; phones never push them).
+- desk_notes: read (REST list on the call, pull); create (REST, the live board's form;
+  phones never push them).
 
 Where the code disagrees with the matrix, the case is kept and marked xfail (strict), its
 reason saying what the code does instead (DISAGREEMENTS below).
@@ -611,6 +612,15 @@ def board_lists_call(actor: Actor, side: Side, world: World) -> Answer:
         f'data-cad="{side.call.cad_incident_number}"' in response.content.decode()
     )
     return Answer(listed, response.status_code)
+
+
+def board_desk_note(actor: Actor, side: Side, world: World) -> Answer:
+    """A note to the team from the board's form, naming the call by its CAD number."""
+    body = "From the board: the caller moved."
+    response = actor.web.post(
+        "/board/desk-note/", {"cad": side.call.cad_incident_number, "body": body}
+    )
+    return Answer(DeskNote.objects.filter(call=side.call, body=body).exists(), response.status_code)
 
 
 def teams_listed(actor: Actor, side: Side, world: World) -> Answer:
@@ -1389,6 +1399,8 @@ PROBES = [
         ),
         ok=(201,),
     ),
+    # the board's form names the call by its CAD number: another's is not on the board (400)
+    Probe("desk_notes", CREATE, "web", board_desk_note, ok=(302,), hidden=(400,)),
     # transports -----------------------------------------------------------------------------
     Probe(
         "transports",

@@ -5,6 +5,7 @@ pushed) and notified to the team's clinicians."""
 import uuid
 
 import pytest
+from django.test import Client
 
 from calls.models import DESK_NOTE_MAX_LENGTH, DeskNote
 from calls.services import assign_call
@@ -200,3 +201,60 @@ def test_a_reassigned_call_takes_its_desk_notes_to_the_new_team():
 
     assert note["id"] not in old_phone.store["desk_notes"]
     assert note["id"] in new_phone.store["desk_notes"]
+
+
+# --- from the board ---------------------------------------------------------------------------
+
+
+def board_client(responder):
+    client = Client()
+    client.force_login(responder.user)
+    return client
+
+
+def test_the_desk_writes_from_the_board_by_the_calls_cad_number(team):
+    call = CallFactory(team=team, status="dispatched")
+    board = board_client(DispatcherFactory(user__username="desk"))
+
+    page = board.get("/board/")
+    response = board.post(
+        "/board/desk-note/", {"cad": call.cad_incident_number, "body": "Caller is at the bus stop."}
+    )
+
+    assert 'id="desk-note"' in page.content.decode()
+    assert response.status_code == 302
+    assert response["Location"] == "/board/?note=sent"
+    assert list(DeskNote.objects.values_list("call_id", "body")) == [
+        (call.pk, "Caller is at the bus stop.")
+    ]
+    assert notified() == ["clinician-a", "clinician-b"]
+
+
+@pytest.mark.parametrize(
+    ("sent", "field"),
+    [
+        ({"cad": "CAD-NOPE", "body": "Hello."}, "cad"),
+        ({"cad": "", "body": "Hello."}, "cad"),
+        ({"body": "x" * (DESK_NOTE_MAX_LENGTH + 1)}, "body"),
+        ({"body": "   "}, "body"),
+    ],
+)
+def test_a_bad_note_from_the_board_is_a_400_naming_the_field(team, sent, field):
+    call = CallFactory(team=team, status="dispatched")
+    board = board_client(DispatcherFactory())
+
+    response = board.post("/board/desk-note/", {"cad": call.cad_incident_number, **sent})
+
+    assert response.status_code == 400
+    assert f'data-field="{field}"' in response.content.decode()
+    assert not DeskNote.objects.exists()
+
+
+def test_a_supervisor_cannot_write_from_the_board_on_another_providers_call(team):
+    other = CallFactory(status="dispatched")
+    board = board_client(SupervisorFactory(provider=team.provider))
+
+    response = board.post("/board/desk-note/", {"cad": other.cad_incident_number, "body": "Hello."})
+
+    assert response.status_code == 400
+    assert not DeskNote.objects.exists()
