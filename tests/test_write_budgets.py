@@ -99,16 +99,17 @@ WRITE_BUDGETS: dict[str, int] = {
     "backup_cancel_by_team": 14,
     # Intake of a new call: division, repeat, active programs and coverage lookups (one
     # coverage lookup per program tried: one here), the call, the team
-    # choice (2), then assign_call, which re-stamps the call's six child tables (an UPDATE
-    # and a counter claim each: 12 statements) although a new call has no child rows; the
+    # choice (2), then assign_call, which re-stamps the call's seven child tables (an UPDATE
+    # and a counter claim each: 14 statements; desk notes the seventh) although a new call
+    # has no child rows; the
     # dispatched event with the call's derived state; the team's alert (its users, the
     # known dedupe keys, the deliveries).
-    "intake_call": 39,
+    "intake_call": 41,
     # Reassignment: the team lookup, sync exits for the previous team (the call's and each
-    # child table's ids: 7 SELECTs, 2 INSERTs), the six child tables re-stamped (12), the
+    # child table's ids: 8 SELECTs, 2 INSERTs), the seven child tables re-stamped (14), the
     # dispatched event with the call's derived state, the new team's alert (3), and the
     # provider and the program for the answer.
-    "call_assign": 42,
+    "call_assign": 45,
     # Follow-ups (followups/api/views.py). Each answers with the follow-up re-read with its
     # history, whose changed_by is prefetched as responder and user (two queries).
     # The call is read with its person (calls.selectors.find_in_scope): was 15.
