@@ -5,5 +5,6 @@ from . import board
 urlpatterns = [
     path("", board.board, name="board"),
     path("live/", board.board_live, name="board-live"),
+    path("desk-note/", board.board_desk_note, name="board-desk-note"),
     path("login/", board.BoardLoginView.as_view(next_page="board"), name="board-login"),
 ]

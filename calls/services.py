@@ -28,7 +28,7 @@ from umcr.sync.exits import record_exits
 
 from . import alerts, children, permissions
 from .choices import BackupStatus, CallStatus, Disposition, EventKind
-from .models import BackupRequest, Call, Note, Outcome, Person, StatusEvent
+from .models import BackupRequest, Call, DeskNote, Note, Outcome, Person, StatusEvent
 from .permissions import LockedCall
 from .selectors import FoundInScope, find_in_scope
 
@@ -741,6 +741,7 @@ def _leave_team(call: Call) -> dict[str, SyncQuerySet[Any]]:
         "notes": Note.objects.filter(call=call),
         "outcomes": Outcome.objects.filter(call=call),
         "backup_requests": BackupRequest.objects.filter(call=call),
+        "desk_notes": DeskNote.objects.filter(call=call),
         **{child.sync_table: child.of_call(call) for child in children.registered()},
     }
     if call.team_id is not None:

@@ -62,9 +62,11 @@ The ways in of each row (a (resource, action) with no probe on a way in has no s
 - transports: read (REST detail, admin page); create (REST, from the scene of the team's
   other call); change (REST `arrived`).
 - board: read (the live board's page, `/board/live/`, in a browser session: the call listed).
-- team_status: read (REST `/teams/`); change (REST availability and position pings: a
-  request names no team, it reports the caller's own, so outside scope it answers 200 and
-  the other side's team is untouched).
+- team_status: read (REST `/teams/`); change (REST and push: availability and position
+  pings; a request names no team, it reports the caller's own, so outside scope it answers
+  200 - or is applied, pushed - and the other side's team is untouched).
+- desk_notes: read (REST list on the call, pull); create (REST, the live board's form;
+  phones never push them).
 
 Where the code disagrees with the matrix, the case is kept and marked xfail (strict), its
 reason saying what the code does instead (DISAGREEMENTS below).
@@ -83,7 +85,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from calls.choices import BackupStatus, CallStatus, Disposition, EventKind
-from calls.models import BackupRequest, Call, Note, Outcome, Person, StatusEvent
+from calls.models import BackupRequest, Call, DeskNote, Note, Outcome, Person, StatusEvent
 from followups.choices import FollowUpStatus
 from followups.models import FollowUp
 from referrals.choices import ReferralStatus, ServiceCategory
@@ -166,6 +168,8 @@ class Side:
     # A ride under way on the call, and another call of the team whose pair is on scene.
     transport: Transport
     scene_call: Call
+    # A note from the desk to the team on the call.
+    desk_note: DeskNote
 
 
 @dataclass
@@ -269,6 +273,7 @@ def build_side(name: str) -> Side:
             departed_at=now - timedelta(minutes=5),
         ),
         scene_call=CallFactory(team=team, division=division, status=CallStatus.ON_SCENE),
+        desk_note=DeskNote.objects.create(call=call, body=f"{name}: caller walked to the park."),
     )
 
 
@@ -370,6 +375,16 @@ def push_update(table: str, make: Callable[[Side], dict], changed: Callable[[Sid
         answer = push(actor, table, "updated", make(side))
         assert changed(side) is answer.performed
         return answer
+
+    return run
+
+
+def push_team_status(table: str, make: Callable[[], dict], changed: Callable[[Team], bool]):
+    """Push a report of the pusher's own team; report whether the side's team changed."""
+
+    def run(actor: Actor, side: Side, world: World) -> Answer:
+        answer = push(actor, table, "created", make())
+        return Answer(changed(Team.objects.get(pk=side.team.pk)), answer.status)
 
     return run
 
@@ -597,6 +612,15 @@ def board_lists_call(actor: Actor, side: Side, world: World) -> Answer:
         f'data-cad="{side.call.cad_incident_number}"' in response.content.decode()
     )
     return Answer(listed, response.status_code)
+
+
+def board_desk_note(actor: Actor, side: Side, world: World) -> Answer:
+    """A note to the team from the board's form, naming the call by its CAD number."""
+    body = "From the board: the caller moved."
+    response = actor.web.post(
+        "/board/desk-note/", {"cad": side.call.cad_incident_number, "body": body}
+    )
+    return Answer(DeskNote.objects.filter(call=side.call, body=body).exists(), response.status_code)
 
 
 def teams_listed(actor: Actor, side: Side, world: World) -> Answer:
@@ -1327,6 +1351,56 @@ PROBES = [
         hidden=(200,),
         variant="positions",
     ),
+    Probe(
+        "team_status",
+        CHANGE,
+        "push",
+        push_team_status(
+            "team_availability",
+            lambda: {"id": new_id(), "status": "out_of_service", "reason": "break"},
+            lambda team: team.out_of_service == "break",
+        ),
+        hidden=(APPLIED,),
+        variant="availability",
+    ),
+    Probe(
+        "team_status",
+        CHANGE,
+        "push",
+        push_team_status(
+            "position_pings",
+            lambda: {
+                "id": new_id(),
+                "latitude": 34.1,
+                "longitude": -118.3,
+                "taken_at": ms(minutes_ago(1)),
+            },
+            lambda team: team.last_position_at is not None,
+        ),
+        hidden=(APPLIED,),
+        variant="positions",
+    ),
+    # desk notes -----------------------------------------------------------------------------
+    Probe(
+        "desk_notes",
+        READ,
+        "rest",
+        rest_list(lambda s: f"{call_of(s)}desk-notes/", lambda s: s.desk_note),
+    ),
+    Probe("desk_notes", READ, "pull", pull_probe("desk_notes", lambda s: s.desk_note)),
+    Probe(
+        "desk_notes",
+        CREATE,
+        "rest",
+        rest_write(
+            lambda s: f"{call_of(s)}desk-notes/",
+            lambda s, w: {"id": new_id(), "body": "Caller says he left."},
+            has_id(DeskNote),
+        ),
+        ok=(201,),
+    ),
+    # the board's form names the call by its CAD number: another's is not on the board (400)
+    Probe("desk_notes", CREATE, "web", board_desk_note, ok=(302,), hidden=(400,)),
     # transports -----------------------------------------------------------------------------
     Probe(
         "transports",
@@ -1377,7 +1451,10 @@ def expected_statuses(probe: Probe, role: str, in_scope: bool, performed: bool) 
     if probe.way.startswith("admin") and role not in STAFF:
         return {LOGIN}
     if probe.way == "push":
-        return {APPLIED} if performed else {QUARANTINED}
+        if performed:
+            return {APPLIED}
+        # A report of the pusher's own team (team status) is applied to it, not the other's.
+        return {QUARANTINED} | (set(probe.hidden) & {APPLIED} if not in_scope else set())
     if probe.way == "pull":
         return {LISTED} if performed else {ABSENT, LISTED}  # listed: a column withheld
     if probe.way == "admin_page":

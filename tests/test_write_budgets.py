@@ -99,16 +99,17 @@ WRITE_BUDGETS: dict[str, int] = {
     "backup_cancel_by_team": 14,
     # Intake of a new call: division, repeat, active programs and coverage lookups (one
     # coverage lookup per program tried: one here), the call, the team
-    # choice (2), then assign_call, which re-stamps the call's six child tables (an UPDATE
-    # and a counter claim each: 12 statements) although a new call has no child rows; the
+    # choice (2), then assign_call, which re-stamps the call's seven child tables (an UPDATE
+    # and a counter claim each: 14 statements; desk notes the seventh) although a new call
+    # has no child rows; the
     # dispatched event with the call's derived state; the team's alert (its users, the
     # known dedupe keys, the deliveries).
-    "intake_call": 39,
+    "intake_call": 41,
     # Reassignment: the team lookup, sync exits for the previous team (the call's and each
-    # child table's ids: 7 SELECTs, 2 INSERTs), the six child tables re-stamped (12), the
+    # child table's ids: 8 SELECTs, 2 INSERTs), the seven child tables re-stamped (14), the
     # dispatched event with the call's derived state, the new team's alert (3), and the
     # provider and the program for the answer.
-    "call_assign": 42,
+    "call_assign": 45,
     # Follow-ups (followups/api/views.py). Each answers with the follow-up re-read with its
     # history, whose changed_by is prefetched as responder and user (two queries).
     # The call is read with its person (calls.selectors.find_in_scope): was 15.
@@ -157,6 +158,10 @@ PUSH_BUDGETS: dict[str, tuple[int, int]] = {
     # no longer looks its row up and locks it again: the slice's lookup locked it.
     "follow_ups": (9, 9),  # was (7, 10)
     "referrals": (9, 9),  # was (7, 10)
+    # Push-only: the team's availability through its service (a savepoint, the team locked
+    # and changed, each record); a slice's pings stored by one record_positions.
+    "team_availability": (7, 6),
+    "position_pings": (13, 0),
 }
 PUSH_SIZES = (1, 10, 30)
 
@@ -391,6 +396,23 @@ def records_for(table: str, pair, count: int) -> list[dict]:
         ]
     if table == "people":
         return [sync.person_record(given_name=f"Sam {i}") for i in range(count)]
+    if table == "team_availability":
+        reasons = ("break", "training")
+        return [
+            {"id": str(uuid.uuid4()), "status": "out_of_service", "reason": reasons[i % 2]}
+            for i in range(count)
+        ]
+    if table == "position_pings":
+        return [
+            {
+                "id": str(uuid.uuid4()),
+                "latitude": 34.05 + i / 1000,
+                "longitude": -118.25,
+                "accuracy": 10,
+                "taken_at": sync.minutes_ago_ms(30 - i),
+            }
+            for i in range(count)
+        ]
     if table == "follow_ups":
         opens, due = sync.minutes_ago_ms(-60 * 24), sync.minutes_ago_ms(-60 * 72)
         return [sync.followup_record(call, opens, due) for _ in range(count)]
@@ -401,7 +423,7 @@ def records_for(table: str, pair, count: int) -> list[dict]:
 
 
 def test_every_pushable_table_has_a_push_budget():
-    pushable = {table.name for table in registry.tables() if table.push is not None}
+    pushable = {table.name for table in registry.tables(pushed=True) if table.push is not None}
 
     assert set(PUSH_BUDGETS) == pushable
 

@@ -36,6 +36,7 @@ TABLES = (
     "follow_ups",
     "referrals",
     "services",
+    "desk_notes",
 )
 OPERATIONS = ("created", "updated", "deleted")
 
