@@ -36,6 +36,8 @@ TABLES = (
     "follow_ups",
     "referrals",
     "services",
+    "transports",
+    "destination_refusals",
 )
 OPERATIONS = ("created", "updated", "deleted")
 
