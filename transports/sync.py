@@ -47,7 +47,7 @@ REFUSALS = "destination_refusals"
 # The schema version that brought both tables (umcr/sync/registry.py).
 SINCE_VERSION = 3
 # Where each status stands in a ride: a record may only move a ride forward.
-ORDER = {
+ORDER: dict[str, int] = {
     TransportStatus.UNDER_WAY: 0,
     TransportStatus.ARRIVED: 1,
     TransportStatus.HANDED_OFF: 2,

@@ -259,8 +259,8 @@ class PriorContactSerializer(AuditedSerializer, serializers.ModelSerializer):
 class ProgramMoveSerializer(serializers.ModelSerializer):
     """One move of the call to another program by the desk (its program history)."""
 
-    from_program = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    to_program = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    from_program = serializers.CharField(source="from_program.slug", read_only=True)
+    to_program = serializers.CharField(source="to_program.slug", read_only=True)
     moved_by = serializers.CharField(
         source="moved_by.username", read_only=True, allow_null=True, default=None
     )
