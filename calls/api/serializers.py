@@ -297,7 +297,8 @@ class CallDetailSerializer(CallListItemSerializer):
     # Then the lists of the apps built on calls (calls/children.py): see get_fields.
     withheld = serializers.SerializerMethodField(
         help_text="What of this call your role may not read, left out of this answer "
-        "(the desk: person, notes, outcome_details (summaries), followups, referrals)."
+        "(the desk: person, notes, outcome_details (summaries), followups, referrals, "
+        "transports, destination_refusals)."
     )
 
     class Meta(CallListItemSerializer.Meta):
