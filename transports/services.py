@@ -114,17 +114,24 @@ def start_transport(
     return Written(transport, created=True)
 
 
-def _locked(
-    responder: Responder, transport: Transport, expected_version: int | None, *states: str
-) -> Transport:
-    """The ride found again in the responder's scope and locked (after the sync counter),
-    at the version the change was based on, in one of `states`."""
+def _lock(responder: Responder, transport: Transport) -> Transport:
+    """The ride found again in the responder's scope and locked, after the sync counter."""
     sequence.hold()
-    locked = permissions.access_transport(responder, transport.pk, action=CHANGE, lock=True)
+    return permissions.access_transport(responder, transport.pk, action=CHANGE, lock=True)
+
+
+def _ready(locked: Transport, expected_version: int | None, *states: str) -> Transport:
+    """The locked ride at the version the change was based on, in one of `states`."""
     check_version(locked, expected_version, "transport")
     if locked.status not in states:
         raise Conflict(f"The transport is {locked.status}; it cannot take this step.")
     return locked
+
+
+def _locked(
+    responder: Responder, transport: Transport, expected_version: int | None, *states: str
+) -> Transport:
+    return _ready(_lock(responder, transport), expected_version, *states)
 
 
 @transaction.atomic
@@ -161,7 +168,9 @@ def refuse(
     the next destination it picked. `refusal_id` is the phone's id for the refusal: the same
     id again is the stored refusal, not a second one. `refused_destination_id`, when the
     phone names the destination that refused, must be where the ride is going now (409)."""
+    transport = _lock(responder, transport)
     if refusal_id is not None:
+        # Looked for with the ride locked: a retry racing its first attempt waits for it.
         stored = find_replay(
             DestinationRefusal,
             refusal_id,
@@ -169,13 +178,9 @@ def refuse(
             content={"transport_id": transport.pk, "reason": reason},
         )
         if stored is not None:
-            return permissions.access_transport(responder, transport.pk, action=CHANGE)
-    transport = _locked(
-        responder,
-        transport,
-        expected_version,
-        TransportStatus.UNDER_WAY,
-        TransportStatus.ARRIVED,
+            return transport
+    transport = _ready(
+        transport, expected_version, TransportStatus.UNDER_WAY, TransportStatus.ARRIVED
     )
     if refused_destination_id is not None and refused_destination_id != transport.destination_id:
         raise Conflict("The ride is on its way to another destination than the one that refused.")
