@@ -632,6 +632,7 @@ register(
         window=call_records_window,
         first_page=open_call_records_first,
         push_order=60,
+        since_version=3,  # new in schema 3 (issue 16)
     )
 )
 

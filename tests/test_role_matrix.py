@@ -59,8 +59,9 @@ The ways in of each row (a (resource, action) with no probe on a way in has no s
 - figures: read (REST `/metrics/` for the provider).
 - call_programs: read (REST `/programs/`, admin page: programs are the city's, the same in
   and out of scope); change (REST move of the call to another program).
-- transports: read (REST detail, admin page); create (REST, from the scene of the team's
-  other call); change (REST `arrived`).
+- transports: read (REST detail, admin page, pull); create (REST and push, from the scene of
+  the team's other call); change (REST `arrived`, push: the ride arrived, and a
+  destination's refusal pushed in its own table).
 - board: read (the live board's page, `/board/live/`, in a browser session: the call listed).
 - team_status: read (REST `/teams/`); change (REST and push: availability and position
   pings; a request names no team, it reports the caller's own, so outside scope it answers
@@ -116,7 +117,7 @@ from tests.factories import (
     TeamFactory,
     signed_in_client,
 )
-from transports.models import Transport
+from transports.models import DestinationRefusal, Transport
 from umcr import policy
 from umcr.models import AccessLog, QuarantinedRecord
 from umcr.policy import CHANGE, CREATE, READ, VOID
@@ -639,6 +640,29 @@ def transport_body(side: Side, world: World) -> dict:
         "departed_at": minutes_ago(2).isoformat(),
         "consent_given": True,
         "consent_method": "verbal",
+    }
+
+
+def ride_record(side: Side, world: World) -> dict:
+    return {
+        "id": new_id(),
+        "call_id": str(side.scene_call.pk),
+        "destination_id": str(side.transport.destination_id),
+        "departed_at": ms(minutes_ago(2)),
+        "consent_given": True,
+        "consent_method": "verbal",
+        "status": "under_way",
+    }
+
+
+def refusal_record(side: Side, world: World) -> dict:
+    return {
+        "id": new_id(),
+        "transport_id": str(side.transport.pk),
+        "destination_id": str(side.transport.destination_id),
+        "next_destination_id": str(world.service.pk),
+        "reason": "Pushed: no beds until morning.",
+        "refused_at": ms(minutes_ago(1)),
     }
 
 
@@ -1432,6 +1456,30 @@ PROBES = [
             lambda s, sent: Transport.objects.get(pk=s.transport.pk).status == "arrived",
         ),
         variant="arrived",
+    ),
+    Probe("transports", READ, "pull", pull_probe("transports", lambda s: s.transport)),
+    Probe("transports", CREATE, "push", push_create("transports", ride_record, exists(Transport))),
+    Probe(
+        "transports",
+        CHANGE,
+        "push",
+        push_update(
+            "transports",
+            lambda s: {
+                "id": str(s.transport.pk),
+                "status": "arrived",
+                "arrived_at": ms(minutes_ago(1)),
+            },
+            lambda s: Transport.objects.get(pk=s.transport.pk).status == "arrived",
+        ),
+        variant="arrived",
+    ),
+    Probe(
+        "transports",
+        CHANGE,
+        "push",
+        push_create("destination_refusals", refusal_record, exists(DestinationRefusal)),
+        variant="refused",
     ),
 ]
 

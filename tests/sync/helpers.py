@@ -37,6 +37,8 @@ TABLES = (
     "referrals",
     "services",
     "desk_notes",
+    "transports",
+    "destination_refusals",
 )
 OPERATIONS = ("created", "updated", "deleted")
 

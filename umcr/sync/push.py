@@ -151,6 +151,7 @@ def push_changes(*, ctx: AnyPushContext, changes: object) -> tuple[int, bytes]:
     stale mutable writes cannot be mended by a pull (the reset drops them), so they go to the
     quarantine with code "stale" instead of making the push 409 for ever."""
     changes = validate_shape(changes)
+    ctx.changes = changes
     body_hash = body_hash_of(changes)
     answered = _answer_of_batch(ctx, body_hash)
     if answered is not None:

@@ -22,7 +22,8 @@ from .types import Record
 from .window import Window
 
 # 2: calls carry their program (program_id; issue 15).
-SCHEMA_VERSION = 2
+# 3: the tables transports and destination_refusals (issue 15).
+SCHEMA_VERSION = 3
 MIN_SCHEMA_VERSION = 1
 
 # Turns one database value into a raw JSON value.
