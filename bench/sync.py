@@ -339,7 +339,13 @@ def push_cost(client, responder, cursor: int, repeat: int) -> None:
     from calls.models import Call
 
     settings.SYNC_PUSH_RECORDS_PER_MINUTE = 10**9
-    call = Call.objects.filter(team=responder.team).order_by("-received_at").first()
+    # The team's oldest closed call: outside the sync window, so the thousands of notes
+    # pushed here never reach the first page (the open calls) a later pull figure reads.
+    call = (
+        Call.objects.filter(team=responder.team, cleared_at__isnull=False)
+        .order_by("received_at")
+        .first()
+    ) or Call.objects.filter(team=responder.team).order_by("received_at").first()
     url = f"/api/v1/sync/push/?last_pulled_at={cursor}"
 
     def one_push(size: int) -> float:

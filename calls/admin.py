@@ -8,6 +8,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.db.models import Q
+from django.http import HttpRequest
+from django.template.loader import render_to_string
 
 from responders.models import Program, Team
 from umcr import policy
@@ -16,6 +18,7 @@ from umcr.admin import (
     ReadOnlyInline,
     ScopedAdmin,
     latest_reads_table,
+    register_home_panel,
     staff_responder,
     staff_role,
 )
@@ -23,11 +26,14 @@ from umcr.errors import DomainError
 from umcr.policy import CHANGE, READ
 
 from . import permissions, services
+from .board import board_summary
 from .choices import CallSource, CallType, SafetyFlag
 from .models import (
     BackupRequest,
     Call,
+    CallReroute,
     CheckIn,
+    DeskNote,
     IntakeRefusal,
     Note,
     Outcome,
@@ -147,6 +153,18 @@ class ProgramMoveInline(ReadOnlyInline):
     fields = ["moved_at", "from_program", "to_program", "moved_by", "reason"]
 
 
+class DeskNoteInline(ReadOnlyInline):
+    model = DeskNote
+    provider_path = CALL_SCOPE
+    fields = ["created_at", "author", "body"]
+
+
+class CallRerouteInline(ReadOnlyInline):
+    model = CallReroute
+    provider_path = CALL_SCOPE
+    fields = ["rerouted_at", "from_team", "to_team", "reason"]
+
+
 @admin.register(Call)
 class CallAdmin(ScopedAdmin):
     provider_path = "routed_provider"
@@ -182,6 +200,8 @@ class CallAdmin(ScopedAdmin):
         CheckInInline,
         SafetyAlertInline,
         ProgramMoveInline,
+        DeskNoteInline,
+        CallRerouteInline,
     ]
     # The team moves only by the Reassign action (or POST /calls/{id}/assign/), which records
     # the dispatch, tells the teams and takes the call off the old team's phones; the person
@@ -378,3 +398,16 @@ class StatusEventAdmin(FieldRecordAdmin):
 class OutcomeAdmin(FieldRecordAdmin):
     audit_kind = "outcome"
     list_display = ["call", "disposition", "police_involved", "occurred_at", "voided_at"]
+
+
+def board_summary_panel(request: HttpRequest) -> str:
+    """The admin home's summary of the live board, for whom the policy lets read the board
+    (a supervisor: their provider's), counted by the board itself (calls/board.py)."""
+    responder = staff_responder(request)
+    if responder is None or not policy.may(responder, READ, "board"):
+        return ""
+    context = {"responder": responder, "summary": board_summary(responder)}
+    return render_to_string("calls/admin_board_summary.html", context, request=request)
+
+
+register_home_panel(board_summary_panel)

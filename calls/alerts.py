@@ -14,7 +14,7 @@ from responders.selectors import active_users, supervisors_of
 from umcr.models import NotificationKind
 from umcr.outbox import enqueue, one_line_title
 
-from .models import BackupRequest, Call, StatusEvent
+from .models import BackupRequest, Call, CallReroute, DeskNote, StatusEvent
 
 
 def desk_and_supervisors(call: Call):
@@ -125,4 +125,37 @@ def ack_overdue(call: Call, dispatch_id: object, late: timedelta) -> int:
         "or reroute the call.",
         call=call,
         key=f"ack_overdue:{dispatch_id}",
+    )
+
+
+def desk_note_written(call: Call, note: DeskNote) -> int:
+    """Tell the clinicians of the call's team the desk wrote to them (none if no team yet:
+    the team it is assigned to pulls the note with the call)."""
+    if call.team_id is None:
+        return 0
+    return enqueue(
+        active_users(team_id=call.team_id),
+        kind=NotificationKind.DESK_NOTE,
+        title=f"From the desk on {call.cad_incident_number}: {note.body}",
+        body=note.body,
+        call=call,
+        key=f"desk_note:{note.pk}",
+    )
+
+
+def call_rerouted(call: Call, reroute: CallReroute) -> int:
+    """Tell the team that did not answer, the team that has the call now, the desk and the
+    supervisors that the acknowledgement window moved the call."""
+    old_team, new_team = reroute.from_team, reroute.to_team
+    desk = active_users(role=Role.DISPATCHER) | supervisors_of(call.routed_provider_id)
+    teams = active_users(team_id__in=[old_team.pk, new_team.pk])
+    recipients = (teams | desk).distinct()
+    return enqueue(
+        recipients,
+        kind=NotificationKind.CALL_REROUTED,
+        title=f"REROUTED: {call.cad_incident_number} from {old_team} to {new_team}",
+        body=f"Call {call.cad_incident_number} at {call.address} ({call.division}) was not "
+        f"acknowledged by {old_team} and now goes to {new_team}. {reroute.reason}",
+        call=call,
+        key=f"call_rerouted:{reroute.missed_dispatch_id}",
     )

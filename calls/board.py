@@ -11,16 +11,19 @@ provider's; the policy's "board" row (calls/permissions.py) says who may open it
 """
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django import forms
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import PermissionDenied
 from django.db.models import Max, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -29,9 +32,10 @@ from responders.models import Responder, Team
 from responders.permissions import team_scope
 from umcr import policy
 from umcr.actors import user_responder
-from umcr.errors import NotAllowed
+from umcr.errors import DomainError, NotAllowed
 from umcr.policy import READ
 
+from . import desk_notes
 from .checkins import (
     acknowledge_safety_alert,
     check_in_due,
@@ -39,7 +43,7 @@ from .checkins import (
     with_check_in_clock,
 )
 from .choices import OPEN_STATUSES, BackupStatus, CallStatus, EventKind
-from .models import BackupRequest, Call
+from .models import DESK_NOTE_MAX_LENGTH, BackupRequest, Call
 from .permissions import call_scope
 from .selectors import availability, with_availability
 from .tasks import window
@@ -184,3 +188,89 @@ def board_acknowledge_safety_alert(request: HttpRequest, alert_id: uuid.UUID) ->
     except NotAllowed as exc:
         raise PermissionDenied(str(exc)) from exc
     return redirect("board")
+
+
+# --- the board's summary (the supervisor's admin home, calls/admin.py) --------------------------
+
+
+@dataclass(frozen=True)
+class SummaryLine:
+    label: str
+    count: int
+    # Shown as an alarm while the count is not zero (a pending backup, an overdue answer).
+    urgent: bool = False
+
+
+# Lines other parts of the calls app add to the summary, each counting in the responder's
+# scope (e.g. the on-scene check-ins: safety alerts open, check-ins overdue):
+# register_summary_line("Safety alerts open", count_open_safety_alerts, urgent=True).
+SummaryCount = Callable[[Responder, datetime], int]
+_summary_lines: list[tuple[str, SummaryCount, bool]] = []
+
+
+def register_summary_line(label: str, count: SummaryCount, *, urgent: bool = False) -> None:
+    if all(label != known for known, _, _ in _summary_lines):
+        _summary_lines.append((label, count, urgent))
+
+
+def board_summary(responder: Responder, now: datetime | None = None) -> list[SummaryLine]:
+    """The board's counts for `responder`, in the board's own scope and terms: safety alerts,
+    pending backup requests, overdue acknowledgements and check-ins first, then open calls,
+    then the registered lines."""
+    now = now or timezone.now()
+    state = board_state(responder, now)
+    lines = [
+        SummaryLine("Safety alerts (missed check-ins)", len(state["safety_alerts"]), urgent=True),
+        SummaryLine("Pending backup requests", len(state["backups"]), urgent=True),
+        SummaryLine("Overdue acknowledgements", len(state["overdue"]), urgent=True),
+        SummaryLine("Overdue check-ins", len(state["late_check_ins"]), urgent=True),
+        SummaryLine("Open calls", len(state["calls"])),
+    ]
+    lines += [
+        SummaryLine(label, count(responder, now), urgent) for label, count, urgent in _summary_lines
+    ]
+    return lines
+
+
+# --- a note to the team, from the board ---------------------------------------------------------
+
+
+class DeskNoteForm(forms.Form):
+    """The board's note to a team: the call by its CAD incident number (as the board shows
+    it) and the note, bounded as the REST endpoint bounds it."""
+
+    cad = forms.CharField(max_length=40, label="Call (CAD number)")
+    body = forms.CharField(max_length=DESK_NOTE_MAX_LENGTH, label="Note to the team")
+
+
+@login_required(login_url="board-login")
+@require_POST
+def board_desk_note(request: HttpRequest) -> HttpResponse:
+    """Write a desk note from the board (calls.desk_notes.write_desk_note, as REST does),
+    then back to the board; a bad form or a call not found in scope is a 400 saying which
+    field, a role the policy refuses 403."""
+    responder = board_responder(request)
+    form = DeskNoteForm(request.POST)
+    if form.is_valid():
+        calls = list(
+            Call.objects.filter(
+                call_scope(responder),
+                cad_incident_number=form.cleaned_data["cad"],
+                status__in=OPEN_STATUSES,
+            )[:2]
+        )
+        if len(calls) != 1:
+            form.add_error("cad", "No single open call with this number on your board.")
+        else:
+            try:
+                desk_notes.write_desk_note(
+                    call=calls[0], author=responder, body=form.cleaned_data["body"]
+                )
+            except DomainError as exc:
+                form.add_error("body", str(exc.detail))
+            except Http404:
+                form.add_error("cad", "No single open call with this number on your board.")
+    if not form.is_valid():
+        context = {"form": form, "responder": responder}
+        return render(request, "calls/board_desk_note.html", context, status=400)
+    return redirect(f"{reverse('board')}?note=sent")

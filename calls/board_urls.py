@@ -5,6 +5,7 @@ from . import board
 urlpatterns = [
     path("", board.board, name="board"),
     path("live/", board.board_live, name="board-live"),
+    path("desk-note/", board.board_desk_note, name="board-desk-note"),
     path(
         "safety-alerts/<uuid:alert_id>/acknowledge/",
         board.board_acknowledge_safety_alert,

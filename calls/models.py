@@ -496,3 +496,52 @@ class ProgramMove(models.Model):
 
     def __str__(self) -> str:
         return f"{self.call_id}: {self.from_program} -> {self.to_program}"
+
+
+# The longest desk note a team is sent: a few sentences read on a phone, not a report.
+DESK_NOTE_MAX_LENGTH = 2000
+
+
+class DeskNote(SyncedModel, ClientRecord):
+    """A note from the desk (or a supervisor) to the team on a call ("caller says he walked to
+    the park"). Append-only: a correction is another note. Phones pull them, never push."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="desk_notes")
+    body = models.CharField(max_length=DESK_NOTE_MAX_LENGTH)
+    author = models.ForeignKey(
+        Responder, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["call", "created_at"])]
+        constraints = [
+            models.CheckConstraint(condition=~Q(body=""), name="desk_note_body_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Desk note {str(self.id)[:8]} on {self.call_id}"
+
+
+class CallReroute(models.Model):
+    """A call moved from a team that did not acknowledge it to the next team, by the
+    acknowledgement window (ACK_AUTO_REROUTE) - kept in the call's history. One per missed
+    dispatch: the timer firing twice reroutes once."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="reroutes")
+    missed_dispatch = models.OneToOneField(
+        StatusEvent,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="The dispatch nobody acknowledged.",
+    )
+    from_team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="+")
+    to_team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=200)
+    rerouted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["rerouted_at"]
+
+    def __str__(self) -> str:
+        return f"{self.call_id}: {self.from_team_id} -> {self.to_team_id}"

@@ -32,8 +32,20 @@ from . import children
 from .choices import DESK_EVENT_KINDS, TEAM_EVENT_KINDS, BackupStatus
 from .models import BackupRequest, Call, Note, Outcome, Person, StatusEvent
 
-# Who acts: the API's responder, or the admin's user (a superuser may do anything there).
-Actor = Responder | AbstractBaseUser | AnonymousUser | None
+
+class System:
+    """The server's own timers acting on a call (the acknowledgement window's automatic
+    reroute, calls/reroute.py): no person and no way in, so no role to ask the matrix."""
+
+    def __repr__(self) -> str:
+        return "SYSTEM"
+
+
+SYSTEM = System()
+
+# Who acts: the API's responder, the admin's user (a superuser may do anything there), or
+# the server's own timer (SYSTEM).
+Actor = Responder | AbstractBaseUser | AnonymousUser | System | None
 # A field record of a call.
 CallRecord = StatusEvent | Note | Outcome | BackupRequest
 
@@ -305,6 +317,8 @@ def acting_responder(actor: Actor) -> tuple[Responder | None, bool]:
 def check_can_assign(actor: Actor, call: Call, team: Team) -> None:
     """Supervisors reassign their provider's calls to their provider's teams; the desk
     assigns any call to any team of the call's provider; superusers in the admin too."""
+    if actor is SYSTEM:
+        return  # the acknowledgement window's reroute, within the call's provider and program
     responder, superuser = acting_responder(actor)
     if superuser:
         return
@@ -373,6 +387,33 @@ def withheld(responder: Responder) -> set[str]:
     return hidden
 
 
+# --- notes from the desk to the team, and the server's own timers ------------------------------
+
+policy.register(
+    "desk_notes",
+    "desk notes to the team",
+    clinician="read",
+    case_manager="read",
+    supervisor="read create",
+    dispatcher="read create",
+    limits={"clinician": "the team's calls", "supervisor": "own provider's calls"},
+    position=110,
+)
+
+
+def desk_notes_scope(responder: Responder) -> Q:
+    """The desk notes `responder` reads: those on the calls they see (a filter on DeskNote)."""
+    return call_records_scope(responder, "desk_notes")
+
+
+def check_can_write_desk_note(responder: Responder | None, call: Call) -> None:
+    """The desk writes to the team of any call, a supervisor to the teams of their provider's
+    calls: the call in the writer's scope (404 outside it), the matrix granting `create`."""
+    if responder is None or not in_call_scope(responder, call):
+        raise Http404
+    check(responder, CREATE, "desk_notes")
+
+
 # On-scene safety check-ins (calls/checkins.py): the team answers; the desk and the
 # supervisors watch, and acknowledge a missed one's safety alert.
 policy.register(
@@ -383,7 +424,7 @@ policy.register(
     supervisor="read",
     dispatcher="read",
     limits={"clinician": "the team's own calls"},
-    position=110,
+    position=112,
 )
 policy.register(
     "safety_alerts",
@@ -393,5 +434,5 @@ policy.register(
     supervisor="read change",
     dispatcher="read change",
     limits={"supervisor": "acknowledge", "dispatcher": "acknowledge"},
-    position=111,
+    position=113,
 )

@@ -15,7 +15,7 @@
 """
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -103,9 +103,12 @@ def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 12742 * math.asin(math.sqrt(h))
 
 
-def pick_team(*, provider: Provider, call: Call, at: datetime) -> tuple[Team | None, str]:
+def pick_team(
+    *, provider: Provider, call: Call, at: datetime, exclude: Collection[int] = ()
+) -> tuple[Team | None, str]:
     """The team of `provider` working for the call's program, on shift at `at`, that should
-    take the call, and why."""
+    take the call, and why; never one of `exclude` (a team that let the call's acknowledgement
+    window pass: the next choice, calls/reroute.py)."""
     teams = list(
         Team.objects.filter(
             provider=provider,
@@ -115,6 +118,7 @@ def pick_team(*, provider: Provider, call: Call, at: datetime) -> tuple[Team | N
             shifts__starts_at__lte=at,
             shifts__ends_at__gt=at,
         )
+        .exclude(pk__in=list(exclude))
         .annotate(
             open_calls=Count(
                 "calls", filter=Q(calls__status__in=OPEN_STATUSES) & ~Q(calls__pk=call.pk)

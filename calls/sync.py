@@ -9,7 +9,10 @@ from django.db import DataError, IntegrityError, transaction
 from django.db.models import Exists, Model, OuterRef, Q
 from rest_framework import serializers
 
-from responders.models import Device, Responder
+from responders.api.serializers import AvailabilitySerializer, PingSerializer
+from responders.models import Device, PositionPing, Responder, Team
+from responders.permissions import team_scope
+from responders.services import Ping, record_positions, set_availability
 from umcr.errors import Conflict, DomainError, Invalid, NotAllowed
 from umcr.sync.context import PushContext, Reason
 from umcr.sync.parsing import RecordParser, record_ids
@@ -28,7 +31,17 @@ from .api.serializers import (
     PersonInputSerializer,
 )
 from .choices import CallStatus
-from .models import BackupRequest, Call, CheckIn, Note, Outcome, Person, SafetyAlert, StatusEvent
+from .models import (
+    BackupRequest,
+    Call,
+    CheckIn,
+    DeskNote,
+    Note,
+    Outcome,
+    Person,
+    SafetyAlert,
+    StatusEvent,
+)
 from .permissions import LockedCall, call_records_scope, call_scope, people_scope
 from .selectors import find_in_scope
 
@@ -618,6 +631,106 @@ register(
         push_order=50,
     )
 )
+# Notes from the desk to the team (calls/desk_notes.py): pulled with the call, never pushed
+# (no push handler: a phone's write is refused as read-only and kept in the quarantine).
+register(
+    SyncTable(
+        name="desk_notes",
+        model=DeskNote,
+        columns=["id", "call_id", "body", "author_id", "recorded_at"],
+        renames=RECORDED_AT,
+        audience=records_of("desk_notes"),
+        window=call_records_window,
+        first_page=open_call_records_first,
+        push_order=60,
+        since_version=3,  # new in schema 3 (issue 16)
+    )
+)
+
+
+# --- a team's availability and position pings, pushed (push-only tables) -----------------------
+# What POST /team/availability/ and /team/positions/ take, sent in a sync push instead: each
+# record read by the same serializer and applied by the same service (responders.services),
+# so a bad one is refused with the same error keys. Nothing to pull: the desk reads teams
+# from GET /teams/ and the board.
+
+
+class TeamAvailabilityPush:
+    """A record `{"id": <the phone's id>, "status": "out_of_service", "reason": "break"}`:
+    the team set available or out of service, as the REST endpoint does, in push order."""
+
+    def create(self, ctx: Context, record: Record) -> None:
+        data = RecordParser(AvailabilitySerializer).parse(record)
+        set_availability(responder=ctx.responder, out_of_service=data["reason"])
+
+    def update(self, ctx: Context, record: Record, existing: Any) -> None:
+        self.create(ctx, record)  # never reached: a push-only table looks no id up
+
+
+class PositionPingPush:
+    """A record per ping `{"id", "latitude", "longitude", "accuracy", "taken_at"}` (taken_at
+    in epoch milliseconds or ISO 8601): each read as the REST batch's pings are, the slice's
+    pings stored by one record_positions, as one REST batch - out of order, within 30 s of
+    another or older than the retention as over REST (kept or ignored, never refused); a
+    push sent again stores nothing twice."""
+
+    queues_writes = True
+    # The REST batch's largest (PositionsSerializer).
+    slice_size = 200
+
+    def prepare(self, ctx: Context, records: list[Record]) -> None:
+        ctx.held.put("parser", RecordParser(PingSerializer))
+
+    def create(self, ctx: Context, record: Record) -> None:
+        parser = ctx.held.get("parser") or RecordParser(PingSerializer)
+        data = parser.parse(record)
+        queued: list[tuple[Record, Ping]] = ctx.held.get("pings") or []
+        ping = Ping(
+            latitude=data["latitude"],
+            longitude=data["longitude"],
+            accuracy_m=data.get("accuracy"),
+            taken_at=data["taken_at"],
+        )
+        queued.append((record, ping))
+        ctx.held.put("pings", queued)
+
+    def update(self, ctx: Context, record: Record, existing: Any) -> None:
+        self.create(ctx, record)  # never reached: a push-only table looks no id up
+
+    def flush(self, ctx: Context) -> list[tuple[Record, Reason]]:
+        queued: list[tuple[Record, Ping]] = ctx.held.pop("pings", None) or []
+        if not queued:
+            return []
+        try:
+            # One savepoint (the service's own atomic): refused, nothing of it stays.
+            record_positions(responder=ctx.responder, pings=[ping for _, ping in queued])
+        except DomainError as exc:
+            return [(record, exc.as_body()) for record, _ in queued]
+        return []
+
+
+register(
+    SyncTable(
+        name="team_availability",
+        model=Team,
+        columns=["id", "status", "reason"],
+        audience=team_scope,
+        push=TeamAvailabilityPush(),
+        pulled=False,
+        push_order=90,
+    )
+)
+register(
+    SyncTable(
+        name="position_pings",
+        model=PositionPing,
+        columns=["id", "latitude", "longitude", "accuracy", "taken_at"],
+        audience=team_scope,
+        push=PositionPingPush(),
+        pulled=False,
+        push_order=91,
+    )
+)
 
 
 # --- on-scene safety check-ins (calls/checkins.py) -------------------------------------------
@@ -669,7 +782,7 @@ register(
         voidable=True,
         # After status events (an answer on scene follows arriving), before backup requests.
         push_order=45,
-        since_version=3,
+        since_version=4,
     )
 )
 # Read-only for phones: the team sees that its missed check-in alerted the desk, and when
@@ -693,6 +806,6 @@ register(
         window=call_records_window,
         first_page=open_call_records_first,
         push_order=46,
-        since_version=3,
+        since_version=4,
     )
 )

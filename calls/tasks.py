@@ -4,8 +4,10 @@ acknowledgement windows.
 A call dispatched to a team and not acknowledged within its priority's window
 (settings.ACK_WINDOW_SECONDS: 2 min urgent, 5 prompt, 10 routine by default) re-alerts the
 team; still not acknowledged a second window later, the desk and the provider's supervisors
-are alerted, and the desk reroutes it in one action (POST /calls/{id}/assign/). The window
-runs from the latest dispatch as the server recorded it (a reassignment starts a new one).
+are alerted, and the desk reroutes it in one action (POST /calls/{id}/assign/); with
+ACK_AUTO_REROUTE on, the call then moves to the next team by itself (calls/reroute.py). The
+window runs from the latest dispatch as the server recorded it (a reassignment starts a new
+one).
 
 Idempotent: alerts are keyed by the dispatch event, so a schedule that fires twice, or a
 worker retried after it died, alerts once. Returns how many people it newly alerted.
@@ -18,7 +20,7 @@ from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
-from . import alerts
+from . import alerts, reroute
 from .choices import CallStatus, EventKind
 from .models import Call, StatusEvent
 
@@ -57,4 +59,9 @@ def escalate_unacknowledged() -> int:
             sent += alerts.ack_reminder(call, call.dispatch_id, late)
             if late >= 2 * window(call.priority):
                 sent += alerts.ack_overdue(call, call.dispatch_id, late)
+        if late >= 2 * window(call.priority) and settings.ACK_AUTO_REROUTE:
+            # calls/reroute.py: to the next team, once per missed dispatch.
+            sent += reroute.reroute_unacknowledged(
+                call_id=call.pk, dispatch_id=call.dispatch_id, late=late
+            )
     return sent

@@ -59,15 +59,18 @@ The ways in of each row (a (resource, action) with no probe on a way in has no s
 - figures: read (REST `/metrics/` for the provider).
 - call_programs: read (REST `/programs/`, admin page: programs are the city's, the same in
   and out of scope); change (REST move of the call to another program).
-- transports: read (REST detail, admin page); create (REST, from the scene of the team's
-  other call); change (REST `arrived`).
+- transports: read (REST detail, admin page, pull); create (REST and push, from the scene of
+  the team's other call); change (REST `arrived`, push: the ride arrived, and a
+  destination's refusal pushed in its own table).
 - check_ins: read (REST the call's check-ins, pull); create (REST, push).
 - safety_alerts: read (REST list, pull); change (REST acknowledge, the board's Acknowledge
   button: a form POST in a browser session).
 - board: read (the live board's page, `/board/live/`, in a browser session: the call listed).
-- team_status: read (REST `/teams/`); change (REST availability and position pings: a
-  request names no team, it reports the caller's own, so outside scope it answers 200 and
-  the other side's team is untouched).
+- team_status: read (REST `/teams/`); change (REST and push: availability and position
+  pings; a request names no team, it reports the caller's own, so outside scope it answers
+  200 - or is applied, pushed - and the other side's team is untouched).
+- desk_notes: read (REST list on the call, pull); create (REST, the live board's form;
+  phones never push them).
 
 Where the code disagrees with the matrix, the case is kept and marked xfail (strict), its
 reason saying what the code does instead (DISAGREEMENTS below).
@@ -90,6 +93,7 @@ from calls.models import (
     BackupRequest,
     Call,
     CheckIn,
+    DeskNote,
     Note,
     Outcome,
     Person,
@@ -126,7 +130,7 @@ from tests.factories import (
     TeamFactory,
     signed_in_client,
 )
-from transports.models import Transport
+from transports.models import DestinationRefusal, Transport
 from umcr import policy
 from umcr.models import AccessLog, QuarantinedRecord
 from umcr.policy import CHANGE, CREATE, READ, VOID
@@ -178,6 +182,8 @@ class Side:
     # A ride under way on the call, and another call of the team whose pair is on scene.
     transport: Transport
     scene_call: Call
+    # A note from the desk to the team on the call.
+    desk_note: DeskNote
     # A check-in on the call, and a safety alert (a missed check-in) on the scene call.
     check_in: CheckIn
     safety_alert: SafetyAlert
@@ -292,6 +298,7 @@ def build_side(name: str) -> Side:
         safety_alert=SafetyAlert.objects.create(
             call=scene_call, team=team, due_at=now - timedelta(minutes=6)
         ),
+        desk_note=DeskNote.objects.create(call=call, body=f"{name}: caller walked to the park."),
     )
 
 
@@ -393,6 +400,16 @@ def push_update(table: str, make: Callable[[Side], dict], changed: Callable[[Sid
         answer = push(actor, table, "updated", make(side))
         assert changed(side) is answer.performed
         return answer
+
+    return run
+
+
+def push_team_status(table: str, make: Callable[[], dict], changed: Callable[[Team], bool]):
+    """Push a report of the pusher's own team; report whether the side's team changed."""
+
+    def run(actor: Actor, side: Side, world: World) -> Answer:
+        answer = push(actor, table, "created", make())
+        return Answer(changed(Team.objects.get(pk=side.team.pk)), answer.status)
 
     return run
 
@@ -622,6 +639,15 @@ def board_lists_call(actor: Actor, side: Side, world: World) -> Answer:
     return Answer(listed, response.status_code)
 
 
+def board_desk_note(actor: Actor, side: Side, world: World) -> Answer:
+    """A note to the team from the board's form, naming the call by its CAD number."""
+    body = "From the board: the caller moved."
+    response = actor.web.post(
+        "/board/desk-note/", {"cad": side.call.cad_incident_number, "body": body}
+    )
+    return Answer(DeskNote.objects.filter(call=side.call, body=body).exists(), response.status_code)
+
+
 def check_in_record(side: Side, world: World) -> dict:
     return {
         "id": new_id(),
@@ -671,6 +697,29 @@ def transport_body(side: Side, world: World) -> dict:
         "departed_at": minutes_ago(2).isoformat(),
         "consent_given": True,
         "consent_method": "verbal",
+    }
+
+
+def ride_record(side: Side, world: World) -> dict:
+    return {
+        "id": new_id(),
+        "call_id": str(side.scene_call.pk),
+        "destination_id": str(side.transport.destination_id),
+        "departed_at": ms(minutes_ago(2)),
+        "consent_given": True,
+        "consent_method": "verbal",
+        "status": "under_way",
+    }
+
+
+def refusal_record(side: Side, world: World) -> dict:
+    return {
+        "id": new_id(),
+        "transport_id": str(side.transport.pk),
+        "destination_id": str(side.transport.destination_id),
+        "next_destination_id": str(world.service.pk),
+        "reason": "Pushed: no beds until morning.",
+        "refused_at": ms(minutes_ago(1)),
     }
 
 
@@ -1415,6 +1464,56 @@ PROBES = [
         hidden=(200,),
         variant="positions",
     ),
+    Probe(
+        "team_status",
+        CHANGE,
+        "push",
+        push_team_status(
+            "team_availability",
+            lambda: {"id": new_id(), "status": "out_of_service", "reason": "break"},
+            lambda team: team.out_of_service == "break",
+        ),
+        hidden=(APPLIED,),
+        variant="availability",
+    ),
+    Probe(
+        "team_status",
+        CHANGE,
+        "push",
+        push_team_status(
+            "position_pings",
+            lambda: {
+                "id": new_id(),
+                "latitude": 34.1,
+                "longitude": -118.3,
+                "taken_at": ms(minutes_ago(1)),
+            },
+            lambda team: team.last_position_at is not None,
+        ),
+        hidden=(APPLIED,),
+        variant="positions",
+    ),
+    # desk notes -----------------------------------------------------------------------------
+    Probe(
+        "desk_notes",
+        READ,
+        "rest",
+        rest_list(lambda s: f"{call_of(s)}desk-notes/", lambda s: s.desk_note),
+    ),
+    Probe("desk_notes", READ, "pull", pull_probe("desk_notes", lambda s: s.desk_note)),
+    Probe(
+        "desk_notes",
+        CREATE,
+        "rest",
+        rest_write(
+            lambda s: f"{call_of(s)}desk-notes/",
+            lambda s, w: {"id": new_id(), "body": "Caller says he left."},
+            has_id(DeskNote),
+        ),
+        ok=(201,),
+    ),
+    # the board's form names the call by its CAD number: another's is not on the board (400)
+    Probe("desk_notes", CREATE, "web", board_desk_note, ok=(302,), hidden=(400,)),
     # transports -----------------------------------------------------------------------------
     Probe(
         "transports",
@@ -1447,6 +1546,30 @@ PROBES = [
         ),
         variant="arrived",
     ),
+    Probe("transports", READ, "pull", pull_probe("transports", lambda s: s.transport)),
+    Probe("transports", CREATE, "push", push_create("transports", ride_record, exists(Transport))),
+    Probe(
+        "transports",
+        CHANGE,
+        "push",
+        push_update(
+            "transports",
+            lambda s: {
+                "id": str(s.transport.pk),
+                "status": "arrived",
+                "arrived_at": ms(minutes_ago(1)),
+            },
+            lambda s: Transport.objects.get(pk=s.transport.pk).status == "arrived",
+        ),
+        variant="arrived",
+    ),
+    Probe(
+        "transports",
+        CHANGE,
+        "push",
+        push_create("destination_refusals", refusal_record, exists(DestinationRefusal)),
+        variant="refused",
+    ),
 ]
 
 
@@ -1465,7 +1588,10 @@ def expected_statuses(probe: Probe, role: str, in_scope: bool, performed: bool) 
     if probe.way.startswith("admin") and role not in STAFF:
         return {LOGIN}
     if probe.way == "push":
-        return {APPLIED} if performed else {QUARANTINED}
+        if performed:
+            return {APPLIED}
+        # A report of the pusher's own team (team status) is applied to it, not the other's.
+        return {QUARANTINED} | (set(probe.hidden) & {APPLIED} if not in_scope else set())
     if probe.way == "pull":
         return {LISTED} if performed else {ABSENT, LISTED}  # listed: a column withheld
     if probe.way == "admin_page":

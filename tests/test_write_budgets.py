@@ -17,13 +17,15 @@ from datetime import date, timedelta
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from django_q.conf import Conf
 from rest_framework.test import APIClient
 
-from calls.choices import BackupStatus, EventKind
+from calls.choices import BackupStatus, CallStatus, EventKind
 from calls.models import SafetyAlert
 from followups.models import FollowUpChange
-from referrals.choices import ReferralStatus
+from referrals.choices import ReferralStatus, ServiceCategory
+from responders.models import Program
 from tests.calls.helpers import (
     backup_body,
     backup_status_url,
@@ -68,6 +70,7 @@ from tests.followups.helpers import (
     referral_status_url,
 )
 from tests.sync import helpers as sync
+from transports.models import Transport
 from umcr.sync import registry, sequence
 
 # The sync tests' fixtures: the counter row a flush removes, and what migrations stored.
@@ -105,16 +108,18 @@ WRITE_BUDGETS: dict[str, int] = {
     "backup_cancel_by_team": 14,
     # Intake of a new call: division, repeat, active programs and coverage lookups (one
     # coverage lookup per program tried: one here), the call, the team
-    # choice (2), then assign_call, which re-stamps the call's eight child tables (an UPDATE
-    # and a counter claim each: 16 statements) although a new call has no child rows; the
+    # choice (2), then assign_call, which re-stamps the call's eleven child tables (an UPDATE
+    # and a counter claim each: 22 statements) although a new call has no child rows; the
     # dispatched event with the call's derived state; the team's alert (its users, the
     # known dedupe keys, the deliveries).
-    "intake_call": 43,  # 39 before check-ins and safety alerts were child tables
+    # Was 39: + desk notes (16), transports and their refusals (15), check-ins and safety
+    # alerts (16).
+    "intake_call": 49,
     # Reassignment: the team lookup, sync exits for the previous team (the call's and each
-    # child table's ids: 9 SELECTs, 2 INSERTs), the eight child tables re-stamped (16), the
+    # child table's ids: 12 SELECTs, 2 INSERTs), the eleven child tables re-stamped (22), the
     # dispatched event with the call's derived state, the new team's alert (3), and the
     # provider and the program for the answer.
-    "call_assign": 48,  # 42 before check-ins and safety alerts were child tables
+    "call_assign": 57,  # was 42: the same new child tables
     # Follow-ups (followups/api/views.py). Each answers with the follow-up re-read with its
     # history, whose changed_by is prefetched as responder and user (two queries).
     # The call is read with its person (calls.selectors.find_in_scope): was 15.
@@ -163,6 +168,18 @@ PUSH_BUDGETS: dict[str, tuple[int, int]] = {
     # no longer looks its row up and locks it again: the slice's lookup locked it.
     "follow_ups": (9, 9),  # was (7, 10)
     "referrals": (9, 9),  # was (7, 10)
+    # Push-only: the team's availability through its service (a savepoint, the team locked
+    # and changed, each record); a slice's pings stored by one record_positions.
+    "team_availability": (7, 6),
+    "position_pings": (13, 0),
+    # A ride, in its savepoint: the counter held, the replay lookup, its call found in scope
+    # and locked, the open-ride check, the destination, the INSERT with its counter claim
+    # (transports/services.py start_transport). Not batched: a shift pushes a ride or two.
+    "transports": (8, 10),
+    # A refusal, in its savepoint: its ride found in scope, the replay lookup, the counter
+    # held, the ride locked in scope, the destination, the INSERT and the ride driven on
+    # (each with its counter claim). No call lock of the slice: base 7.
+    "destination_refusals": (7, 13),
     # Check-ins (calls/checkins.py) apply each alone, as status events do: the savepoint,
     # the call's checks, the counter claim, the INSERT, and the closing (an UPDATE, with its
     # counter claim) of the call's open safety alerts.
@@ -416,12 +433,31 @@ def records_for(table: str, pair, count: int) -> list[dict]:
         ]
     if table == "people":
         return [sync.person_record(given_name=f"Sam {i}") for i in range(count)]
+    if table == "team_availability":
+        reasons = ("break", "training")
+        return [
+            {"id": str(uuid.uuid4()), "status": "out_of_service", "reason": reasons[i % 2]}
+            for i in range(count)
+        ]
+    if table == "position_pings":
+        return [
+            {
+                "id": str(uuid.uuid4()),
+                "latitude": 34.05 + i / 1000,
+                "longitude": -118.25,
+                "accuracy": 10,
+                "taken_at": sync.minutes_ago_ms(30 - i),
+            }
+            for i in range(count)
+        ]
     if table == "follow_ups":
         opens, due = sync.minutes_ago_ms(-60 * 24), sync.minutes_ago_ms(-60 * 72)
         return [sync.followup_record(call, opens, due) for _ in range(count)]
     if table == "referrals":
         service = ServiceFactory()
         return [sync.referral_record(call, service) for _ in range(count)]
+    if table in ("transports", "destination_refusals"):
+        return _ride_records(table, pair, count)
     if table == "check_ins":
         return [
             {
@@ -436,8 +472,53 @@ def records_for(table: str, pair, count: int) -> list[dict]:
     raise AssertionError(f"No records for {table}: add them here.")
 
 
+def _ride_records(table: str, pair, count: int) -> list[dict]:
+    """Rides started on calls the van crew is on scene of (one ride under way a call), or
+    refusals of rides under way, each driving on to another destination."""
+    Program.objects.filter(pk=pair.team.program_id).update(transports=True)
+    calls = CallFactory.create_batch(count, team=pair.team, status=CallStatus.ON_SCENE)
+    csu = ServiceFactory(category=ServiceCategory.CRISIS_STABILIZATION)
+    sobering = ServiceFactory(category=ServiceCategory.SOBERING_CENTER)
+    if table == "transports":
+        return [
+            {
+                "id": str(uuid.uuid4()),
+                "call_id": str(call.pk),
+                "destination_id": str(csu.pk),
+                "consent_given": True,
+                "consent_method": "verbal",
+                "status": "under_way",
+                "departed_at": sync.minutes_ago_ms(20),
+            }
+            for call in calls
+        ]
+    rides = [
+        Transport.objects.create(
+            call=call,
+            provider=pair.team.provider,
+            team=pair.team,
+            destination=csu,
+            consent_given=True,
+            consent_method="verbal",
+            departed_at=timezone.now() - timedelta(minutes=20),
+        )
+        for call in calls
+    ]
+    return [
+        {
+            "id": str(uuid.uuid4()),
+            "transport_id": str(ride.pk),
+            "destination_id": str(csu.pk),
+            "next_destination_id": str(sobering.pk),
+            "reason": "No beds until morning.",
+            "refused_at": sync.minutes_ago_ms(10),
+        }
+        for ride in rides
+    ]
+
+
 def test_every_pushable_table_has_a_push_budget():
-    pushable = {table.name for table in registry.tables() if table.push is not None}
+    pushable = {table.name for table in registry.tables(pushed=True) if table.push is not None}
 
     assert set(PUSH_BUDGETS) == pushable
 

@@ -14,12 +14,14 @@ from referrals.choices import ConsentMethod
 from referrals.models import Service
 from responders.models import Provider, Responder, Team
 from umcr.models import ClientRecord
+from umcr.sync.base import SyncedModel
 
 from .choices import TransportStatus
 
 
-class Transport(ClientRecord):
-    """One ride with a client, from departure to hand-off. Its id is the phone's."""
+class Transport(SyncedModel, ClientRecord):
+    """One ride with a client, from departure to hand-off. Its id is the phone's; phones
+    sync it (transports/sync.py), and its sync sequence number is its REST `version`."""
 
     call = models.ForeignKey(Call, on_delete=models.PROTECT, related_name="transports")
     person = models.ForeignKey(
@@ -72,12 +74,24 @@ class Transport(ClientRecord):
         return f"Transport to {self.destination} ({self.get_status_display()})"
 
 
-class DestinationRefusal(models.Model):
+class DestinationRefusal(SyncedModel, ClientRecord):
     """A destination would not take the client (full, not the right care): kept with why,
-    and the transport drove on to another."""
+    and the transport drove on to another. Its id is the phone's (a refusal recorded
+    offline is pushed once); append-only."""
 
     transport = models.ForeignKey(Transport, on_delete=models.CASCADE, related_name="refusals")
+    # The transport's call, kept on the refusal: it syncs and moves with the call like the
+    # call's other records (calls/children.py).
+    call = models.ForeignKey(Call, on_delete=models.PROTECT, related_name="destination_refusals")
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+")
+    next_destination = models.ForeignKey(
+        Service,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Where the team drove on to (empty for refusals recorded before it was kept).",
+    )
     reason = models.TextField()
     refused_at = models.DateTimeField()
     recorded_by = models.ForeignKey(

@@ -43,6 +43,12 @@ def transport_scope(responder: Responder) -> Q:
     return team_records_scope(responder, RESOURCE, "call__team_id", "team_id")
 
 
+def refusal_scope(responder: Responder) -> Q:
+    """The destinations' refusals `responder` reaches: those of the transports they reach
+    (a filter on DestinationRefusal)."""
+    return Q(transport__in=Transport.objects.filter(transport_scope(responder)).values("pk"))
+
+
 def access_transport(
     responder: Responder, transport_id: uuid.UUID, *, action: str, lock: bool = False
 ) -> Transport:

@@ -1,6 +1,10 @@
 """The transport step: a team starts a ride from the scene with the client's consent (or on
 a hold), arrives, is refused by a destination and drives on to another, and hands the client
 over. Each write checks the role matrix (permissions.py) once, on the row it locks.
+
+Every way in calls these: the REST actions (transports/api/views.py), the sync push
+(transports/sync.py) and nothing else. A change names the version it was based on
+(`expected_version`, the REST If-Match): a change of a ride that moved since is a 409.
 """
 
 import uuid
@@ -14,8 +18,10 @@ from calls.services import Written, check_not_in_future, find_replay
 from referrals.choices import ConsentMethod, ServiceCategory
 from referrals.models import Service
 from responders.models import Responder
+from umcr.concurrency import check_version
 from umcr.errors import Conflict, Invalid
 from umcr.policy import CHANGE, CREATE
+from umcr.sync import sequence
 
 from . import permissions
 from .choices import CLOSED_TRANSPORT_STATUSES, TransportStatus
@@ -108,17 +114,36 @@ def start_transport(
     return Written(transport, created=True)
 
 
-def _locked(responder: Responder, transport: Transport, *states: str) -> Transport:
-    locked = permissions.access_transport(responder, transport.pk, action=CHANGE, lock=True)
+def _lock(responder: Responder, transport: Transport) -> Transport:
+    """The ride found again in the responder's scope and locked, after the sync counter."""
+    sequence.hold()
+    return permissions.access_transport(responder, transport.pk, action=CHANGE, lock=True)
+
+
+def _ready(locked: Transport, expected_version: int | None, *states: str) -> Transport:
+    """The locked ride at the version the change was based on, in one of `states`."""
+    check_version(locked, expected_version, "transport")
     if locked.status not in states:
         raise Conflict(f"The transport is {locked.status}; it cannot take this step.")
     return locked
 
 
+def _locked(
+    responder: Responder, transport: Transport, expected_version: int | None, *states: str
+) -> Transport:
+    return _ready(_lock(responder, transport), expected_version, *states)
+
+
 @transaction.atomic
-def arrive(*, transport: Transport, responder: Responder, arrived_at: datetime) -> Transport:
+def arrive(
+    *,
+    transport: Transport,
+    responder: Responder,
+    arrived_at: datetime,
+    expected_version: int | None = None,
+) -> Transport:
     """At the destination, before the hand-off."""
-    transport = _locked(responder, transport, TransportStatus.UNDER_WAY)
+    transport = _locked(responder, transport, expected_version, TransportStatus.UNDER_WAY)
     check_not_in_future(arrived_at, "arrived_at")
     if arrived_at < transport.departed_at:
         raise Invalid({"arrived_at": ["Is before the departure."]})
@@ -135,10 +160,30 @@ def refuse(
     reason: str,
     next_destination_id: int,
     refused_at: datetime,
+    refusal_id: uuid.UUID | None = None,
+    refused_destination_id: int | None = None,
+    expected_version: int | None = None,
 ) -> Transport:
     """The destination will not take the client: kept with why, and the team drives on to
-    the next destination it picked."""
-    transport = _locked(responder, transport, TransportStatus.UNDER_WAY, TransportStatus.ARRIVED)
+    the next destination it picked. `refusal_id` is the phone's id for the refusal: the same
+    id again is the stored refusal, not a second one. `refused_destination_id`, when the
+    phone names the destination that refused, must be where the ride is going now (409)."""
+    transport = _lock(responder, transport)
+    if refusal_id is not None:
+        # Looked for with the ride locked: a retry racing its first attempt waits for it.
+        stored = find_replay(
+            DestinationRefusal,
+            refusal_id,
+            scope=permissions.refusal_scope(responder),
+            content={"transport_id": transport.pk, "reason": reason},
+        )
+        if stored is not None:
+            return transport
+    transport = _ready(
+        transport, expected_version, TransportStatus.UNDER_WAY, TransportStatus.ARRIVED
+    )
+    if refused_destination_id is not None and refused_destination_id != transport.destination_id:
+        raise Conflict("The ride is on its way to another destination than the one that refused.")
     if not reason.strip():
         raise Invalid({"reason": ["Say why the destination refused."]})
     check_not_in_future(refused_at, "refused_at")
@@ -146,8 +191,11 @@ def refuse(
     if following.pk == transport.destination_id:
         raise Invalid({"next_destination": ["Is the destination that refused."]})
     DestinationRefusal.objects.create(
+        id=refusal_id or uuid.uuid4(),
         transport=transport,
+        call_id=transport.call_id,
         service_id=transport.destination_id,
+        next_destination=following,
         reason=reason,
         refused_at=refused_at,
         recorded_by=responder.user,
@@ -160,10 +208,15 @@ def refuse(
 
 @transaction.atomic
 def hand_off(
-    *, transport: Transport, responder: Responder, handed_off_at: datetime, received_by: str
+    *,
+    transport: Transport,
+    responder: Responder,
+    handed_off_at: datetime,
+    received_by: str,
+    expected_version: int | None = None,
 ) -> Transport:
     """Someone at the destination took the client over: the transport is done."""
-    transport = _locked(responder, transport, TransportStatus.ARRIVED)
+    transport = _locked(responder, transport, expected_version, TransportStatus.ARRIVED)
     if not received_by.strip():
         raise Invalid({"received_by": ["Name who took the client over."]})
     check_not_in_future(handed_off_at, "handed_off_at")

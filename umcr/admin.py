@@ -7,6 +7,7 @@ grants them more. Each ModelAdmin names the path from its model to the provider 
 scope no single path says, its own `provider_scope`); this module knows no app's models.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin
@@ -467,3 +468,24 @@ class QuarantinedRecordAdmin(ScopedAdmin):
         if isinstance(reason, dict) and "detail" in reason:
             return str(reason["detail"])[:120]
         return str(reason)[:120]
+
+
+# --- the admin home's panels --------------------------------------------------------------------
+
+# A panel renders what the signed-in user should see first on the admin's home (the live
+# board's summary, from the calls app), or "" for someone it is not for. Apps register their
+# panels (register_home_panel) from their admin modules, so this kernel names no app.
+HomePanel = Callable[[HttpRequest], str]
+_home_panels: list[HomePanel] = []
+
+
+def register_home_panel(panel: HomePanel) -> HomePanel:
+    """Show `panel` on the admin's home, above the apps list (in registration order)."""
+    if panel not in _home_panels:
+        _home_panels.append(panel)
+    return panel
+
+
+def home_panels(request: HttpRequest) -> list[str]:
+    """The registered panels' HTML for this request, those with nothing to show left out."""
+    return [html for html in (panel(request) for panel in _home_panels) if html]

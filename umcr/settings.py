@@ -247,6 +247,9 @@ ACK_WINDOW_SECONDS = {
     2: env.int("ACK_WINDOW_PROMPT_SECONDS", default=300),
     3: env.int("ACK_WINDOW_ROUTINE_SECONDS", default=600),
 }
+# On: a call still not acknowledged when the desk is alerted (two windows) moves to the next
+# team by itself (calls/reroute.py). Off by default: the desk reroutes in one action.
+ACK_AUTO_REROUTE = env.bool("ACK_AUTO_REROUTE", default=False)
 # Team positions (responders/services.py): a position older than this is not used for
 # routing; pings are kept this many days, then removed by a scheduled task.
 POSITION_FRESH_MINUTES = env.int("POSITION_FRESH_MINUTES", default=10)

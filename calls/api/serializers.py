@@ -18,7 +18,7 @@ from ..choices import (
     Disposition,
     EventKind,
 )
-from ..models import BackupRequest, Call, Note, Outcome, Person, StatusEvent
+from ..models import BackupRequest, Call, Note, Outcome, Person, ProgramMove, StatusEvent
 
 
 def author_field() -> serializers.CharField:
@@ -256,6 +256,20 @@ class PriorContactSerializer(AuditedSerializer, serializers.ModelSerializer):
         return [b.reason for b in call.backup_requests.all()]
 
 
+class ProgramMoveSerializer(serializers.ModelSerializer):
+    """One move of the call to another program by the desk (its program history)."""
+
+    from_program = serializers.CharField(source="from_program.slug", read_only=True)
+    to_program = serializers.CharField(source="to_program.slug", read_only=True)
+    moved_by = serializers.CharField(
+        source="moved_by.username", read_only=True, allow_null=True, default=None
+    )
+
+    class Meta:
+        model = ProgramMove
+        fields = ["from_program", "to_program", "reason", "moved_by", "moved_at"]
+
+
 class TeamBriefSerializer(serializers.Serializer):
     call_sign = serializers.CharField()
     members = serializers.SerializerMethodField()
@@ -275,10 +289,16 @@ class CallDetailSerializer(CallListItemSerializer):
     outcome = serializers.SerializerMethodField()
     outcome_history = OutcomeSerializer(source="outcomes", many=True, read_only=True)
     backup_requests = BackupRequestSerializer(many=True, read_only=True)
+    program_moves = ProgramMoveSerializer(
+        many=True,
+        read_only=True,
+        help_text="The call's program history: each move by the desk, oldest first.",
+    )
     # Then the lists of the apps built on calls (calls/children.py): see get_fields.
     withheld = serializers.SerializerMethodField(
         help_text="What of this call your role may not read, left out of this answer "
-        "(the desk: person, notes, outcome_details (summaries), followups, referrals)."
+        "(the desk: person, notes, outcome_details (summaries), followups, referrals, "
+        "transports, destination_refusals)."
     )
 
     class Meta(CallListItemSerializer.Meta):
@@ -300,6 +320,7 @@ class CallDetailSerializer(CallListItemSerializer):
             "outcome",
             "outcome_history",
             "backup_requests",
+            "program_moves",
             "withheld",
         ]
 

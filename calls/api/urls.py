@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import checkins, intake, programs, teams, views
+from . import checkins, desk_notes, intake, programs, teams, views
 
 urlpatterns = [
     path("calls/", views.CallListView.as_view(), name="call-list"),
@@ -12,6 +12,11 @@ urlpatterns = [
         "calls/<uuid:call_id>/backup-requests/",
         views.CallBackupRequestsView.as_view(),
         name="call-backup-requests",
+    ),
+    path(
+        "calls/<uuid:call_id>/desk-notes/",
+        desk_notes.CallDeskNotesView.as_view(),
+        name="call-desk-notes",
     ),
     path("intake/calls/", intake.IntakeView.as_view(), name="intake-calls"),
     path("calls/<uuid:call_id>/assign/", intake.CallAssignView.as_view(), name="call-assign"),

@@ -5,6 +5,7 @@ comes from the selectors (outside it: 404); the rules (409, 403) from the servic
 """
 
 import django_filters
+from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiResponse,
@@ -29,7 +30,7 @@ from umcr.viewsets import ResponderScopedMixin
 
 from .. import alerts, children, permissions, selectors, services
 from ..choices import BackupStatus, CallStatus
-from ..models import BackupRequest, Call, Person
+from ..models import BackupRequest, Call, Person, ProgramMove
 from ..permissions import people_scope
 from . import examples
 from .pagination import CallQueuePagination
@@ -106,7 +107,11 @@ class CallDetailView(ResponderScopedMixin, generics.RetrieveAPIView):
     model = Call
 
     def scoped_queryset(self, responder):
-        return selectors.call_detail(responder=responder)
+        # The program history in one query more, whatever its length.
+        moves = ProgramMove.objects.select_related("from_program", "to_program", "moved_by")
+        return selectors.call_detail(responder=responder).prefetch_related(
+            Prefetch("program_moves", queryset=moves)
+        )
 
     @extend_schema(
         operation_id="calls_retrieve",

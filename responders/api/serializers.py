@@ -1,14 +1,16 @@
 """Shapes of the sign-in and profile endpoints, and of the team's availability and
 position pings."""
 
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
+from django.utils import timezone
 from rest_framework import serializers
 
 from umcr.api import BoundedDateTimeField
 
 from ..choices import Availability, DevicePlatform, OutOfServiceReason
 from ..models import Device, Provider, Responder, Shift, Team
+from ..services import PING_CLOCK_SKEW
 
 
 class LoginSerializer(serializers.Serializer):
@@ -105,17 +107,40 @@ class TeamAvailabilitySerializer(serializers.Serializer):
     availability_changed_at = serializers.DateTimeField(allow_null=True)
 
 
+class CoordinateField(serializers.DecimalField):
+    """A latitude or longitude in degrees, rounded to 6 decimals (about 10 cm): a phone's
+    fix comes as a float of 15 digits (34.053000000000004), which no one should have to
+    round before sending it."""
+
+    def __init__(self, *, limit: int, **kwargs):
+        super().__init__(
+            max_digits=9,
+            decimal_places=6,
+            min_value=Decimal(-limit),
+            max_value=Decimal(limit),
+            **kwargs,
+        )
+
+    def validate_precision(self, value):
+        if value.is_finite() and abs(value) < 1000:  # larger: refused below, unrounded
+            value = value.quantize(Decimal("0.000001"), rounding=ROUND_HALF_EVEN)
+        return super().validate_precision(value)
+
+
 class PingSerializer(serializers.Serializer):
-    latitude = serializers.DecimalField(
-        max_digits=9, decimal_places=6, min_value=Decimal(-90), max_value=Decimal(90)
-    )
-    longitude = serializers.DecimalField(
-        max_digits=9, decimal_places=6, min_value=Decimal(-180), max_value=Decimal(180)
-    )
+    latitude = CoordinateField(limit=90)
+    longitude = CoordinateField(limit=180)
     accuracy = serializers.IntegerField(
         min_value=0, max_value=100_000, required=False, allow_null=True, help_text="Metres."
     )
     taken_at = BoundedDateTimeField()
+
+    def validate_taken_at(self, value):
+        # Checked per ping, so a bad one is named alike by REST (pings[i].taken_at) and by
+        # a sync push (the record's taken_at); the service checks the batch again.
+        if value > timezone.now() + PING_CLOCK_SKEW:
+            raise serializers.ValidationError("Taken in the future; check the phone's clock.")
+        return value
 
 
 class PositionsSerializer(serializers.Serializer):

@@ -76,4 +76,9 @@ def test_follow_ups_and_referrals_plug_into_calls_by_registering():
 
     registered = {child.name: child.sync_table for child in children.registered()}
 
-    assert registered == {"followups": "follow_ups", "referrals": "referrals"}
+    assert registered == {
+        "followups": "follow_ups",
+        "referrals": "referrals",
+        "transports": "transports",
+        "destination_refusals": "destination_refusals",
+    }

@@ -306,3 +306,49 @@ def test_the_programs_list_gives_each_programs_rules_in_intake_order_in_one_quer
     assert (transport["team_makeup"], transport["transports"]) == ("van_crew", True)
     # The token (with the user and responder) and the programs.
     assert len(queries) == 2
+
+
+# --- the call's program history in its detail ---------------------------------------------------
+
+
+def detail_queries(client, call) -> tuple[dict, int]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(f"/api/v1/calls/{call.pk}/")
+    assert response.status_code == 200, response.content
+    return response.json(), len(queries)
+
+
+def list_queries(client) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/api/v1/calls/").status_code == 200
+    return len(queries)
+
+
+def test_the_calls_detail_shows_its_program_history_in_a_fixed_number_of_queries(city, desk):
+    call = dispatched_call(city)
+    desk.post(program_url(call), {"program": "circle", "reason": "Sleeping rough."}, format="json")
+    _, after_one = detail_queries(desk, call)
+    listed_before = list_queries(desk)
+
+    back = desk.post(
+        program_url(call), {"program": "umcr", "reason": "In crisis after all."}, format="json"
+    )
+    body, after_two = detail_queries(desk, call)
+
+    assert back.status_code == 200, back.json()
+    moves = body["program_moves"]
+    assert [(m["from_program"], m["to_program"], m["reason"], m["moved_by"]) for m in moves] == [
+        ("umcr", "circle", "Sleeping rough.", city.desk.user.username),
+        ("circle", "umcr", "In crisis after all.", city.desk.user.username),
+    ]
+    assert moves[0]["moved_at"] <= moves[1]["moved_at"]
+    assert after_two == after_one
+    assert list_queries(desk) == listed_before
+
+
+def test_a_call_never_moved_has_an_empty_program_history(city, desk):
+    call = dispatched_call(city)
+
+    body, _ = detail_queries(desk, call)
+
+    assert body["program_moves"] == []

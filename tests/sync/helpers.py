@@ -36,6 +36,9 @@ TABLES = (
     "follow_ups",
     "referrals",
     "services",
+    "desk_notes",
+    "transports",
+    "destination_refusals",
     "check_ins",
     "safety_alerts",
 )

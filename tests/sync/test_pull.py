@@ -461,6 +461,7 @@ def in_scope_ids_between(phone, low, high) -> dict[str, set[str]]:
             .values_list("pk", flat=True)
         }
         for name, table in registry.items()
+        if table.pulled  # push-only tables hold no synced rows
     }
 
 

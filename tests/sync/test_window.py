@@ -181,7 +181,7 @@ def test_pull_query_count_with_records_leaving_does_not_grow_with_them(
             NoteFactory(call=closed_call(pair.team, 10))
         cursor = pull_body(pair.first.client, None)["timestamp"]
         settings.SYNC_WINDOW_DAYS = 5
-        # A few queries per synced table (40 for the 9 tables before check-ins).
+        # A few queries per synced table: was 40 for 9 tables (2 each windowed table).
         with django_assert_max_num_queries(4 * len(TABLES) + 4) as captured:
             body = pull_body(pair.first.client, cursor)
         assert len(ids_of(body, "calls", "deleted")) == size

@@ -13,10 +13,20 @@ from ..models import DestinationRefusal, Transport
 class DestinationRefusalSerializer(serializers.ModelSerializer):
     destination = serializers.IntegerField(source="service_id", read_only=True)
     destination_name = serializers.CharField(source="service.name", read_only=True)
+    next_destination = serializers.IntegerField(
+        source="next_destination_id", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = DestinationRefusal
-        fields = ["destination", "destination_name", "reason", "refused_at"]
+        fields = [
+            "id",
+            "destination",
+            "destination_name",
+            "next_destination",
+            "reason",
+            "refused_at",
+        ]
 
 
 class TransportSerializer(AuditedSerializer, serializers.ModelSerializer):
@@ -28,6 +38,11 @@ class TransportSerializer(AuditedSerializer, serializers.ModelSerializer):
     destination_name = serializers.CharField(source="destination.name", read_only=True)
     team = serializers.CharField(source="team.call_sign", read_only=True, allow_null=True)
     refusals = DestinationRefusalSerializer(many=True, read_only=True)
+    version = serializers.IntegerField(
+        source="sync_seq",
+        read_only=True,
+        help_text="Send it back as If-Match (or `version`) with a step: 409 if it moved.",
+    )
 
     class Meta:
         model = Transport
@@ -48,6 +63,7 @@ class TransportSerializer(AuditedSerializer, serializers.ModelSerializer):
             "received_by",
             "refusals",
             "updated_at",
+            "version",
         ]
 
 
@@ -74,6 +90,9 @@ class ArrivedSerializer(serializers.Serializer):
 
 
 class RefusedSerializer(serializers.Serializer):
+    id = serializers.UUIDField(
+        required=False, help_text="The phone's id for the refusal: sent again, kept once."
+    )
     reason = serializers.CharField(max_length=2000)
     next_destination = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
     refused_at = BoundedDateTimeField()

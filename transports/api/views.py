@@ -1,5 +1,6 @@
 """/api/v1/transports/: the team records a ride (start, arrival, a destination's refusal,
-the hand-off); provider staff read them. Examples in examples.py."""
+the hand-off); provider staff read them. Each step honours If-Match (the ride's `version`):
+a step based on an older version is a 409 `stale`. Examples in examples.py."""
 
 import uuid
 
@@ -77,6 +78,7 @@ class TransportViewSet(ScopedRecordViewSet):
             transport=change.record,
             responder=change.responder,
             arrived_at=change.data["arrived_at"],
+            expected_version=change.expected_version,
         )
         return self.changed_response(transport)
 
@@ -96,6 +98,8 @@ class TransportViewSet(ScopedRecordViewSet):
             reason=change.data["reason"],
             next_destination_id=change.data["next_destination"],
             refused_at=change.data["refused_at"],
+            refusal_id=change.data.get("id"),
+            expected_version=change.expected_version,
         )
         return self.changed_response(transport)
 
@@ -113,5 +117,6 @@ class TransportViewSet(ScopedRecordViewSet):
             responder=change.responder,
             handed_off_at=change.data["handed_off_at"],
             received_by=change.data["received_by"],
+            expected_version=change.expected_version,
         )
         return self.changed_response(transport)

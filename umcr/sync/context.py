@@ -58,6 +58,10 @@ class PushContext(Generic[ResponderT, DeviceT]):
     stale_until_reset: set[RecordKey] = field(default_factory=set)
     # The current slice's rows and queued writes (push.py clears it at each slice).
     held: Held = field(default_factory=Held)
+    # The whole push's changes, as validated (push.py sets it): for a handler whose records
+    # are applied with another table's of the same push (a transport with the refusals on
+    # its way, which WatermelonDB sends in their own table). Read-only.
+    changes: dict[str, Any] = field(default_factory=dict)
 
     def is_own_write(self, row: Any) -> bool:
         """Was the row's last change this device's (or, without a device, this user's)?"""

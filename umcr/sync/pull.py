@@ -441,7 +441,7 @@ class TableView:
 
 def _view(table: SyncTable, responder: ResponderLike, w: Window, now: int) -> TableView:
     # No ORDER BY unless paging needs one: the models' default orderings cost a sort.
-    rows = table.model.objects.filter(table.audience(responder)).filter(sync_seq__lte=now)
+    rows = table.model._default_manager.filter(table.audience(responder)).filter(sync_seq__lte=now)
     if table.window is None or not w.enabled:
         return TableView(table, rows.order_by(), Q(), window.NOTHING, False)
     inside, moved = table.window(responder, w)

@@ -151,6 +151,7 @@ def push_changes(*, ctx: AnyPushContext, changes: object) -> tuple[int, bytes]:
     stale mutable writes cannot be mended by a pull (the reset drops them), so they go to the
     quarantine with code "stale" instead of making the push 409 for ever."""
     changes = validate_shape(changes)
+    ctx.changes = changes
     body_hash = body_hash_of(changes)
     answered = _answer_of_batch(ctx, body_hash)
     if answered is not None:
@@ -221,7 +222,7 @@ SLICE_RECORDS = 50
 
 def _apply_all(ctx: AnyPushContext, changes: dict[str, Any]) -> int:
     applied = 0
-    for table in tables():
+    for table in tables(pushed=True):
         ops = changes.get(table.name)
         if ops:
             applied += _apply_table(ctx, table, ops)
@@ -265,7 +266,7 @@ def _answer_of_batch(ctx: AnyPushContext, body_hash: str) -> tuple[int, bytes] |
 
 def _refuse_stale_writes(ctx: AnyPushContext, changes: dict[str, Any]) -> None:
     stale: dict[str, list[str]] = {}
-    for table in tables():
+    for table in tables(pushed=True):
         ops = changes.get(table.name)
         if not ops or not table.mutable:
             continue
@@ -299,7 +300,7 @@ def _in_scope(ctx: AnyPushContext, table: SyncTable, ids: list[Any]) -> QuerySet
     """The stored rows these ids name, in the pusher's audience only (the stale check, before
     anything is applied; each slice then looks its ids up again: _stored_rows)."""
     valid = [key for key in (_normalised_id(table, raw) for raw in ids) if key is not None]
-    return table.model.objects.filter(table.audience(ctx.responder)).filter(pk__in=valid)
+    return table.model._default_manager.filter(table.audience(ctx.responder)).filter(pk__in=valid)
 
 
 def _apply_table(ctx: AnyPushContext, table: SyncTable, ops: dict[str, Any]) -> int:
@@ -406,13 +407,13 @@ def _stored_rows(
     new, as a phone's new records are; a second for what is seen, locked when the table is
     mutable (in id order), so the edit applies to exactly the row checked."""
     valid = {key for key in (_normalised_id(table, raw) for raw in ids) if key is not None}
-    if not valid:
-        return {}, set()
-    rows = table.model.objects.filter(pk__in=valid).order_by().values_list("pk", flat=True)
+    if not valid or not table.pulled:
+        return {}, set()  # a push-only table's ids are the phone's, naming no row
+    rows = table.model._default_manager.filter(pk__in=valid).order_by().values_list("pk", flat=True)
     stored = {str(pk) for pk in rows}
     if not stored:
         return {}, set()
-    seen = table.model.objects.filter(table.audience(ctx.responder)).filter(pk__in=stored)
+    seen = table.model._default_manager.filter(table.audience(ctx.responder)).filter(pk__in=stored)
     if table.mutable:
         seen = seen.select_for_update(of=("self",)).order_by("pk")
     known = {str(row.pk): row for row in seen}
@@ -551,7 +552,9 @@ def _changed_since_pull(ctx: AnyPushContext, row: Any) -> bool:
 
 def _normalised_id(table: SyncTable, record_id: object) -> str | None:
     """The id as the primary key spells it, or None if it cannot be one (refused per record
-    by _apply_one; left out of lookups)."""
+    by _apply_one; left out of lookups). A push-only table's ids are the phone's own."""
+    if not table.pulled:
+        return record_id[:64] if isinstance(record_id, str) and record_id else None
     try:
         return str(table.model._meta.pk.to_python(record_id))
     except Exception:  # noqa: BLE001 - any malformed id

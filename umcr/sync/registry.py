@@ -18,13 +18,13 @@ import orjson
 from django.db import models
 from django.db.models import Q
 
-from .base import SyncedModel
 from .types import Record
 from .window import Window
 
 # 2: calls carry their program (program_id; issue 15).
-# 3: on-scene safety check-ins and safety alerts (check_ins, safety_alerts; issue 16).
-SCHEMA_VERSION = 3
+# 3: the tables transports and destination_refusals (issue 15).
+# 4: on-scene safety check-ins and safety alerts (check_ins, safety_alerts; issue 16).
+SCHEMA_VERSION = 4
 MIN_SCHEMA_VERSION = 1
 
 # Turns one database value into a raw JSON value.
@@ -53,7 +53,8 @@ class SyncTable:
     `{"recorded_at": "created_at"}`. "id" is always the primary key."""
 
     name: str
-    model: type[SyncedModel]
+    # A SyncedModel, unless the table is push-only (`pulled` False).
+    model: type[models.Model]
     columns: Sequence[str]
     audience: Callable[[Any], Q]
     renames: Mapping[str, str] = field(default_factory=dict)
@@ -72,6 +73,10 @@ class SyncTable:
     # The rows of a first sync's first page (the open calls and theirs), given the
     # responder and the page's snapshot; None: the table waits for the pages after it.
     first_page: Callable[[Any, int], Q] | None = None
+    # False: a push-only table of reports the phone sends and the server folds into its own
+    # rows (a team's availability, its position pings): no pull carries it, and its records'
+    # ids are the phone's own, never looked up (the handler makes a replay harmless).
+    pulled: bool = True
     _converters: list[Converter] | None = None
 
     def __post_init__(self) -> None:
@@ -119,8 +124,12 @@ def register(table: SyncTable) -> SyncTable:
     return table
 
 
-def tables() -> list[SyncTable]:
-    return sorted(registry.values(), key=lambda t: (t.push_order, t.name))
+def tables(*, pushed: bool = False) -> list[SyncTable]:
+    """The tables a pull sends, in push order; with `pushed`, every table a push takes (the
+    push-only ones too)."""
+    return sorted(
+        (t for t in registry.values() if pushed or t.pulled), key=lambda t: (t.push_order, t.name)
+    )
 
 
 def epoch_ms(value: dt.datetime | None) -> int | None:
