@@ -426,3 +426,24 @@ def test_the_calls_admin_page_keeps_its_check_ins_and_alerts_in_its_history(team
     assert html.status_code == 200
     text = html.content.decode().lower()
     assert "safety alerts" in text and "check ins" in text and "all ok" in text
+
+
+def summary_line(html: str, label: str) -> int:
+    found = re.search(
+        rf"<th scope=\"row\">{re.escape(label)}</th>\s*<td>(?:<strong[^>]*>)?(\d+)", html
+    )
+    assert found, f"no line {label!r}"
+    return int(found.group(1))
+
+
+def test_a_supervisors_admin_home_counts_safety_alerts_and_overdue_check_ins(team):
+    on_scene(team, 30)  # missed: a safety alert
+    on_scene(team, 22)  # past due, still inside the grace period
+    on_scene(team, 5)
+    run_check_in_timers()
+
+    html = board_client("supervisor").get("/admin/").content.decode()
+
+    assert summary_line(html, "Safety alerts (missed check-ins)") == 1
+    assert summary_line(html, "Overdue check-ins") == 2
+    assert summary_line(html, "Open calls") == 3
