@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "transports",
     "reports",
     "demo",
+    "field",
 ]
 
 MIDDLEWARE = [
