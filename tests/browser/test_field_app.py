@@ -1,0 +1,425 @@
+"""The field app (/app/) in a real browser (headless Chromium), on PostgreSQL: a clinician
+signs in, works a call online and offline (the browser's network switched off through the
+DevTools protocol), reloads with no signal, and comes back online; the server then holds
+each record once, the partner's phone receives them, a police backup reaches the desk, and
+a record the server refuses is shown with its reason.
+
+With UMCR_SCREENSHOTS=<folder> set, the main screens are saved there at phone size
+(docs/screenshots/ in the README)."""
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.contrib.staticfiles import finders
+from django.test import Client
+from django.utils import timezone
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from calls.choices import CallStatus, Disposition, EventKind
+from calls.models import BackupRequest, Call, Note, Outcome, StatusEvent
+from calls.services import assign_call, refresh_call_state
+from field.views import ASSETS, asset_url
+from tests.browser.conftest import CHROMEDRIVER, CHROMIUM
+from tests.calls import routing_helpers
+from tests.calls.routing_helpers import SYNC_DB
+from tests.factories import (
+    DEMO_PASSWORD,
+    CallFactory,
+    ClinicianFactory,
+    DispatcherFactory,
+    ProviderFactory,
+    ShiftFactory,
+    StatusEventFactory,
+    TeamFactory,
+    signed_in_client,
+)
+from umcr.models import QuarantinedRecord
+
+migration_data = routing_helpers.migration_data
+sync_counter = routing_helpers.sync_counter
+
+WAIT = 20  # seconds
+SCREENSHOTS = os.environ.get("UMCR_SCREENSHOTS")
+
+
+# --- the page, its worker and its manifest (no browser needed) ------------------------------
+
+
+@pytest.mark.django_db
+def test_the_app_page_names_its_manifest_and_its_module():
+    response = Client().get("/app/")
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'rel="manifest" href="/app/manifest.webmanifest"' in page
+    assert f'type="module" src="{asset_url("app.js")}"' in page
+    assert response["Cache-Control"] == "no-cache"
+
+
+@pytest.mark.django_db
+def test_the_service_worker_is_scoped_to_the_app_and_caches_every_asset():
+    response = Client().get("/app/sw.js")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/javascript")
+    assert response["Service-Worker-Allowed"] == "/app/"
+    assert response["Cache-Control"] == "no-cache"
+    body = response.content.decode()
+    for name in ASSETS:
+        assert f'"{asset_url(name)}"' in body
+        assert finders.find(f"field/{name}"), f"field/{name} is not a static file"
+    assert '"/app/"' in body
+
+
+@pytest.mark.django_db
+def test_the_manifest_makes_the_app_installable():
+    response = Client().get("/app/manifest.webmanifest")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/manifest+json"
+    manifest = response.json()
+    assert manifest["start_url"] == manifest["scope"] == "/app/"
+    assert manifest["display"] == "standalone"
+    assert {icon["sizes"] for icon in manifest["icons"]} >= {"192x192", "512x512"}
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def new_browser():
+    if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
+        if os.environ.get("CI"):
+            pytest.fail("Debian's chromium and chromium-driver are missing: .ci/run installs them.")
+        pytest.skip("needs Debian's chromium and chromium-driver (apt-get install ...)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage"):
+        options.add_argument(argument)
+    options.add_argument("--window-size=390,844")
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.implicitly_wait(0)
+    # A phone's screen, whatever the smallest window the headless browser allows.
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 360, "height": 740, "deviceScaleFactor": 1, "mobile": True},
+    )
+    driver.execute_cdp_cmd("Network.enable", {})
+    return driver
+
+
+@pytest.fixture
+def phone():
+    drivers = []
+
+    def make():
+        driver = new_browser()
+        drivers.append(driver)
+        return driver
+
+    yield make
+    for driver in drivers:
+        driver.quit()
+
+
+def set_offline(browser, offline: bool) -> None:
+    browser.execute_cdp_cmd(
+        "Network.emulateNetworkConditions",
+        {"offline": offline, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
+
+
+def wait(browser, condition, timeout: float = WAIT):
+    # The screens are redrawn after each sync: an element read a moment ago may be gone.
+    return WebDriverWait(
+        browser, timeout, ignored_exceptions=(StaleElementReferenceException,)
+    ).until(condition)
+
+
+def element(browser, selector: str):
+    return wait(browser, lambda b: b.find_elements(By.CSS_SELECTOR, selector))[0]
+
+
+def tap(browser, target) -> None:
+    """Scroll the control to the middle of the screen (clear of the backup bar), then tap."""
+    found = element(browser, target) if isinstance(target, str) else target
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", found)
+    found.click()
+
+
+def texts(browser, selector: str) -> list[str]:
+    return browser.execute_script(
+        "return [...document.querySelectorAll(arguments[0])].map((e) => e.textContent);", selector
+    )
+
+
+def text(browser, selector: str) -> str:
+    wait(browser, lambda b: b.find_elements(By.CSS_SELECTOR, selector))
+    return " ".join(texts(browser, selector))
+
+
+def indicator(browser) -> dict:
+    return browser.execute_script(
+        "const i = document.getElementById('sync-indicator');"
+        "return {pending: i.dataset.pending, syncing: i.dataset.syncing, text: i.textContent};"
+    )
+
+
+def wait_all_sent(browser) -> None:
+    wait(browser, lambda b: indicator(b)["pending"] == "0" and indicator(b)["syncing"] == "0")
+
+
+def wait_pending(browser, count: int) -> None:
+    wait(browser, lambda b: indicator(b)["pending"] == str(count))
+
+
+def snap(browser, name: str) -> None:
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        browser.save_screenshot(str(Path(SCREENSHOTS) / f"{name}.png"))
+
+
+def sign_in(browser, live_server, username: str) -> None:
+    browser.get(f"{live_server.url}/app/")
+    element(browser, "#username").send_keys(username)
+    element(browser, "#password").send_keys(DEMO_PASSWORD)
+    assert element(browser, "#device-name").get_attribute("value"), "the device name is prefilled"
+    snap(browser, "1-sign-in")
+    tap(browser, "#sign-in")
+    element(browser, "#open-calls")
+    wait_all_sent(browser)
+
+
+def open_call(browser, call: Call) -> None:
+    browser.execute_script(f"location.hash = '#/call/{call.pk}'")
+    wait(
+        browser,
+        lambda b: b.find_elements(By.CSS_SELECTOR, f'article.call-detail[data-id="{call.pk}"]'),
+    )
+
+
+def status_shown(browser) -> str:
+    return text(browser, "#status")
+
+
+def next_step(browser, words: str) -> None:
+    button = wait(
+        browser,
+        lambda b: [e for e in b.find_elements(By.ID, "next-step") if e.text == words],
+    )[0]
+    tap(browser, button)
+
+
+def write_note(browser, call: Call, body: str) -> None:
+    tap(browser, "#write-note")
+    element(browser, "#note-body").send_keys(body)
+    tap(browser, "#save-note")
+    wait(browser, lambda b: body in " ".join(texts(b, "#notes li.note .body")))
+
+
+def wait_for_service_worker(browser) -> None:
+    wait(browser, lambda b: b.execute_script("return !!navigator.serviceWorker.controller"))
+
+
+def fetch_fails(browser) -> bool:
+    return browser.execute_async_script(
+        "const done = arguments[0];"
+        "fetch('/api/v1/me/', {cache: 'no-store'}).then(() => done(false), () => done(true));"
+    )
+
+
+def call_with_events(team, kinds: list[str], **fields) -> Call:
+    """An open call of `team` whose status follows from its events, as the server derives it."""
+    start = timezone.now() - timedelta(minutes=30)
+    call = CallFactory(team=team, received_at=start, status=CallStatus.PENDING, **fields)
+    for minutes, kind in enumerate(kinds, start=1):
+        StatusEventFactory(call=call, kind=kind, occurred_at=start + timedelta(minutes=minutes))
+    return refresh_call_state(call=call)
+
+
+@pytest.fixture
+def pair(sync_counter):
+    """The demo's first pair: two clinicians of ALCOTT-1, on shift, and the team beside it."""
+    team = TeamFactory(provider=ProviderFactory(slug="alcott"), call_sign="ALCOTT-1")
+    ShiftFactory(team=team)
+    first = ClinicianFactory(team=team, user__username="alcott.clinician1")
+    second = ClinicianFactory(team=team, user__username="alcott.clinician2")
+    return team, first, second
+
+
+# --- the field app in a browser ------------------------------------------------------------
+
+
+@SYNC_DB
+def test_a_shift_online_then_offline_reaches_the_server_once_and_the_partner(
+    phone, live_server, pair
+):
+    team, _, _ = pair
+    working = call_with_events(
+        team,
+        [EventKind.DISPATCHED, EventKind.ACKNOWLEDGED],
+        priority=2,
+        address="5800 Wilshire Blvd",
+        narrative="Man in the bus shelter for hours, not responding.",
+        safety_flags=["intoxicated"],
+    )
+    urgent = call_with_events(team, [EventKind.DISPATCHED], priority=1, address="511 W Olympic")
+    browser = phone()
+
+    sign_in(browser, live_server, "alcott.clinician1")
+    open_rows = browser.find_elements(By.CSS_SELECTOR, "#open-calls li.call")
+    assert [row.get_attribute("data-id") for row in open_rows] == [str(urgent.pk), str(working.pk)]
+    snap(browser, "2-my-calls")
+
+    # The partner's phone signs in now and syncs once; it hears of today's work later.
+    partner = phone()
+    sign_in(partner, live_server, "alcott.clinician2")
+
+    # Online: en route, on scene, a note; each reaches the server at once.
+    open_call(browser, working)
+    next_step(browser, "En route")
+    wait(browser, lambda b: status_shown(b) == "En route")
+    next_step(browser, "On scene")
+    wait(browser, lambda b: status_shown(b) == "On scene")
+    wait_all_sent(browser)
+    write_note(browser, working, "Arrived; he is awake and talking.")
+    wait_all_sent(browser)
+    working.refresh_from_db()
+    assert working.status == CallStatus.ON_SCENE
+    assert Note.objects.filter(call=working).count() == 1
+    snap(browser, "3-call-on-scene")
+
+    # Offline: two notes, the outcome, clear the call.
+    wait_for_service_worker(browser)
+    set_offline(browser, True)
+    wait(browser, lambda b: b.execute_script("return navigator.onLine === false"))
+    assert fetch_fails(browser)
+    write_note(browser, working, "Offline one: accepted water and a blanket.")
+    write_note(browser, working, "Offline two: agreed to go to the shelter tomorrow.")
+    next_step(browser, "Clear the call")  # no outcome yet: the form comes first
+    Select(element(browser, "#disposition")).select_by_value(Disposition.RESOLVED_ON_SCENE)
+    people = element(browser, "#people-served")
+    people.clear()
+    people.send_keys("2")
+    element(browser, "#summary").send_keys("De-escalated; referred to the shelter.")
+    snap(browser, "5-outcome")
+    tap(browser, "#save-outcome")
+    wait(browser, lambda b: "Resolved on scene" in text(b, "#outcome"))
+    next_step(browser, "Clear the call")
+    wait(browser, lambda b: status_shown(b) == "Cleared")
+    wait_pending(browser, 4)
+    assert "Offline" in indicator(browser)["text"]
+    snap(browser, "4-call-offline")
+
+    # Reload with no signal: the service worker serves the app, IndexedDB the records.
+    browser.refresh()
+    wait(browser, lambda b: b.execute_script("return document.body.dataset.ready === '1'"))
+    wait(browser, lambda b: b.find_elements(By.CSS_SELECTOR, f'article[data-id="{working.pk}"]'))
+    notes = " ".join(texts(browser, "#notes li.note .body"))
+    assert "Offline one" in notes and "Offline two" in notes and "Arrived" in notes
+    assert "Resolved on scene" in text(browser, "#outcome")
+    assert status_shown(browser) == "Cleared"
+    assert indicator(browser)["pending"] == "4"
+    assert fetch_fails(browser)
+    assert Note.objects.filter(call=working).count() == 1  # nothing reached the server
+
+    # Back online: everything goes, once, and a second sync sends nothing again.
+    set_offline(browser, False)
+    wait_all_sent(browser)
+    tap(browser, "#sync-indicator")
+    wait_all_sent(browser)
+    working.refresh_from_db()
+    assert working.status == CallStatus.CLEARED
+    bodies = sorted(Note.objects.filter(call=working).values_list("body", flat=True))
+    assert bodies == [
+        "Arrived; he is awake and talking.",
+        "Offline one: accepted water and a blanket.",
+        "Offline two: agreed to go to the shelter tomorrow.",
+    ]
+    assert Outcome.objects.filter(call=working).count() == 1
+    outcome = Outcome.objects.get(call=working)
+    assert (outcome.disposition, outcome.people_served) == (Disposition.RESOLVED_ON_SCENE, 2)
+    assert StatusEvent.objects.filter(call=working, kind=EventKind.CLEARED).count() == 1
+    assert StatusEvent.objects.filter(call=working, kind=EventKind.ON_SCENE).count() == 1
+
+    # The partner's phone gets them on its next sync.
+    tap(partner, "#sync-indicator")
+    wait_all_sent(partner)
+    open_call(partner, working)
+    wait(partner, lambda b: len(texts(b, "#notes li.note")) == 3)
+    assert status_shown(partner) == "Cleared"
+    assert "Resolved on scene" in text(partner, "#outcome")
+    assert "Offline two" in " ".join(texts(partner, "#notes li.note .body"))
+
+
+@SYNC_DB
+def test_police_backup_asked_offline_goes_first_and_reaches_the_desk(phone, live_server, pair):
+    team, first, _ = pair
+    call = call_with_events(
+        team, [EventKind.DISPATCHED, EventKind.ACKNOWLEDGED, EventKind.ON_SCENE], priority=2
+    )
+    browser = phone()
+    sign_in(browser, live_server, "alcott.clinician1")
+    open_call(browser, call)
+    wait_for_service_worker(browser)
+
+    set_offline(browser, True)
+    wait(browser, lambda b: b.execute_script("return navigator.onLine === false"))
+    write_note(browser, call, "He has a knife in his belt.")
+    tap(browser, "#backup")
+    element(browser, "#backup-details").send_keys("Knife in his belt")
+    snap(browser, "6-backup-confirm")
+    tap(browser, '.backup-reason[data-reason="weapon_seen"]')
+    wait_pending(browser, 2)
+    assert "Police backup" in text(browser, "#timeline")
+    assert not BackupRequest.objects.exists()
+
+    set_offline(browser, False)
+    wait_all_sent(browser)
+    backup = BackupRequest.objects.get(call=call)
+    assert (backup.reason, backup.details) == ("weapon_seen", "Knife in his belt")
+    note = Note.objects.get(call=call)
+    assert backup.created_at <= note.created_at  # the backup went before the batch
+
+    desk, _, _ = signed_in_client(DispatcherFactory(user__username="desk"))
+    listed = desk.get("/api/v1/backup-requests/")
+    assert listed.status_code == 200, listed.content
+    rows = listed.json()["results"] if isinstance(listed.json(), dict) else listed.json()
+    assert str(backup.pk) in [row["id"] for row in rows]
+
+
+@SYNC_DB
+def test_a_record_the_server_refuses_is_shown_with_its_reason(phone, live_server, pair):
+    team, _, _ = pair
+    call = call_with_events(team, [EventKind.DISPATCHED, EventKind.ACKNOWLEDGED], priority=2)
+    other_team = TeamFactory(provider=team.provider, program=team.program, call_sign="ALCOTT-2")
+    browser = phone()
+    sign_in(browser, live_server, "alcott.clinician1")
+    open_call(browser, call)
+    wait_for_service_worker(browser)
+
+    set_offline(browser, True)
+    wait(browser, lambda b: b.execute_script("return navigator.onLine === false"))
+    write_note(browser, call, "Written after the call went to another team.")
+    # Meanwhile the desk hands the call to the other team: the note is no longer ours to add.
+    assign_call(call=call, team=other_team, assigned_by=DispatcherFactory())
+
+    set_offline(browser, False)
+    wait_all_sent(browser)
+    browser.execute_script("location.hash = '#/'")
+    banner = element(browser, "#refused-banner")
+    assert "1 record(s) refused" in banner.text
+    tap(browser, banner)
+    refused = element(browser, "#refused li.card")
+    assert "Written after the call went to another team." in refused.text
+    reason = refused.find_element(By.CSS_SELECTOR, ".reason").text
+    assert reason.startswith("Reason: ") and len(reason) > len("Reason: ")
+    snap(browser, "7-refused")
+    assert not Note.objects.filter(body__startswith="Written after").exists()
+    assert QuarantinedRecord.objects.filter(table="notes").count() == 1
