@@ -23,6 +23,9 @@ from calls.choices import CallStatus, Disposition, EventKind
 from calls.models import BackupRequest, Call, Note, Outcome, StatusEvent
 from calls.services import assign_call, refresh_call_state
 from field.views import ASSETS, asset_url
+from followups.models import FollowUp
+from referrals.choices import ServiceCategory
+from referrals.models import Referral
 from tests.browser.conftest import CHROMEDRIVER, CHROMIUM
 from tests.calls import routing_helpers
 from tests.calls.routing_helpers import SYNC_DB
@@ -31,7 +34,9 @@ from tests.factories import (
     CallFactory,
     ClinicianFactory,
     DispatcherFactory,
+    PersonFactory,
     ProviderFactory,
+    ServiceFactory,
     ShiftFactory,
     StatusEventFactory,
     TeamFactory,
@@ -147,10 +152,18 @@ def element(browser, selector: str):
 
 
 def tap(browser, target) -> None:
-    """Scroll the control to the middle of the screen (clear of the backup bar), then tap."""
-    found = element(browser, target) if isinstance(target, str) else target
-    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", found)
-    found.click()
+    """Scroll the control to the middle of the screen (clear of the backup bar), then tap;
+    a control given by its selector is found again if a redraw replaced it meanwhile."""
+
+    def tapped(b) -> bool:
+        found = b.find_elements(By.CSS_SELECTOR, target) if isinstance(target, str) else [target]
+        if not found:
+            return False
+        b.execute_script("arguments[0].scrollIntoView({block: 'center'});", found[0])
+        found[0].click()
+        return True
+
+    wait(browser, tapped)
 
 
 def texts(browser, selector: str) -> list[str]:
@@ -423,3 +436,65 @@ def test_a_record_the_server_refuses_is_shown_with_its_reason(phone, live_server
     snap(browser, "7-refused")
     assert not Note.objects.filter(body__startswith="Written after").exists()
     assert QuarantinedRecord.objects.filter(table="notes").count() == 1
+
+
+@SYNC_DB
+def test_offline_the_directory_is_searchable_and_a_follow_up_and_a_referral_wait_to_be_sent(
+    phone, live_server, pair
+):
+    team, _, _ = pair
+    person = PersonFactory(provider=team.provider, given_name="Ana", family_name="Ruiz")
+    call = call_with_events(
+        team, [EventKind.DISPATCHED, EventKind.ACKNOWLEDGED, EventKind.ON_SCENE], person=person
+    )
+    housing = ServiceFactory(name="Bridge housing intake", category=ServiceCategory.HOUSING)
+    ServiceFactory(name="Night shelter", category=ServiceCategory.SHELTER, hours={"always": True})
+    browser = phone()
+    sign_in(browser, live_server, "alcott.clinician1")
+    wait_for_service_worker(browser)
+    set_offline(browser, True)
+    wait(browser, lambda b: b.execute_script("return navigator.onLine === false"))
+
+    browser.execute_script("location.hash = '#/services'")
+    element(browser, "#service-search").send_keys("shelter")
+    wait(browser, lambda b: texts(b, "#services li.service strong") == ["Night shelter"])
+    element(browser, "#service-search").clear()
+    Select(element(browser, "#service-category")).select_by_value(ServiceCategory.HOUSING)
+    wait(browser, lambda b: texts(b, "#services li.service strong") == ["Bridge housing intake"])
+    Select(element(browser, "#service-category")).select_by_value("")
+    tap(browser, "#service-open-now")
+    wait(browser, lambda b: texts(b, "#services li.service strong") == ["Night shelter"])
+    snap(browser, "8-services")
+
+    open_call(browser, call)
+    tap(browser, "#schedule-followup")
+    element(browser, "#followup-purpose").send_keys("See how the night at the shelter went.")
+    tap(browser, "#save-followup")
+    open_call(browser, call)
+    tap(browser, "#make-referral")
+    element(browser, "#referral-search").send_keys("bridge")
+    element(browser, f'#referral-service option[value="{housing.pk}"]')
+    Select(element(browser, "#referral-service")).select_by_value(str(housing.pk))
+    tap(browser, "#referral-consent")
+    tap(browser, "#save-referral")
+    wait(browser, lambda b: "Bridge housing intake" in text(b, "#referrals"))
+    wait_pending(browser, 2)
+    assert not FollowUp.objects.filter(call=call).exists()
+
+    set_offline(browser, False)
+    wait_all_sent(browser)
+    followup = FollowUp.objects.get(call=call)
+    assert followup.purpose == "See how the night at the shelter went."
+    assert followup.person_id == person.pk
+    referral = Referral.objects.get(call=call)
+    assert referral.service.name == "Bridge housing intake" and referral.consent_given
+    browser.execute_script("location.hash = '#/followups'")
+    wait(
+        browser,
+        lambda b: (
+            str(followup.pk)
+            in b.execute_script(
+                "return [...document.querySelectorAll('#upcoming li')].map((e) => e.dataset.id).join()"
+            )
+        ),
+    )

@@ -23,6 +23,7 @@ function route() {
     if (parts[2] === "note") return () => screens.note(id, params);
     if (parts[2] === "outcome") return () => screens.outcome(id, params);
     if (parts[2] === "followup") return () => screens.followupForm(id);
+    if (parts[2] === "referral") return () => screens.referralForm(id);
     return () => screens.call(id);
   }
   if (parts[0] === "followups") return () => screens.followups();

@@ -88,6 +88,22 @@ export const SERVICE_CATEGORIES = {
   other: "Other",
 };
 
+export const CONSENT_METHODS = { verbal: "Verbal, witnessed by the team", written: "Written / signed" };
+
+export const REFERRAL_STATUSES = {
+  proposed: "Proposed",
+  sent: "Sent",
+  accepted: "Accepted",
+  enrolled: "Enrolled",
+  completed: "Completed",
+  declined: "Declined",
+  no_show: "No show",
+  unreachable: "Unreachable",
+  withdrawn: "Withdrawn",
+};
+
+export const OUT_OF_SERVICE_REASONS = { break: "Break", transport: "Transport", training: "Training", vehicle: "Vehicle", other: "Other" };
+
 export const TABLE_NAMES = {
   notes: "Note",
   status_events: "Status change",

@@ -5,10 +5,14 @@
 import * as db from "./db.js";
 import { h, when, age, field } from "./dom.js";
 import * as sync from "./sync.js";
+import { Offline, reasonOf, request } from "./api.js";
 import {
   BACKUP_STATUSES,
   CALL_TYPES,
+  CONSENT_METHODS,
   DISPOSITIONS,
+  OUT_OF_SERVICE_REASONS,
+  REFERRAL_STATUSES,
   FOLLOWUP_KINDS,
   NEXT_STEP,
   PRIORITIES,
@@ -147,6 +151,7 @@ export async function calls() {
     open.length ? h("ul", { className: "cards", id: "open-calls" }, open.map(item)) : h("p", { className: "muted" }, "No open calls."),
     h("h2", {}, "Recent calls"),
     recent.length ? h("ul", { className: "cards", id: "recent-calls" }, recent.map(item)) : h("p", { className: "muted" }, "None in the last days."),
+    availabilitySwitch(),
     h(
       "nav",
       { className: "links", "aria-label": "More" },
@@ -178,7 +183,7 @@ export async function calls() {
 // --- one call -----------------------------------------------------------------------------------
 
 async function callData(id) {
-  const [call, events, notes, outcomes, backups, briefing, followUps] = await Promise.all([
+  const [call, events, notes, outcomes, backups, briefing, followUps, referrals, services] = await Promise.all([
     db.get("calls", id),
     db.all("status_events"),
     db.all("notes"),
@@ -186,6 +191,8 @@ async function callData(id) {
     db.all("backup_requests"),
     db.get("briefings", id),
     db.all("follow_ups"),
+    db.all("referrals"),
+    db.all("services"),
   ]);
   if (!call) return null;
   const person = call.person_id ? await db.get("people", call.person_id) : null;
@@ -204,6 +211,8 @@ async function callData(id) {
     rejectedOutcomes: mine(outcomes).filter((o) => o._rejected),
     backups: mine(backups),
     followUps: mine(followUps),
+    referrals: mine(referrals),
+    services: Object.fromEntries(services.map((service) => [String(service.id), service])),
   };
 }
 
@@ -314,6 +323,15 @@ export async function call(id) {
       h("h2", { id: "fu-h" }, "Follow-ups"),
       data.followUps.length ? h("ul", { className: "plain" }, data.followUps.map((f) => h("li", {}, `${label(FOLLOWUP_KINDS, f.kind)} by ${when(f.due_by)} · ${f.status || "scheduled"} `, flags(f)))) : h("p", { className: "muted" }, "None scheduled."),
       h("a", { href: `#/call/${c.id}/followup`, className: "button", id: "schedule-followup" }, "Schedule a follow-up")
+    ),
+    h(
+      "section",
+      { "aria-labelledby": "ref-h" },
+      h("h2", { id: "ref-h" }, "Referrals"),
+      data.referrals.length
+        ? h("ul", { className: "plain", id: "referrals" }, data.referrals.map((r) => h("li", { "data-id": r.id }, `${(data.services[String(r.service_id)] || {}).name || "A service"} · ${label(REFERRAL_STATUSES, r.status || "proposed")} `, flags(r))))
+        : h("p", { className: "muted" }, "None made."),
+      h("a", { href: `#/call/${c.id}/referral`, className: "button", id: "make-referral" }, "Refer to a service")
     )
   );
   return { node, live: true, openCall: isOpen ? c.id : null };
@@ -471,6 +489,80 @@ export async function followupForm(callId) {
   return { node: form, live: false, openCall: CLOSED.includes(data.status) ? null : callId };
 }
 
+// --- a referral, with the person's consent -------------------------------------------------------
+
+export async function referralForm(callId) {
+  const data = await callData(callId);
+  if (!data) return call(callId);
+  const all = Object.values(data.services).filter((s) => s.is_active !== false).sort((a, b) => a.name.localeCompare(b.name));
+  const search = h("input", { type: "search", id: "referral-search", placeholder: "Filter the services" });
+  const service = h("select", { id: "referral-service", required: true });
+  const fill = () => {
+    const chosen = service.value;
+    const words = search.value.toLowerCase().split(/\s+/).filter(Boolean);
+    const shown = all.filter((s) => words.every((w) => `${s.name} ${s.organization} ${s.category}`.toLowerCase().includes(w)));
+    service.replaceChildren(h("option", { value: "" }, `Choose (${shown.length})…`), ...shown.map((s) => h("option", { value: s.id }, `${s.name} (${s.organization})${isOpenNow(s.hours) ? " · open now" : ""}`)));
+    service.value = chosen;
+  };
+  search.addEventListener("input", fill);
+  fill();
+  const consent = h("input", { type: "checkbox", id: "referral-consent" });
+  const method = h("select", { id: "referral-consent-method" }, Object.entries(CONSENT_METHODS).map(([value, text]) => h("option", { value }, text)));
+  const notes = h("textarea", { id: "referral-notes", rows: 4, maxlength: 5000 });
+  const error = h("p", { className: "error", role: "alert" });
+  const form = h(
+    "form",
+    {
+      onsubmit: async (event) => {
+        event.preventDefault();
+        if (!service.value || !consent.checked) {
+          error.textContent = "Choose a service, and refer only with the person's consent.";
+          return;
+        }
+        await sync.addRecord("referrals", { id: sync.uuid(), call_id: callId, person_id: data.call.person_id || null, service_id: service.value, consent_given: true, consent_method: method.value, notes: notes.value, status: "proposed" });
+        go(`#/call/${callId}`);
+      },
+    },
+    h("a", { href: `#/call/${callId}`, className: "back" }, "‹ Back to the call"),
+    h("h1", {}, "Refer to a service"),
+    field("Search the directory", search),
+    field("Service", service),
+    h("div", { className: "field check" }, consent, h("label", { for: "referral-consent" }, "The person agrees to the referral")),
+    field("How they agreed", method),
+    field("Notes for the service", notes),
+    error,
+    h("button", { type: "submit", id: "save-referral", className: "primary" }, "Refer")
+  );
+  return { node: form, live: false, openCall: CLOSED.includes(data.status) ? null : callId };
+}
+
+// --- the team's availability (online only: the desk routes by it now) -----------------------------
+
+let lastAvailability = "";
+
+function availabilitySwitch() {
+  const status = h("p", { id: "availability-status", className: "meta", role: "status" }, lastAvailability);
+  const reason = h("select", { id: "availability-reason" }, Object.entries(OUT_OF_SERVICE_REASONS).map(([value, text]) => h("option", { value }, text)));
+  const send = async (body) => {
+    const current = await sync.session();
+    status.textContent = "Sending…";
+    try {
+      const answer = await request("POST", "team/availability/", { token: current.token, body });
+      lastAvailability = answer.out_of_service ? `Out of service: ${label(OUT_OF_SERVICE_REASONS, answer.out_of_service)}` : "Available for calls";
+      status.textContent = lastAvailability;
+    } catch (exc) {
+      status.textContent = exc instanceof Offline ? "No signal: the desk cannot be told now; try again when online." : reasonOf(exc.body);
+    }
+  };
+  return h(
+    "section",
+    { "aria-labelledby": "avail-h" },
+    h("h2", { id: "avail-h" }, "Team availability"),
+    h("div", { className: "steps" }, h("button", { type: "button", id: "set-available", onclick: () => send({ status: "available" }) }, "Available"), field("Reason", reason), h("button", { type: "button", id: "set-out-of-service", onclick: () => send({ status: "out_of_service", reason: reason.value }) }, "Out of service")),
+    status
+  );
+}
+
 // --- the services directory (searchable offline) ------------------------------------------------
 
 const WEEKDAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
@@ -516,7 +608,10 @@ export async function services() {
     );
     if (!shown.length) list.append(h("li", { className: "muted" }, "No service matches."));
   };
-  for (const control of [query, category, openNow]) control.addEventListener("input", draw);
+  for (const control of [query, category, openNow]) {
+    control.addEventListener("input", draw);
+    control.addEventListener("change", draw);
+  }
   draw();
   const node = h(
     "div",

@@ -25,6 +25,7 @@ const WIRE = {
   notes: ["id", "call_id", "body", "written_at", "amends_id"],
   outcomes: ["id", "call_id", "disposition", "police_involved", "people_served", "summary", "occurred_at", "supersedes_id"],
   follow_ups: ["id", "person_id", "call_id", "kind", "not_before", "due_by", "purpose"],
+  referrals: ["id", "person_id", "call_id", "service_id", "consent_given", "consent_method", "notes"],
 };
 // Tables whose rows change after creation: a local edit not yet sent wins over a pull.
 const MUTABLE = new Set(["people", "follow_ups", "referrals"]);
