@@ -42,7 +42,7 @@ from tests.factories import (
     TeamFactory,
     signed_in_client,
 )
-from umcr.models import QuarantinedRecord
+from umcr.models import QuarantinedRecord, SyncBatch
 
 migration_data = routing_helpers.migration_data
 sync_counter = routing_helpers.sync_counter
@@ -378,6 +378,11 @@ def test_police_backup_asked_offline_goes_first_and_reaches_the_desk(phone, live
         team, [EventKind.DISPATCHED, EventKind.ACKNOWLEDGED, EventKind.ON_SCENE], priority=2
     )
     browser = phone()
+    browser.get(f"{live_server.url}/app/")
+    element(browser, "#username").send_keys("alcott.clinician1")
+    element(browser, "#password").send_keys("not-the-password")
+    tap(browser, "#sign-in")
+    wait(browser, lambda b: text(b, "#sign-in-error") == "Wrong username or password.")
     sign_in(browser, live_server, "alcott.clinician1")
     open_call(browser, call)
     wait_for_service_worker(browser)
@@ -399,6 +404,15 @@ def test_police_backup_asked_offline_goes_first_and_reaches_the_desk(phone, live
     assert (backup.reason, backup.details) == ("weapon_seen", "Knife in his belt")
     note = Note.objects.get(call=call)
     assert backup.created_at <= note.created_at  # the backup went before the batch
+
+    # A correction is an addendum to the note, never an edit.
+    tap(browser, f'li.note[data-id="{note.pk}"] .small-link')
+    element(browser, "#note-body").send_keys("Correction: the knife was a phone.")
+    tap(browser, "#save-note")
+    wait(browser, lambda b: "Correction" in text(b, f'li.note[data-id="{note.pk}"] .addenda'))
+    wait_all_sent(browser)
+    assert Note.objects.get(amends=note).body == "Correction: the knife was a phone."
+    assert Note.objects.get(pk=note.pk).body == "He has a knife in his belt."
 
     desk, _, _ = signed_in_client(DispatcherFactory(user__username="desk"))
     listed = desk.get("/api/v1/backup-requests/")
@@ -498,3 +512,71 @@ def test_offline_the_directory_is_searchable_and_a_follow_up_and_a_referral_wait
             )
         ),
     )
+
+
+@SYNC_DB
+def test_moved_to_another_team_the_phone_hands_in_its_work_then_starts_again(
+    phone, live_server, pair
+):
+    team, first, _ = pair
+    old_call = call_with_events(team, [EventKind.DISPATCHED], address="100 Old Team St")
+    other_team = TeamFactory(provider=team.provider, program=team.program, call_sign="ALCOTT-2")
+    new_call = call_with_events(other_team, [EventKind.DISPATCHED], address="200 New Team St")
+    browser = phone()
+    sign_in(browser, live_server, "alcott.clinician1")
+    assert texts(browser, "#open-calls li.call .address") == ["100 Old Team St"]
+    open_call(browser, old_call)
+    wait_for_service_worker(browser)
+
+    set_offline(browser, True)
+    wait(browser, lambda b: b.execute_script("return navigator.onLine === false"))
+    write_note(browser, old_call, "Written on the old team's call.")
+    first.team = other_team  # a supervisor moves the clinician (the admin saves the row)
+    first.save()
+
+    set_offline(browser, False)
+    wait_all_sent(browser)
+    # The pull answered resync_required: the old team's records went, the new team's came.
+    browser.execute_script("location.hash = '#/'")
+    wait(browser, lambda b: texts(b, "#open-calls li.call .address") == ["200 New Team St"])
+    assert "1 record(s) refused" in text(browser, "#refused-banner")
+    assert not Note.objects.filter(body="Written on the old team's call.").exists()
+    assert QuarantinedRecord.objects.filter(table="notes").count() == 1
+    assert new_call.pk
+
+
+LOSE_FIRST_PUSH_ANSWER = """
+window.pushes = [];
+const realFetch = window.fetch;
+window.fetch = async (url, init) => {
+  const answer = await realFetch(url, init);
+  if (String(url).includes("/sync/push/")) {
+    window.pushes.push(new URL(url, location.href).searchParams.get("batch_id"));
+    if (window.pushes.length === 1) throw new TypeError("the answer was lost on the way");
+  }
+  return answer;
+};
+"""
+
+
+@SYNC_DB
+def test_a_push_whose_answer_is_lost_is_sent_again_with_the_same_batch_id(phone, live_server, pair):
+    team, first, _ = pair
+    call = call_with_events(team, [EventKind.DISPATCHED, EventKind.ACKNOWLEDGED])
+    browser = phone()
+    sign_in(browser, live_server, "alcott.clinician1")
+    open_call(browser, call)
+    browser.execute_script(LOSE_FIRST_PUSH_ANSWER)
+
+    write_note(browser, call, "Sent once, answered twice.")
+    wait(browser, lambda b: b.execute_script("return window.pushes.length") == 1)
+    wait(browser, lambda b: indicator(b)["syncing"] == "0")
+    assert indicator(browser)["pending"] == "1"  # the phone never heard the answer
+    assert Note.objects.filter(call=call).count() == 1  # but the server applied the batch
+
+    tap(browser, "#sync-indicator")
+    wait_all_sent(browser)
+    pushes = browser.execute_script("return window.pushes")
+    assert len(pushes) == 2 and pushes[0] == pushes[1] and pushes[0]
+    assert Note.objects.filter(call=call).count() == 1
+    assert SyncBatch.objects.filter(user=first.user, batch_id=pushes[0]).count() == 1

@@ -18,6 +18,7 @@ function route() {
   const params = new URLSearchParams(query || "");
   const parts = path.split("/").filter(Boolean);
   if (!sync.state.signedIn) return () => screens.signIn();
+  if (parts[0] === "signin" && params.get("again")) return () => screens.signIn(true);
   if (parts[0] === "call" && parts[1]) {
     const id = parts[1];
     if (parts[2] === "note") return () => screens.note(id, params);
@@ -116,11 +117,15 @@ function confirmBackup(callId) {
   );
   dialog.setAttribute("aria-labelledby", "backup-title");
   dialog.hidden = false;
+  dialog.querySelector(".backup-reason").focus();
 }
 
 // --- start ------------------------------------------------------------------------------------
 
 indicator.addEventListener("click", () => sync.syncSoon());
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape" && !dialog.hidden) closeDialog();
+});
 window.addEventListener("hashchange", () => draw(true));
 sync.subscribe((state, dataChanged) => {
   drawIndicator(state);

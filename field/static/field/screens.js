@@ -82,13 +82,18 @@ function defaultDeviceName() {
   return `${os} browser (field app)`;
 }
 
-export async function signIn() {
+export async function signIn(again = false) {
   const savedName = await db.meta("device_name");
+  const who = again ? await me() : null;
   const error = h("p", { className: "error", role: "alert", id: "sign-in-error" });
   const username = h("input", { id: "username", name: "username", autocomplete: "username", autocapitalize: "none", required: true, maxlength: 150 });
   const password = h("input", { id: "password", name: "password", type: "password", autocomplete: "current-password", required: true, maxlength: 128 });
   const device = h("input", { id: "device-name", name: "device_name", required: true, maxlength: 120 });
   device.value = savedName || defaultDeviceName();
+  if (who) {
+    username.value = who.username;
+    username.readOnly = true;
+  }
   const submit = h("button", { type: "submit", id: "sign-in", className: "primary" }, "Sign in");
   const form = h(
     "form",
@@ -101,13 +106,14 @@ export async function signIn() {
           await sync.signIn({ username: username.value.trim(), password: password.value, deviceName: device.value.trim() });
           go("#/");
         } catch (exc) {
-          error.textContent = exc.status ? exc.message : "No connection: signing in needs a signal.";
+          error.textContent = exc instanceof Offline ? "No connection: signing in needs a signal." : exc.body ? reasonOf(exc.body) : exc.message;
         } finally {
           submit.disabled = false;
         }
       },
     },
-    h("h1", {}, "Sign in"),
+    h("h1", {}, who ? "Sign in again" : "Sign in"),
+    who ? h("p", {}, "Your sign-in ended. Your records and unsent changes stay on this phone.") : null,
     field("Username", username),
     field("Password", password),
     field("This phone's name", device, "Supervisors see it in the list of your devices."),
@@ -143,6 +149,7 @@ export async function calls() {
   const node = h(
     "div",
     {},
+    sync.state.expired ? h("a", { href: "#/signin?again=1", className: "banner refused", id: "expired-banner" }, "Your sign-in has ended: sign in again") : null,
     rejected.length
       ? h("a", { href: "#/refused", className: "banner refused", id: "refused-banner" }, `${rejected.length} record(s) refused by the server: see why`)
       : null,

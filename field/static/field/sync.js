@@ -38,6 +38,7 @@ export const state = {
   lastSyncAt: null,
   error: null,
   signedIn: false,
+  expired: false, // the token ended: sign in again as the same user; nothing local is lost
 };
 
 const listeners = new Set();
@@ -65,6 +66,10 @@ export async function session() {
 }
 
 export async function signIn({ username, password, deviceName }) {
+  const previous = await session();
+  if (previous && previous.me && previous.me.username !== username) {
+    throw new Error(`This phone holds ${previous.me.username}'s records: sign in as them, or sign out first.`);
+  }
   const deviceId = await db.meta("device_id");
   const body = { username, password, device_name: deviceName, platform: "other", app_version: "field-web-1" };
   if (deviceId) body.device_id = deviceId;
@@ -74,6 +79,8 @@ export async function signIn({ username, password, deviceName }) {
   if (answer.device && answer.device.id) await db.setMeta("device_id", answer.device.id);
   await db.setMeta("device_name", deviceName);
   state.signedIn = true;
+  state.expired = false;
+  state.error = null;
   await refreshCounts();
   notify(true);
   return syncNow();
@@ -157,7 +164,8 @@ async function syncOnce() {
       state.offline = true;
       state.error = null;
     } else if (error instanceof HttpError && error.status === 401) {
-      state.error = "Your sign-in has ended: sign out and sign in again (unsent changes are kept until you do).";
+      state.expired = true;
+      state.error = "Your sign-in has ended: sign in again. Unsent changes stay on this phone.";
     } else {
       state.error = error instanceof HttpError ? reasonOf(error.body) : String(error.message || error);
     }
