@@ -1,8 +1,11 @@
 """The field app (/app/) in a real browser (headless Chromium), on PostgreSQL: a clinician
 signs in, works a call online and offline (the browser's network switched off through the
 DevTools protocol), reloads with no signal, and comes back online; the server then holds
-each record once, the partner's phone receives them, a police backup reaches the desk, and
-a record the server refuses is shown with its reason.
+each record once and the partner's phone receives them. Also: a police backup asked offline
+goes first and reaches the desk's list; a record the server refuses is shown with its
+reason; a push whose answer is lost is sent again with the same batch id and stored once; a
+clinician moved to another team hands in the offline work and resyncs from null; the
+services directory is searched offline, and a follow-up and a referral made offline sync.
 
 With UMCR_SCREENSHOTS=<folder> set, the main screens are saved there at phone size
 (docs/screenshots/ in the README)."""

@@ -106,7 +106,7 @@ function confirmBackup(callId) {
             onclick: async () => {
               closeDialog();
               await sync.addRecord("backup_requests", { id: sync.uuid(), call_id: callId, reason, details: details.value, status: "requested", occurred_at: Date.now() });
-              sync.syncSoon();
+              sync.sendBackupsNow();
             },
           },
           text

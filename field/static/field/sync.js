@@ -210,6 +210,19 @@ async function sendBackups(token) {
   }
 }
 
+// Police backup does not wait for a sync in progress (a long first pull, say): it goes now.
+export async function sendBackupsNow() {
+  const current = await session();
+  if (!current) return;
+  try {
+    await sendBackups(current.token);
+  } catch (_) {
+    // No signal: it stays first in line for the next sync.
+  }
+  await refreshCounts();
+  notify(true);
+}
+
 async function refuse(table, record, reason, seq) {
   await db.write([table, "outbox", "rejected"], async (s) => {
     await s[table].put({ ...record, _pending: false, _rejected: reason });
