@@ -7,6 +7,7 @@ import hashlib
 import json
 from functools import lru_cache
 
+from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -39,10 +40,14 @@ def asset_url(name: str) -> str:
     return f"{PrefixNode.handle_simple('STATIC_URL')}field/{name}"
 
 
-@lru_cache(maxsize=1)
 def shell_version() -> str:
     """A digest of every file of the app shell and the page: a new deployment changes it,
-    so browsers install the new service worker and fetch the new files."""
+    so browsers install the new service worker and fetch the new files. Read once per
+    process, except in DEBUG, where an edited file must reach the browser at once."""
+    return digest_of_shell() if settings.DEBUG else cached_digest_of_shell()
+
+
+def digest_of_shell() -> str:
     digest = hashlib.sha256()
     for name in ASSETS:
         path = finders.find(f"field/{name}")
@@ -54,6 +59,9 @@ def shell_version() -> str:
         with open(origin, "rb") as handle:
             digest.update(handle.read())
     return digest.hexdigest()[:16]
+
+
+cached_digest_of_shell = lru_cache(maxsize=1)(digest_of_shell)
 
 
 def asset_urls() -> dict[str, str]:

@@ -607,7 +607,7 @@ export async function services() {
           { className: "card service", "data-id": s.id },
           h("strong", {}, s.name),
           h("span", {}, `${s.organization} · ${label(SERVICE_CATEGORIES, s.category)}`),
-          h("span", { className: "meta" }, `${isOpenNow(s.hours) ? "Open now" : "Closed now"} · ${s.hours_text || ""}${s.is_accepting_clients === false ? " · not accepting clients" : ""}`),
+          h("span", { className: "meta" }, [isOpenNow(s.hours) ? "Open now" : "Closed now", s.hours_text, s.is_accepting_clients === false ? "not accepting clients" : ""].filter(Boolean).join(" · ")),
           s.address ? h("span", { className: "meta" }, s.address) : null,
           s.phone ? h("a", { href: `tel:${s.phone}` }, `Call ${s.phone}`) : null
         )
