@@ -64,8 +64,6 @@ def main(base: str) -> None:
         driver.find_element(By.ID, "backup-cancel").click()
         show(f"#/call/{on_scene}/outcome", "#disposition")
         shot("outcome")
-        show("#/followups", "h1")
-        shot("followups")
         show("#/services", "#services li")
         shot("services")
     finally:

@@ -515,6 +515,7 @@ def test_offline_the_directory_is_searchable_and_a_follow_up_and_a_referral_wait
             )
         ),
     )
+    snap(browser, "9-followups")
 
 
 @SYNC_DB
