@@ -417,6 +417,14 @@ def test_police_backup_asked_offline_goes_first_and_reaches_the_desk(phone, live
     assert Note.objects.get(amends=note).body == "Correction: the knife was a phone."
     assert Note.objects.get(pk=note.pk).body == "He has a knife in his belt."
 
+    # The team's availability switch, on the home screen, tells the server at once.
+    browser.execute_script("location.hash = '#/'")
+    Select(element(browser, "#availability-reason")).select_by_value("break")
+    tap(browser, "#set-out-of-service")
+    wait(browser, lambda b: text(b, "#availability-status") == "Out of service: Break")
+    team.refresh_from_db()
+    assert team.out_of_service == "break"
+
     desk, _, _ = signed_in_client(DispatcherFactory(user__username="desk"))
     listed = desk.get("/api/v1/backup-requests/")
     assert listed.status_code == 200, listed.content
