@@ -592,3 +592,46 @@ def test_a_push_whose_answer_is_lost_is_sent_again_with_the_same_batch_id(phone,
     assert len(pushes) == 2 and pushes[0] == pushes[1] and pushes[0]
     assert Note.objects.filter(call=call).count() == 1
     assert SyncBatch.objects.filter(user=first.user, batch_id=pushes[0]).count() == 1
+
+
+COUNT_PULLS = """
+window.pulls = [];
+const realFetch = window.fetch;
+window.fetch = async (url, init) => {
+  const answer = await realFetch(url, init);
+  if (String(url).includes("/sync/pull/")) {
+    const body = await answer.clone().json();
+    window.pulls.push({ cursor: new URL(url, location.href).searchParams.get("last_pulled_at"), more: body.has_more });
+  }
+  return answer;
+};
+"""
+
+
+@SYNC_DB
+def test_a_first_sync_larger_than_a_page_pulls_again_while_has_more(
+    phone, live_server, pair, settings
+):
+    team, _, _ = pair
+    settings.SYNC_MAX_PAGE = 4
+    calls = [
+        call_with_events(team, [EventKind.DISPATCHED], address=f"{n} Paging Ave")
+        for n in range(1, 8)
+    ]
+    browser = phone()
+    browser.get(f"{live_server.url}/app/")
+    element(browser, "#username")
+    browser.execute_script(COUNT_PULLS)
+    element(browser, "#username").send_keys("alcott.clinician1")
+    element(browser, "#password").send_keys(DEMO_PASSWORD)
+    tap(browser, "#sign-in")
+    wait(browser, lambda b: len(texts(b, "#open-calls li.call")) == len(calls))
+    wait_all_sent(browser)
+
+    pulls = browser.execute_script("return window.pulls")
+    # Pages of at most 4 records (the open calls' page first): pulled again while has_more.
+    assert len(pulls) >= 2
+    assert pulls[0]["cursor"] == "null" and not pulls[-1]["more"]
+    assert all(pull["more"] for pull in pulls[:-1])
+    # Each page from the cursor the one before it answered: never from null again.
+    assert all(pull["cursor"] != "null" for pull in pulls[1:])
