@@ -2,9 +2,10 @@
 signs in, works a call online and offline (the browser's network switched off through the
 DevTools protocol), reloads with no signal, and comes back online; the server then holds
 each record once and the partner's phone receives them. Also: a police backup asked offline
-goes first and reaches the desk's list; a record the server refuses is shown with its
-reason; a push whose answer is lost is sent again with the same batch id and stored once; a
-clinician moved to another team hands in the offline work and resyncs from null; the
+goes first and reaches the desk's list (with the prior-contacts briefing read offline); a
+record the server refuses is shown with its reason; a push whose answer is lost is sent
+again with the same batch id and stored once; a clinician moved to another team hands in
+the offline work and resyncs from null; a first sync pulls again while has_more; the
 services directory is searched offline, and a follow-up and a referral made offline sync.
 
 With UMCR_SCREENSHOTS=<folder> set, the main screens are saved there at phone size
@@ -378,7 +379,19 @@ def test_a_shift_online_then_offline_reaches_the_server_once_and_the_partner(
 def test_police_backup_asked_offline_goes_first_and_reaches_the_desk(phone, live_server, pair):
     team, first, _ = pair
     call = call_with_events(
-        team, [EventKind.DISPATCHED, EventKind.ACKNOWLEDGED, EventKind.ON_SCENE], priority=2
+        team,
+        [EventKind.DISPATCHED, EventKind.ACKNOWLEDGED, EventKind.ON_SCENE],
+        priority=2,
+        address="1600 Santa Monica Blvd",
+    )
+    # An earlier call at the same address, where police were needed: the briefing says so.
+    CallFactory(
+        team=team,
+        address="1600 Santa Monica Blvd",
+        received_at=timezone.now() - timedelta(days=40),
+        status=CallStatus.CLEARED,
+        disposition=Disposition.HANDED_TO_POLICE,
+        police_involved=True,
     )
     browser = phone()
     browser.get(f"{live_server.url}/app/")
@@ -390,8 +403,12 @@ def test_police_backup_asked_offline_goes_first_and_reaches_the_desk(phone, live
     open_call(browser, call)
     wait_for_service_worker(browser)
 
+    wait(browser, lambda b: "police involved" in text(b, "#prior-contacts"))
+
     set_offline(browser, True)
     wait(browser, lambda b: b.execute_script("return navigator.onLine === false"))
+    browser.refresh()  # the briefing is kept for the dead zone
+    wait(browser, lambda b: "Handed to police" in text(b, "#prior-contacts"))
     write_note(browser, call, "He has a knife in his belt.")
     tap(browser, "#backup")
     element(browser, "#backup-details").send_keys("Knife in his belt")
