@@ -208,6 +208,7 @@ def sign_in(browser, live_server, username: str) -> None:
     element(browser, "#password").send_keys(DEMO_PASSWORD)
     assert element(browser, "#device-name").get_attribute("value"), "the device name is prefilled"
     snap(browser, "1-sign-in")
+    assert_accessible(browser)
     tap(browser, "#sign-in")
     element(browser, "#open-calls")
     wait_all_sent(browser)
@@ -238,6 +239,24 @@ def write_note(browser, call: Call, body: str) -> None:
     element(browser, "#note-body").send_keys(body)
     tap(browser, "#save-note")
     wait(browser, lambda b: body in " ".join(texts(b, "#notes li.note .body")))
+
+
+UNLABELLED_OR_SMALL = """
+const problems = [];
+for (const control of document.querySelectorAll("main input, main select, main textarea, #dialog input")) {
+  if (!control.id || !document.querySelector(`label[for="${control.id}"]`)) problems.push(`no label: ${control.outerHTML}`);
+}
+for (const target of document.querySelectorAll("button, a.button, a.card")) {
+  const box = target.getBoundingClientRect();
+  if (box.width && box.height < 44) problems.push(`under 44 px: ${target.outerHTML.slice(0, 80)}`);
+}
+return problems;
+"""
+
+
+def assert_accessible(browser) -> None:
+    """Every control of the screen has its label; every button is a large tap target."""
+    assert browser.execute_script(UNLABELLED_OR_SMALL) == []
 
 
 def wait_for_service_worker(browser) -> None:
@@ -293,6 +312,7 @@ def test_a_shift_online_then_offline_reaches_the_server_once_and_the_partner(
     open_rows = browser.find_elements(By.CSS_SELECTOR, "#open-calls li.call")
     assert [row.get_attribute("data-id") for row in open_rows] == [str(urgent.pk), str(working.pk)]
     snap(browser, "2-my-calls")
+    assert_accessible(browser)
 
     # The partner's phone signs in now and syncs once; it hears of today's work later.
     partner = phone()
@@ -311,6 +331,7 @@ def test_a_shift_online_then_offline_reaches_the_server_once_and_the_partner(
     assert working.status == CallStatus.ON_SCENE
     assert Note.objects.filter(call=working).count() == 1
     snap(browser, "3-call-on-scene")
+    assert_accessible(browser)
 
     # Offline: two notes, the outcome, clear the call.
     wait_for_service_worker(browser)
@@ -326,6 +347,7 @@ def test_a_shift_online_then_offline_reaches_the_server_once_and_the_partner(
     people.send_keys("2")
     element(browser, "#summary").send_keys("De-escalated; referred to the shelter.")
     snap(browser, "5-outcome")
+    assert_accessible(browser)
     tap(browser, "#save-outcome")
     wait(browser, lambda b: "Resolved on scene" in text(b, "#outcome"))
     next_step(browser, "Clear the call")
@@ -413,6 +435,7 @@ def test_police_backup_asked_offline_goes_first_and_reaches_the_desk(phone, live
     tap(browser, "#backup")
     element(browser, "#backup-details").send_keys("Knife in his belt")
     snap(browser, "6-backup-confirm")
+    assert_accessible(browser)
     tap(browser, '.backup-reason[data-reason="weapon_seen"]')
     wait_pending(browser, 2)
     assert "Police backup" in text(browser, "#timeline")
@@ -507,16 +530,19 @@ def test_offline_the_directory_is_searchable_and_a_follow_up_and_a_referral_wait
     tap(browser, "#service-open-now")
     wait(browser, lambda b: texts(b, "#services li.service strong") == ["Night shelter"])
     snap(browser, "8-services")
+    assert_accessible(browser)
 
     open_call(browser, call)
     tap(browser, "#schedule-followup")
     element(browser, "#followup-purpose").send_keys("See how the night at the shelter went.")
+    assert_accessible(browser)
     tap(browser, "#save-followup")
     open_call(browser, call)
     tap(browser, "#make-referral")
     element(browser, "#referral-search").send_keys("bridge")
     element(browser, f'#referral-service option[value="{housing.pk}"]')
     Select(element(browser, "#referral-service")).select_by_value(str(housing.pk))
+    assert_accessible(browser)
     tap(browser, "#referral-consent")
     tap(browser, "#save-referral")
     wait(browser, lambda b: "Bridge housing intake" in text(b, "#referrals"))
