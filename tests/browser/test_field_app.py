@@ -52,6 +52,7 @@ migration_data = routing_helpers.migration_data
 sync_counter = routing_helpers.sync_counter
 
 WAIT = 20  # seconds
+PHONE_WIDTH = 360  # CSS pixels: the smallest phone the app is made for
 SCREENSHOTS = os.environ.get("UMCR_SCREENSHOTS")
 
 
@@ -117,7 +118,7 @@ def new_browser():
     # A phone's screen, whatever the smallest window the headless browser allows.
     driver.execute_cdp_cmd(
         "Emulation.setDeviceMetricsOverride",
-        {"width": 360, "height": 740, "deviceScaleFactor": 1, "mobile": True},
+        {"width": PHONE_WIDTH, "height": 740, "deviceScaleFactor": 1, "mobile": True},
     )
     driver.execute_cdp_cmd("Network.enable", {})
     return driver
@@ -259,6 +260,17 @@ def assert_accessible(browser) -> None:
     assert browser.execute_script(UNLABELLED_OR_SMALL) == []
 
 
+def assert_fits_with_large_text(browser) -> None:
+    """With the text twice as large (a system font size enlarged), nothing runs off the side."""
+    width = browser.execute_script(
+        "document.documentElement.style.fontSize = '200%';"
+        "const width = document.documentElement.scrollWidth;"
+        "document.documentElement.style.fontSize = '';"
+        "return width;"
+    )
+    assert width <= PHONE_WIDTH
+
+
 def wait_for_service_worker(browser) -> None:
     wait(browser, lambda b: b.execute_script("return !!navigator.serviceWorker.controller"))
 
@@ -313,6 +325,7 @@ def test_a_shift_online_then_offline_reaches_the_server_once_and_the_partner(
     assert [row.get_attribute("data-id") for row in open_rows] == [str(urgent.pk), str(working.pk)]
     snap(browser, "2-my-calls")
     assert_accessible(browser)
+    assert_fits_with_large_text(browser)
 
     # The partner's phone signs in now and syncs once; it hears of today's work later.
     partner = phone()
@@ -332,6 +345,7 @@ def test_a_shift_online_then_offline_reaches_the_server_once_and_the_partner(
     assert Note.objects.filter(call=working).count() == 1
     snap(browser, "3-call-on-scene")
     assert_accessible(browser)
+    assert_fits_with_large_text(browser)
 
     # Offline: two notes, the outcome, clear the call.
     wait_for_service_worker(browser)
