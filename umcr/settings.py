@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "transports",
     "reports",
     "demo",
+    "field",
 ]
 
 MIDDLEWARE = [
@@ -291,6 +292,9 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
+# The field app's modules (/app/, field/static/field/) import each other by plain names, which
+# is what its service worker caches: keep whitenoise's default of serving the unhashed copies
+# too (never WHITENOISE_KEEP_ONLY_HASHED_FILES).
 
 # --- HTTPS and browser protections (`manage.py check --deploy` is clean with DEBUG off) ------
 SESSION_COOKIE_SECURE = not DEBUG

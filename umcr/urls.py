@@ -1,5 +1,5 @@
-"""Root URLs: the admin, the versioned API, its OpenAPI schema and docs, and the load
-balancer's health and readiness probes."""
+"""Root URLs: the admin, the versioned API, its OpenAPI schema and docs, the field app, and
+the load balancer's health and readiness probes."""
 
 from django.conf import settings
 from django.contrib import admin
@@ -69,6 +69,8 @@ handler500 = "umcr.exceptions.server_error"
 
 urlpatterns = [
     path("board/", include("calls.board_urls")),
+    # The clinicians' phone web app (field/): a page, its service worker and manifest.
+    path("app/", include("field.urls")),
     path("admin/", include("reports.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
