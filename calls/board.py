@@ -20,7 +20,7 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import PermissionDenied
-from django.db.models import Max, Q
+from django.db.models import Case, Max, Q, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -42,7 +42,7 @@ from .checkins import (
     safety_alerts_for_responder,
     with_check_in_clock,
 )
-from .choices import OPEN_STATUSES, BackupStatus, CallStatus, EventKind
+from .choices import OPEN_STATUSES, BackupReason, BackupStatus, CallStatus, EventKind
 from .models import DESK_NOTE_MAX_LENGTH, BackupRequest, Call
 from .permissions import call_scope
 from .selectors import availability, with_availability
@@ -122,7 +122,11 @@ def board_state(responder: Responder, now: datetime | None = None) -> dict[str, 
     backups = (
         BackupRequest.objects.filter(call__in=calls.values("pk"), status__in=PENDING_BACKUP)
         .select_related("call__team")
-        .order_by("occurred_at")
+        # A team that answered its check-in "need help" comes first (responder safety).
+        .order_by(
+            Case(When(reason=BackupReason.RESPONDER_SAFETY, then=0), default=1),
+            "occurred_at",
+        )
     )
     teams = with_availability(Team.objects.filter(team_scope(responder), is_active=True))
     return {

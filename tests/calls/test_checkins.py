@@ -447,3 +447,17 @@ def test_a_supervisors_admin_home_counts_safety_alerts_and_overdue_check_ins(tea
     assert summary_line(html, "Safety alerts (missed check-ins)") == 1
     assert summary_line(html, "Overdue check-ins") == 2
     assert summary_line(html, "Open calls") == 3
+
+
+def test_a_need_help_request_comes_first_among_the_boards_pending_backups(team):
+    call = on_scene(team, 10)
+    BackupRequest.objects.create(  # asked for earlier, for another reason
+        call=on_scene(team, 20), reason=BackupReason.WEAPON_SEEN, occurred_at=ago(5)
+    )
+    answer(clinician(team), call, "need_help", 1)
+
+    html = board_client("desk").get("/board/live/").content.decode()
+
+    backups = re.findall(r'<li class="backup">(.*?)</li>', html)
+    assert len(backups) == 2
+    assert "Responder safety" in backups[0] and "Weapon seen" in backups[1]
