@@ -190,6 +190,8 @@ def plain_first_sync(statements) -> bytes:
     raw = connection.connection
     out = {}
     with raw.cursor() as cur:
+        # As the engine's snapshot reads (umcr/sync/pull.py): no JIT compilation.
+        cur.execute("SET jit = off")
         for name, sql, params, columns in statements:
             cur.execute(sql, params)
             out[name] = [dict(zip(columns, row, strict=False)) for row in cur.fetchall()]
