@@ -7,6 +7,10 @@ record the server refuses is shown with its reason; a push whose answer is lost 
 again with the same batch id and stored once; a clinician moved to another team hands in
 the offline work and resyncs from null; a first sync pulls again while has_more; the
 services directory is searched offline, and a follow-up and a referral made offline sync.
+On scene: a due safety check-in prompts "All OK?" on every screen of the call, and the
+answer reaches the server once; "need help" given offline goes first when the signal returns
+(a responder-safety backup request); a note from the desk reaches the phone by sync with a
+notice; a local copy of the schema-2 app pulls the new tables by a migration sync.
 
 With UMCR_SCREENSHOTS=<folder> set, the main screens are saved there at phone size
 (docs/screenshots/ in the README)."""
@@ -24,7 +28,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from calls.choices import CallStatus, Disposition, EventKind
-from calls.models import BackupRequest, Call, Note, Outcome, StatusEvent
+from calls.choices import BackupReason, CheckInAnswer
+from calls.models import BackupRequest, Call, CheckIn, DeskNote, Note, Outcome, StatusEvent
 from calls.services import assign_call, refresh_call_state
 from field.views import ASSETS, asset_url
 from followups.models import FollowUp
@@ -692,3 +697,183 @@ def test_a_first_sync_larger_than_a_page_pulls_again_while_has_more(
     assert all(pull["more"] for pull in pulls[:-1])
     # Each page from the cursor the one before it answered: never from null again.
     assert all(pull["cursor"] != "null" for pull in pulls[1:])
+
+
+# --- on-scene safety check-ins and notes from the desk (issue 16) -----------------------------
+
+
+def on_scene_call(team, **fields) -> Call:
+    """On scene for 27 minutes (call_with_events): the first check-in, every 20, is due."""
+    return call_with_events(
+        team, [EventKind.DISPATCHED, EventKind.ACKNOWLEDGED, EventKind.ON_SCENE], **fields
+    )
+
+
+def banner_hidden(browser) -> bool:
+    return browser.execute_script("return document.getElementById('checkin-banner').hidden")
+
+
+@SYNC_DB
+def test_a_due_check_in_asks_all_ok_on_every_screen_and_the_answer_reaches_the_server_once(
+    phone, live_server, pair
+):
+    team, _, _ = pair
+    call = on_scene_call(team, address="500 Check-in Way")
+    browser = phone()
+    sign_in(browser, live_server, "alcott.clinician1")
+
+    # On the list, a link to the call whose check-in is due.
+    assert "500 Check-in Way" in text(browser, "#checkin-link")
+    tap(browser, "#checkin-link")
+    wait(browser, lambda b: "All OK?" in text(b, "#checkin-banner"))
+    assert "due now" in text(browser, "#checkin-next")
+    snap(browser, "9-check-in-prompt")
+    assert_accessible(browser)
+    assert_fits_with_large_text(browser)
+    # Every screen of the open call asks: the note form too.
+    tap(browser, "#write-note")
+    element(browser, "#note-body")
+    assert "All OK?" in text(browser, "#checkin-banner")
+
+    tap(browser, "#checkin-ok")
+    wait(browser, banner_hidden)
+    wait_all_sent(browser)
+    wait(browser, lambda b: CheckIn.objects.filter(call=call).exists())
+    check_in = CheckIn.objects.get(call=call)
+    assert check_in.answer == CheckInAnswer.OK
+    assert check_in.backup_request is None
+
+    # Synced again, the answer is not sent twice; the next check-in is an interval away.
+    browser.execute_script(f"location.hash = '#/call/{call.pk}'")
+    tap(browser, "#sync-indicator")
+    wait_all_sent(browser)
+    assert CheckIn.objects.filter(call=call).count() == 1
+    wait(browser, lambda b: "All OK" in text(b, "#timeline"))
+    assert "due now" not in text(browser, "#checkin-next")
+    assert banner_hidden(browser)
+
+
+@SYNC_DB
+def test_a_longer_visit_asks_again_after_the_minutes_chosen(phone, live_server, pair):
+    team, _, _ = pair
+    call = on_scene_call(team)
+    browser = phone()
+    sign_in(browser, live_server, "alcott.clinician1")
+    open_call(browser, call)
+
+    Select(element(browser, "#checkin-minutes")).select_by_value("45")
+    wait(browser, lambda b: text(b, "#checkin-longer") == "Longer visit: check again in 45 min")
+    tap(browser, "#checkin-longer")
+    wait(browser, banner_hidden)
+    wait_all_sent(browser)
+    wait(browser, lambda b: CheckIn.objects.filter(call=call).exists())
+    check_in = CheckIn.objects.get(call=call)
+    assert (check_in.answer, check_in.check_again_minutes) == (CheckInAnswer.LONGER_VISIT, 45)
+    # The phone counts 45 minutes from the answer, as the server does.
+    due = browser.execute_script(
+        "return import('/static/field/checkins.js').then((m) => m.onScene())"
+        ".then((rows) => rows.map((r) => r.due - Date.now()))"
+    )
+    assert len(due) == 1 and 44 * 60_000 < due[0] <= 45 * 60_000
+
+
+@SYNC_DB
+def test_need_help_answered_offline_goes_first_when_the_signal_returns(phone, live_server, pair):
+    team, _, _ = pair
+    call = on_scene_call(team, address="77 Dead Zone Rd")
+    browser = phone()
+    sign_in(browser, live_server, "alcott.clinician1")
+    open_call(browser, call)
+    element(browser, "#checkin-help")
+
+    set_offline(browser, True)
+    wait(browser, lambda b: b.execute_script("return navigator.onLine === false"))
+    write_note(browser, call, "Written before the check-in.")
+    tap(browser, "#checkin-help")
+    element(browser, "#help-details").send_keys("He picked up a bottle")
+    assert_accessible(browser)
+    tap(browser, "#help-confirm")
+    wait_pending(browser, 2)
+    wait(browser, banner_hidden)
+    assert "Need help" in text(browser, "#timeline")
+    assert not CheckIn.objects.exists() and not BackupRequest.objects.exists()
+
+    set_offline(browser, False)
+    wait_all_sent(browser)
+    check_in = CheckIn.objects.get(call=call)
+    assert check_in.answer == CheckInAnswer.NEED_HELP
+    backup = BackupRequest.objects.get(call=call)
+    assert check_in.backup_request == backup
+    assert backup.reason == BackupReason.RESPONDER_SAFETY
+    assert "He picked up a bottle" in backup.details
+    # First in line: before the note written earlier, which waited for the batch.
+    assert check_in.created_at <= Note.objects.get(call=call).created_at
+    tap(browser, "#sync-indicator")
+    wait_all_sent(browser)
+    assert CheckIn.objects.count() == 1 and BackupRequest.objects.count() == 1
+
+
+@SYNC_DB
+def test_a_desk_note_reaches_the_phone_by_sync_with_a_notice(phone, live_server, pair):
+    team, _, _ = pair
+    call = call_with_events(team, [EventKind.DISPATCHED], address="12 Park View")
+    desk, _, _ = signed_in_client(DispatcherFactory())
+    browser = phone()
+    sign_in(browser, live_server, "alcott.clinician1")
+
+    for body in ("Caller says he walked to the park.", "He is by the fountain now."):
+        answer = desk.post(f"/api/v1/calls/{call.pk}/desk-notes/", {"body": body}, format="json")
+        assert answer.status_code == 201, answer.content
+    tap(browser, "#sync-indicator")
+    wait_all_sent(browser)
+
+    notice = text(browser, "#desk-notice-link")
+    assert "New note from the desk (2)" in notice and "12 Park View" in notice
+    tap(browser, "#desk-notice-link")
+    wait(browser, lambda b: len(texts(b, "#desk-notes li")) == 2)
+    # Newest first, in their own block.
+    assert texts(browser, "#desk-notes li .body") == [
+        "He is by the fountain now.",
+        "Caller says he walked to the park.",
+    ]
+    assert text(browser, "#desk-notes-h") == "From the desk"
+    wait(browser, lambda b: b.execute_script("return document.getElementById('desk-notice').hidden"))
+    assert DeskNote.objects.filter(call=call).count() == 2
+
+
+SIMULATE_THE_SCHEMA_2_APP = """
+const done = arguments[0];
+const request = indexedDB.open("umcr-field");
+request.onsuccess = () => {
+  const db = request.result;
+  const tx = db.transaction(["meta", "desk_notes"], "readwrite");
+  tx.objectStore("meta").delete("schema_version");
+  tx.objectStore("desk_notes").clear();
+  tx.oncomplete = () => { db.close(); done(true); };
+};
+"""
+
+
+@SYNC_DB
+def test_a_local_copy_of_the_schema_2_app_pulls_the_new_tables_by_a_migration_sync(
+    phone, live_server, pair
+):
+    team, _, _ = pair
+    call = call_with_events(team, [EventKind.DISPATCHED])
+    desk, _, _ = signed_in_client(DispatcherFactory())
+    desk.post(f"/api/v1/calls/{call.pk}/desk-notes/", {"body": "Before the update."}, format="json")
+    browser = phone()
+    sign_in(browser, live_server, "alcott.clinician1")
+    # What the app before this one held: a cursor, no schema noted, no desk notes.
+    assert browser.execute_async_script(SIMULATE_THE_SCHEMA_2_APP)
+    browser.refresh()  # the app starts, and syncs
+    element(browser, "#open-calls")
+    wait_all_sent(browser)
+    open_call(browser, call)
+    # The cursor is past the note: only the migration sync (from 2) brings it.
+    wait(browser, lambda b: "Before the update." in text(b, "#desk-notes"))
+    schema = browser.execute_async_script(
+        "const done = arguments[0];"
+        "import('/static/field/db.js').then((db) => db.meta('schema_version')).then(done);"
+    )
+    assert schema == 4

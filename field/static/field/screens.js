@@ -6,6 +6,7 @@ import * as db from "./db.js";
 import { h, when, age, field } from "./dom.js";
 import * as sync from "./sync.js";
 import { Offline, reasonOf, request } from "./api.js";
+import * as checkins from "./checkins.js";
 import {
   BACKUP_STATUSES,
   CALL_TYPES,
@@ -190,7 +191,7 @@ export async function calls() {
 // --- one call -----------------------------------------------------------------------------------
 
 async function callData(id) {
-  const [call, events, notes, outcomes, backups, briefing, followUps, referrals, services] = await Promise.all([
+  const [call, events, notes, outcomes, backups, briefing, followUps, referrals, services, deskNotes, checkIns, alerts, clock] = await Promise.all([
     db.get("calls", id),
     db.all("status_events"),
     db.all("notes"),
@@ -200,6 +201,10 @@ async function callData(id) {
     db.all("follow_ups"),
     db.all("referrals"),
     db.all("services"),
+    db.all("desk_notes"),
+    db.all("check_ins"),
+    db.all("safety_alerts"),
+    db.get("check_in_clock", id),
   ]);
   if (!call) return null;
   const person = call.person_id ? await db.get("people", call.person_id) : null;
@@ -220,6 +225,10 @@ async function callData(id) {
     followUps: mine(followUps),
     referrals: mine(referrals),
     services: Object.fromEntries(services.map((service) => [String(service.id), service])),
+    deskNotes: mine(deskNotes).sort((a, b) => b.recorded_at - a.recorded_at),
+    checkIns: mine(checkIns).sort((a, b) => a.occurred_at - b.occurred_at),
+    alerts: mine(alerts).sort((a, b) => a.raised_at - b.raised_at),
+    checkInDue: checkins.dueAt({ call, status: statusOf(call, events), events, checkIns, alerts, clock }),
   };
 }
 
@@ -262,6 +271,8 @@ export async function call(id) {
   const timeline = [
     ...data.events.map((e) => ({ at: e.occurred_at, node: [h("strong", {}, label(STATUSES, e.kind)), " ", flags(e)] })),
     ...data.backups.map((b) => ({ at: b.occurred_at, node: [h("strong", { className: "danger-text" }, "Police backup: "), label(BACKUP_STATUSES, b.status || "requested"), " ", flags(b)] })),
+    ...data.checkIns.map((k) => ({ at: k.occurred_at, node: [h("strong", { className: k.answer === "need_help" ? "danger-text" : "" }, "Check-in: "), label(checkins.ANSWERS, k.answer), k.answer === "longer_visit" && k.check_again_minutes ? ` (again in ${k.check_again_minutes} min)` : "", " ", flags(k)] })),
+    ...data.alerts.map((a) => ({ at: a.raised_at, node: [h("strong", { className: "danger-text" }, "Missed check-in: the desk was alerted"), a.acknowledged_at ? ` · acknowledged ${when(a.acknowledged_at)}` : "", a.closed_at ? ` · answered ${when(a.closed_at)}` : ""] })),
   ].sort((a, b) => a.at - b.at);
   const originals = data.notes.filter((n) => !n.amends_id).sort((a, b) => a.written_at - b.written_at);
   const addenda = data.notes.filter((n) => n.amends_id);
@@ -285,6 +296,15 @@ export async function call(id) {
     h("h1", {}, callTitle(c)),
     h("p", { className: "status-line" }, h("span", { className: `priority p${c.priority}` }, label(PRIORITIES, c.priority)), " ", h("span", { id: "status" }, label(STATUSES, status))),
     stepButtons.length ? h("div", { className: "steps" }, stepButtons) : null,
+    data.checkInDue !== null ? h("p", { className: "meta", id: "checkin-next" }, `Next safety check-in ${data.checkInDue <= Date.now() ? "due now" : `due ${when(data.checkInDue)}`}`) : null,
+    data.deskNotes.length
+      ? h(
+          "section",
+          { "aria-labelledby": "desk-notes-h", className: "desk-notes" },
+          h("h2", { id: "desk-notes-h" }, "From the desk"),
+          h("ul", { className: "notes", id: "desk-notes" }, data.deskNotes.map((n) => h("li", { className: "note desk", "data-id": n.id }, h("p", { className: "body" }, n.body), h("p", { className: "meta" }, when(n.recorded_at)))))
+        )
+      : null,
     h(
       "section",
       { "aria-labelledby": "desk-h" },
@@ -341,7 +361,7 @@ export async function call(id) {
       h("a", { href: `#/call/${c.id}/referral`, className: "button", id: "make-referral" }, "Refer to a service")
     )
   );
-  return { node, live: true, openCall: isOpen ? c.id : null };
+  return { node, live: true, openCall: isOpen ? c.id : null, callId: c.id };
 }
 
 // --- notes and addenda ---------------------------------------------------------------------------
@@ -638,7 +658,7 @@ export async function services() {
 
 export async function refused() {
   const rows = (await db.all("rejected")).sort((a, b) => b.at - a.at);
-  const summary = (row) => row.record.body || row.record.kind || row.record.disposition || row.record.reason || row.record.purpose || "";
+  const summary = (row) => row.record.body || row.record.kind || row.record.disposition || row.record.reason || row.record.purpose || row.record.answer || "";
   const node = h(
     "div",
     {},
