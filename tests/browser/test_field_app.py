@@ -32,6 +32,7 @@ from calls.choices import BackupReason, CheckInAnswer
 from calls.models import BackupRequest, Call, CheckIn, DeskNote, Note, Outcome, StatusEvent
 from calls.services import assign_call, refresh_call_state
 from field.views import ASSETS, asset_url
+from followups.choices import FollowUpStatus
 from followups.models import FollowUp
 from referrals.choices import ServiceCategory
 from referrals.models import Referral
@@ -43,6 +44,7 @@ from tests.factories import (
     CallFactory,
     ClinicianFactory,
     DispatcherFactory,
+    FollowUpFactory,
     PersonFactory,
     ProviderFactory,
     ServiceFactory,
@@ -727,7 +729,7 @@ def test_a_due_check_in_asks_all_ok_on_every_screen_and_the_answer_reaches_the_s
     tap(browser, "#checkin-link")
     wait(browser, lambda b: "All OK?" in text(b, "#checkin-banner"))
     assert "due now" in text(browser, "#checkin-next")
-    snap(browser, "9-check-in-prompt")
+    snap(browser, "10-check-in-prompt")
     assert_accessible(browser)
     assert_fits_with_large_text(browser)
     # Every screen of the open call asks: the note form too.
@@ -877,3 +879,44 @@ def test_a_local_copy_of_the_schema_2_app_pulls_the_new_tables_by_a_migration_sy
         "import('/static/field/db.js').then((db) => db.meta('schema_version')).then(done);"
     )
     assert schema == 4
+
+
+@SYNC_DB
+def test_a_follow_up_is_rescheduled_and_completed_from_the_phone(phone, live_server, pair):
+    team, _, _ = pair
+    call = call_with_events(team, [EventKind.DISPATCHED])
+    moved = FollowUpFactory(call=call, purpose="Bring the shelter forms.")
+    done = FollowUpFactory(call=call, purpose="Check he got his medication.")
+    browser = phone()
+    sign_in(browser, live_server, "alcott.clinician1")
+    browser.execute_script("location.hash = '#/followups'")
+
+    set_offline(browser, True)
+    wait(browser, lambda b: b.execute_script("return navigator.onLine === false"))
+    tap(browser, f'li.followup[data-id="{moved.pk}"] .followup-change')
+    new_due = (moved.due_by + timedelta(days=2)).astimezone()
+    browser.execute_script(
+        "document.getElementById('followup-new-due-by').value = arguments[0];",
+        new_due.strftime("%Y-%m-%dT%H:%M"),
+    )
+    tap(browser, "#reschedule-followup")
+    tap(browser, f'li.followup[data-id="{done.pk}"] .followup-change')
+    element(browser, "#followup-outcome").send_keys("Seen at the clinic; he has them.")
+    tap(browser, "#complete-followup")
+    wait_pending(browser, 2)
+    wait(browser, lambda b: len(texts(b, "li.followup")) == 1)  # the completed one leaves
+    assert FollowUp.objects.get(pk=done.pk).status == FollowUpStatus.SCHEDULED
+
+    set_offline(browser, False)
+    wait_all_sent(browser)
+    done.refresh_from_db()
+    assert (done.status, done.outcome) == (
+        FollowUpStatus.COMPLETED,
+        "Seen at the clinic; he has them.",
+    )
+    moved.refresh_from_db()
+    assert moved.status == FollowUpStatus.SCHEDULED
+    assert moved.due_by.astimezone().strftime("%Y-%m-%d %H:%M") == new_due.strftime(
+        "%Y-%m-%d %H:%M"
+    )
+    assert not QuarantinedRecord.objects.exists()

@@ -33,6 +33,7 @@ function route() {
     return () => screens.call(id);
   }
   if (parts[0] === "followups") return () => screens.followups();
+  if (parts[0] === "followup" && parts[1]) return () => screens.followupChange(parts[1]);
   if (parts[0] === "services") return () => screens.services();
   if (parts[0] === "refused") return () => screens.refused();
   return () => screens.calls();

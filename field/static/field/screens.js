@@ -464,7 +464,8 @@ export async function followups() {
       f.purpose ? h("span", {}, f.purpose) : null,
       f.person_id && byPerson[f.person_id] ? h("span", { className: "meta" }, personName(byPerson[f.person_id])) : null,
       f.call_id && byCall[f.call_id] ? h("a", { href: `#/call/${f.call_id}` }, byCall[f.call_id].address) : null,
-      flags(f)
+      flags(f),
+      h("a", { href: `#/followup/${f.id}`, className: "button followup-change" }, "Complete or reschedule")
     );
   const group = (title, list, id) => [h("h2", {}, `${title} (${list.length})`), list.length ? h("ul", { className: "cards", id }, list.map(item)) : h("p", { className: "muted" }, "None.")];
   const node = h(
@@ -477,6 +478,63 @@ export async function followups() {
     group("Upcoming", open.filter((f) => f.due_by > endOfDay), "upcoming")
   );
   return { node, live: true };
+}
+
+// Complete, miss or reschedule a follow-up: a change of the synced row, pushed as "updated"
+// (the server takes the fields of its REST actions; someone else's newer change is a 409).
+export async function followupChange(id) {
+  const f = await db.get("follow_ups", id);
+  const back = h("a", { href: "#/followups", className: "back" }, "‹ Follow-ups");
+  if (!f) return { node: h("div", {}, back, h("h1", {}, "Follow-up not found")), live: false };
+  const error = h("p", { className: "error", role: "alert" });
+  const closed = f.status && f.status !== "scheduled";
+  const outcome = h("textarea", { id: "followup-outcome", rows: 4, maxlength: 5000 });
+  const notBefore = h("input", { type: "datetime-local", id: "followup-new-not-before", required: true });
+  const dueBy = h("input", { type: "datetime-local", id: "followup-new-due-by", required: true });
+  notBefore.value = localInput(f.not_before);
+  dueBy.value = localInput(f.due_by);
+  const change = async (changes) => {
+    await sync.updateRecord("follow_ups", f.id, changes);
+    go("#/followups");
+  };
+  const node = h(
+    "div",
+    {},
+    back,
+    h("h1", {}, `${label(FOLLOWUP_KINDS, f.kind)} · due by ${when(f.due_by)}`),
+    f.purpose ? h("p", {}, f.purpose) : null,
+    closed
+      ? h("p", { className: "muted", id: "followup-closed" }, `Closed: ${f.status}. A closed follow-up does not move.`)
+      : [
+          h("h2", {}, "Done"),
+          field("What happened", outcome),
+          h("button", { type: "button", id: "complete-followup", className: "primary", onclick: () => change({ status: "completed", outcome: outcome.value }) }, "Mark completed"),
+          h("button", { type: "button", id: "miss-followup", className: "secondary", onclick: () => change({ status: "missed", outcome: outcome.value }) }, "Could not reach them (missed)"),
+          h("h2", {}, "Reschedule"),
+          field("Not before", notBefore),
+          field("Due by", dueBy),
+          error,
+          h(
+            "button",
+            {
+              type: "button",
+              id: "reschedule-followup",
+              className: "primary",
+              onclick: () => {
+                const start = Date.parse(notBefore.value);
+                const end = Date.parse(dueBy.value);
+                if (!(start < end)) {
+                  error.textContent = "The window must end after it opens.";
+                  return;
+                }
+                change({ not_before: start, due_by: end });
+              },
+            },
+            "Reschedule"
+          ),
+        ]
+  );
+  return { node, live: false };
 }
 
 export async function followupForm(callId) {

@@ -32,6 +32,10 @@ const WIRE = {
   referrals: ["id", "person_id", "call_id", "service_id", "consent_given", "consent_method", "notes"],
   check_ins: ["id", "call_id", "answer", "check_again_minutes", "details", "occurred_at"],
 };
+// What a push sends of a change to a row the server has (the fields of its REST actions).
+const WIRE_UPDATE = {
+  follow_ups: ["id", "status", "not_before", "due_by", "outcome"],
+};
 // Tables whose rows change after creation: a local edit not yet sent wins over a pull.
 const MUTABLE = new Set(["people", "follow_ups", "referrals"]);
 
@@ -120,6 +124,20 @@ export async function addRecord(table, record, { urgent = false } = {}) {
   if (navigator.onLine) syncSoon();
 }
 
+// A change to a record the server has (a follow-up completed or rescheduled): stored at once,
+// queued as "updated"; the server refuses it as stale (409) if someone else changed it since.
+export async function updateRecord(table, id, changes) {
+  await db.write([table, "outbox"], async (s) => {
+    const record = await s[table].get(id);
+    if (!record) throw new Error("No such record on this phone.");
+    await s[table].put({ ...record, ...changes, _pending: true });
+    await s.outbox.add({ table, id, op: "updated", at: Date.now() });
+  });
+  await refreshCounts();
+  notify(true);
+  if (navigator.onLine) syncSoon();
+}
+
 export async function dismissRejected(key) {
   await db.remove("rejected", key);
   await refreshCounts();
@@ -160,6 +178,7 @@ async function syncOnce() {
   try {
     await sendBackups(current.token);
     await pushPending(current.token);
+    await pushPending(current.token); // a change to a record the first batch created
     await pullAll(current.token);
     state.lastSyncAt = Date.now();
     await db.setMeta("last_sync_at", state.lastSyncAt);
@@ -286,8 +305,8 @@ function strip(record) {
   return copy;
 }
 
-function wire(table, record) {
-  const columns = WIRE[table];
+function wire(table, record, op = "created") {
+  const columns = (op === "updated" && WIRE_UPDATE[table]) || WIRE[table];
   if (!columns) return strip(record);
   const out = {};
   for (const column of columns) if (record[column] !== undefined) out[column] = record[column];
@@ -298,14 +317,19 @@ async function buildBatch() {
   const entries = (await db.all("outbox")).filter((entry) => !isUrgent(entry));
   if (!entries.length) return null;
   const changes = {};
+  const seqs = [];
   for (const entry of entries) {
     const record = await db.get(entry.table, entry.id);
+    const ops = record ? (changes[entry.table] ||= { created: [], updated: [], deleted: [] }) : null;
+    // A record created here and changed before it was sent goes as created first: the
+    // change follows in the next batch (its outbox entry stays until then).
+    if (record && entry.op === "updated" && ops.created.some((r) => r.id === record.id)) continue;
+    seqs.push(entry.seq);
     if (!record) continue;
-    const ops = (changes[entry.table] ||= { created: [], updated: [], deleted: [] });
     const list = ops[entry.op] || ops.created;
-    if (!list.some((r) => r.id === record.id)) list.push(wire(entry.table, record));
+    if (!list.some((r) => r.id === record.id)) list.push(wire(entry.table, record, entry.op));
   }
-  const batch = { id: uuid(), changes, seqs: entries.map((entry) => entry.seq) };
+  const batch = { id: uuid(), changes, seqs };
   await db.setMeta("batch", batch);
   return batch;
 }
