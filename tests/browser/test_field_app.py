@@ -16,6 +16,7 @@ With UMCR_SCREENSHOTS=<folder> set, the main screens are saved there at phone si
 (docs/screenshots/ in the README)."""
 
 import os
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -843,42 +844,75 @@ def test_a_desk_note_reaches_the_phone_by_sync_with_a_notice(phone, live_server,
     assert DeskNote.objects.filter(call=call).count() == 2
 
 
-SIMULATE_THE_SCHEMA_2_APP = """
-const done = arguments[0];
-const request = indexedDB.open("umcr-field");
-request.onsuccess = () => {
-  const db = request.result;
-  const tx = db.transaction(["meta", "desk_notes"], "readwrite");
-  tx.objectStore("meta").delete("schema_version");
-  tx.objectStore("desk_notes").clear();
-  tx.oncomplete = () => { db.close(); done(true); };
-};
+# The phone of the app before this one: its IndexedDB (version 1: no desk notes, check-ins
+# or safety alerts), pulled with schema 2 (a cursor, no schema noted), a note not yet sent.
+BECOME_THE_SCHEMA_2_APP = """
+const [noteId, callId, done] = arguments;
+const OLD_TABLES = ["calls", "status_events", "notes", "outcomes", "backup_requests", "people",
+  "follow_ups", "referrals", "services"];
+const settled = (r) => new Promise((ok, ko) => { r.onsuccess = () => ok(r.result); r.onerror = () => ko(r.error); });
+(async () => {
+  const current = await settled(indexedDB.open("umcr-field"));
+  const read = current.transaction(["meta", "calls"], "readonly");
+  const meta = await settled(read.objectStore("meta").getAll());
+  const calls = await settled(read.objectStore("calls").getAll());
+  current.close();
+  let old = null;
+  // The app's page, navigated away from, may still be finishing a timer that opens it again.
+  for (let attempt = 0; !old && attempt < 10; attempt++) {
+    await settled(indexedDB.deleteDatabase("umcr-field"));
+    const opening = indexedDB.open("umcr-field", 1);
+    opening.onupgradeneeded = () => {
+      const db = opening.result;
+      for (const name of OLD_TABLES) db.createObjectStore(name, { keyPath: "id" });
+      db.createObjectStore("outbox", { keyPath: "seq", autoIncrement: true });
+      db.createObjectStore("meta", { keyPath: "key" });
+      db.createObjectStore("rejected", { keyPath: "key" });
+      db.createObjectStore("briefings", { keyPath: "id" });
+    };
+    old = await settled(opening).catch(() => new Promise((ok) => setTimeout(() => ok(null), 300)));
+  }
+  const tx = old.transaction(["meta", "calls", "notes", "outbox"], "readwrite");
+  for (const row of meta) if (row.key !== "schema_version") tx.objectStore("meta").put(row);
+  for (const row of calls) tx.objectStore("calls").put(row);
+  tx.objectStore("notes").put({ id: noteId, call_id: callId, body: "Written before the update.",
+    written_at: Date.now(), recorded_at: null, amends_id: null, _pending: true });
+  tx.objectStore("outbox").add({ table: "notes", id: noteId, op: "created", at: Date.now() });
+  tx.oncomplete = () => { old.close(); done(old.version); };
+})().catch((error) => done(String(error)));
 """
 
 
 @SYNC_DB
-def test_a_local_copy_of_the_schema_2_app_pulls_the_new_tables_by_a_migration_sync(
+def test_the_update_keeps_the_local_data_and_pulls_the_new_tables_by_a_migration_sync(
     phone, live_server, pair
 ):
     team, _, _ = pair
-    call = call_with_events(team, [EventKind.DISPATCHED])
+    call = call_with_events(team, [EventKind.DISPATCHED], address="4 Upgrade Lane")
     desk, _, _ = signed_in_client(DispatcherFactory())
     desk.post(f"/api/v1/calls/{call.pk}/desk-notes/", {"body": "Before the update."}, format="json")
     browser = phone()
     sign_in(browser, live_server, "alcott.clinician1")
-    # What the app before this one held: a cursor, no schema noted, no desk notes.
-    assert browser.execute_async_script(SIMULATE_THE_SCHEMA_2_APP)
-    browser.refresh()  # the app starts, and syncs
-    element(browser, "#open-calls")
+    note_id = str(uuid.uuid4())
+    # Another page of the app's origin, so that nothing holds the database open.
+    browser.get(f"{live_server.url}/app/manifest.webmanifest")
+    assert browser.execute_async_script(BECOME_THE_SCHEMA_2_APP, note_id, str(call.pk)) == 1
+
+    browser.get(f"{live_server.url}/app/")  # the new app: its database upgrades to version 2
+    element(browser, "#open-calls")  # still signed in: the session was kept
     wait_all_sent(browser)
+    assert Note.objects.get(pk=note_id).body == "Written before the update."
     open_call(browser, call)
-    # The cursor is past the note: only the migration sync (from 2) brings it.
+    # The cursor is past the desk note: only the migration sync (from 2) brings it.
     wait(browser, lambda b: "Before the update." in text(b, "#desk-notes"))
-    schema = browser.execute_async_script(
+    found = browser.execute_async_script(
         "const done = arguments[0];"
-        "import('/static/field/db.js').then((db) => db.meta('schema_version')).then(done);"
+        "import('/static/field/db.js').then(async (db) => done({"
+        "  schema: await db.meta('schema_version'),"
+        "  version: (await db.open()).version,"
+        "}));"
     )
-    assert schema == 4
+    assert found == {"schema": 4, "version": 2}
 
 
 @SYNC_DB

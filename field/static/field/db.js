@@ -44,7 +44,16 @@ export function open() {
         create("briefings", { keyPath: "id" });
         create("check_in_clock", { keyPath: "id" });
       };
-      request.onsuccess = () => resolve(request.result);
+      request.onsuccess = () => {
+        const db = request.result;
+        // A newer app (another tab, after an update) upgrading the database: let it, and
+        // open it again at the next use.
+        db.onversionchange = () => {
+          db.close();
+          opening = null;
+        };
+        resolve(db);
+      };
       request.onerror = () => reject(request.error);
       request.onblocked = () => reject(new Error("The local database is open in another tab."));
     });
