@@ -28,8 +28,7 @@ from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from calls.choices import CallStatus, Disposition, EventKind
-from calls.choices import BackupReason, CheckInAnswer
+from calls.choices import BackupReason, CallStatus, CheckInAnswer, Disposition, EventKind
 from calls.models import BackupRequest, Call, CheckIn, DeskNote, Note, Outcome, StatusEvent
 from calls.services import assign_call, refresh_call_state
 from field.views import ASSETS, asset_url
@@ -840,7 +839,10 @@ def test_a_desk_note_reaches_the_phone_by_sync_with_a_notice(phone, live_server,
         "Caller says he walked to the park.",
     ]
     assert text(browser, "#desk-notes-h") == "From the desk"
-    wait(browser, lambda b: b.execute_script("return document.getElementById('desk-notice').hidden"))
+    snap(browser, "11-desk-notes")
+    wait(
+        browser, lambda b: b.execute_script("return document.getElementById('desk-notice').hidden")
+    )
     assert DeskNote.objects.filter(call=call).count() == 2
 
 
