@@ -398,37 +398,40 @@ async function migrationParam(cursor) {
 }
 
 async function pullAll(token) {
+  // A first sync, a resync or a migration brings history: its desk notes raise no notice.
+  let quiet = (await db.meta("cursor")) === null;
   for (let page = 0; page < MAX_PAGES; page++) {
     const cursor = await db.meta("cursor");
     let answer;
     try {
       const migration = await migrationParam(cursor);
+      if (migration) quiet = true;
       answer = await request("GET", `sync/pull/?last_pulled_at=${cursor ?? "null"}&schema_version=${SCHEMA_VERSION}${migration}`, { token });
     } catch (error) {
       if (error instanceof HttpError && error.status === 409 && error.body.code === "resync_required") {
         await resetLocal(); // pending changes went out before this pull (syncOnce pushes first)
+        quiet = true;
         continue;
       }
       throw error;
     }
-    await apply(answer.changes || {}, answer.timestamp);
+    await apply(answer.changes || {}, answer.timestamp, quiet);
     if (!answer.has_more) return;
   }
 }
 
-async function apply(changes, timestamp) {
+async function apply(changes, timestamp, quiet = false) {
   const outbox = await db.all("outbox");
   const unsent = new Set(outbox.map((entry) => `${entry.table}:${entry.id}`));
   const tables = Object.keys(changes).filter((table) => db.RECORD_TABLES.includes(table));
-  const firstSync = (await db.meta("cursor")) === null;
   await db.write([...new Set([...tables, "desk_notes"]), "meta"], async (s) => {
     const fresh = [];
     for (const table of tables) {
       const ops = changes[table];
       for (const record of [...(ops.created || []), ...(ops.updated || [])]) {
         if (MUTABLE.has(table) && unsent.has(`${table}:${record.id}`)) continue; // our edit goes first
-        // A desk note new to this phone (not on a first sync, which brings the history).
-        if (table === "desk_notes" && !firstSync && !(await s.desk_notes.get(record.id))) fresh.push({ id: record.id, call_id: record.call_id });
+        // A desk note new to this phone (not history: a first sync, a resync, a migration).
+        if (table === "desk_notes" && !quiet && !(await s.desk_notes.get(record.id))) fresh.push({ id: record.id, call_id: record.call_id });
         await s[table].put(record);
       }
       for (const id of ops.deleted || []) {
