@@ -1,6 +1,8 @@
 // On-scene safety check-ins on the phone: when the next "All OK?" is due, counted as the
 // server counts it (calls/checkins.py: on scene + the interval, then the latest answer + the
-// interval or a longer visit's minutes, or a safety alert's acknowledgement + the interval),
+// interval or a longer visit's minutes, an answer counting from when it was given but never
+// from later than the server received it, or the acknowledgement of a safety alert still open
+// then + the interval),
 // from the records the phone holds, so it asks with no signal too. Online, the server's
 // next_due_at (read after each sync) wins until a newer answer is given on the phone.
 
@@ -32,13 +34,18 @@ export function dueAt({ call, status, events, checkIns, alerts, clock }) {
   let base = onSceneAt(call, events);
   if (base === null) return null;
   let wait = intervalMinutes() * MINUTE;
-  const answers = checkIns.filter((c) => c.call_id === call.id && !c._rejected).sort((a, b) => b.occurred_at - a.occurred_at);
+  // By the phone's clock, never later than the server received it (a fast clock).
+  const answeredAt = (c) => (c.recorded_at ? Math.min(c.occurred_at, c.recorded_at) : c.occurred_at);
+  const answers = checkIns.filter((c) => c.call_id === call.id && !c._rejected).sort((a, b) => answeredAt(b) - answeredAt(a));
   const latest = answers[0];
-  if (latest && latest.occurred_at >= base) {
-    base = latest.occurred_at;
+  if (latest && answeredAt(latest) >= base) {
+    base = answeredAt(latest);
     wait = latest.answer === "longer_visit" && latest.check_again_minutes ? latest.check_again_minutes * MINUTE : intervalMinutes() * MINUTE;
   }
-  const acknowledged = alerts.filter((a) => a.call_id === call.id && a.acknowledged_at).map((a) => a.acknowledged_at);
+  // Only an alert acknowledged while still open: one the team had answered moves nothing.
+  const acknowledged = alerts
+    .filter((a) => a.call_id === call.id && a.acknowledged_at && (!a.closed_at || a.acknowledged_at < a.closed_at))
+    .map((a) => a.acknowledged_at);
   if (acknowledged.length && Math.max(...acknowledged) > base) {
     base = Math.max(...acknowledged);
     wait = intervalMinutes() * MINUTE;
