@@ -31,6 +31,13 @@ import orjson
 from common import machine, setup, signed_in_client, summarise, timed
 
 
+def schema() -> int:
+    """The server's sync schema: the pulls read every table a current app reads."""
+    from umcr.sync.registry import SCHEMA_VERSION
+
+    return SCHEMA_VERSION
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=100_000)
@@ -53,7 +60,7 @@ def main() -> None:
     client = signed_in_client("alcott.clinician1")
     responder = Responder.objects.get(user__username="alcott.clinician1")
 
-    first_url = "/api/v1/sync/pull/?last_pulled_at=null&schema_version=1"
+    first_url = f"/api/v1/sync/pull/?last_pulled_at=null&schema_version={schema()}"
     if args.audit_only:
         print(f"\n{machine()}; {Call.objects.count()} calls in all")
         audit_cost(client, first_url, args.repeat)
@@ -61,7 +68,7 @@ def main() -> None:
     pull_figures = first_pull_figures(client, responder, args.repeat)
     cursor = pull_figures["cursor"]
 
-    empty_url = f"/api/v1/sync/pull/?last_pulled_at={cursor}&schema_version=1"
+    empty_url = f"/api/v1/sync/pull/?last_pulled_at={cursor}&schema_version={schema()}"
     assert client.get(empty_url).status_code == 200
     empty = summarise(timed(lambda: client.get(empty_url), max(args.repeat, 50)))
 
@@ -83,7 +90,7 @@ def main() -> None:
     )
     busy = summarise(timed(lambda: client.get(empty_url), max(args.repeat, 50)))
 
-    call = Call.objects.filter(team=responder.team).order_by("-received_at").first()
+    call = push_call(responder)
     pushes = []
     for _ in range(args.repeat):
         now = int(time.time() * 1000)
@@ -127,7 +134,7 @@ def pull_pages(client, limit: int | None = None):
     each page's (bytes, body)."""
     cursor = "null"
     while True:
-        url = f"/api/v1/sync/pull/?last_pulled_at={cursor}&schema_version=1"
+        url = f"/api/v1/sync/pull/?last_pulled_at={cursor}&schema_version={schema()}"
         if limit:
             url += f"&limit={limit}"
         response = client.get(url)
@@ -242,7 +249,7 @@ def memory_probe(username: str, window_days: int) -> None:
 
     with override_settings(SYNC_WINDOW_DAYS=window_days):
         client = signed_in_client(username)
-        client.get("/api/v1/sync/pull/?last_pulled_at=null&schema_version=1")  # warm-up
+        client.get(f"/api/v1/sync/pull/?last_pulled_at=null&schema_version={schema()}")  # warm-up
         gc.collect()
         before = proc_status("VmRSS")
         with open("/proc/self/clear_refs", "w") as refs:
@@ -306,7 +313,9 @@ def audit_cost(client, first_url: str, repeat: int) -> None:
     ids = sum(len(row.record_ids) for row in AccessLog.objects.order_by("-pk")[:rows])
     records = sum(count_records(body) for _, body in pages)
     first_on, first_off = (summarise(s) for s in paired(lambda: pull_all(client), repeat))
-    empty_url = f"/api/v1/sync/pull/?last_pulled_at={pages[-1][1]['timestamp']}&schema_version=1"
+    empty_url = (
+        f"/api/v1/sync/pull/?last_pulled_at={pages[-1][1]['timestamp']}&schema_version={schema()}"
+    )
     empty_on, empty_off = (
         summarise(s) for s in paired(lambda: client.get(empty_url), max(repeat, 50))
     )
@@ -327,6 +336,16 @@ def audit_cost(client, first_url: str, repeat: int) -> None:
 PUSH_SIZES = (50, 500, 5_000)
 
 
+def push_call(responder):
+    """The call the push figures write notes on: the team's oldest closed call, outside the
+    sync window, so the thousands of notes pushed never reach the first page (the open calls)
+    or the windowed pull a later figure, or the next run, reads."""
+    from calls.models import Call
+
+    team_calls = Call.objects.filter(team=responder.team).order_by("received_at")
+    return team_calls.filter(cleared_at__isnull=False).first() or team_calls.first()
+
+
 def push_cost(client, responder, cursor: int, repeat: int) -> None:
     """A push of 50, 500 and 5,000 new notes on one of the team's calls, as a phone sends
     them after a shift offline: median ms and ms per note (goal: 500 notes under 400 ms,
@@ -336,16 +355,8 @@ def push_cost(client, responder, cursor: int, repeat: int) -> None:
     the run (a bench pushes more in a minute than any phone may)."""
     from django.conf import settings
 
-    from calls.models import Call
-
     settings.SYNC_PUSH_RECORDS_PER_MINUTE = 10**9
-    # The team's oldest closed call: outside the sync window, so the thousands of notes
-    # pushed here never reach the first page (the open calls) a later pull figure reads.
-    call = (
-        Call.objects.filter(team=responder.team, cleared_at__isnull=False)
-        .order_by("received_at")
-        .first()
-    ) or Call.objects.filter(team=responder.team).order_by("received_at").first()
+    call = push_call(responder)
     url = f"/api/v1/sync/push/?last_pulled_at={cursor}"
 
     def one_push(size: int) -> float:

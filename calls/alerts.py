@@ -136,8 +136,10 @@ def desk_note_written(call: Call, note: DeskNote) -> int:
     return enqueue(
         active_users(team_id=call.team_id),
         kind=NotificationKind.DESK_NOTE,
-        title=f"From the desk on {call.cad_incident_number}: {note.body}",
-        body=note.body,
+        # The note itself may hold health details: it reaches the phones by sync and the
+        # API, never a notification's title or body (which may go out by email).
+        title=f"Note from the desk on {call.cad_incident_number}",
+        body="The desk wrote a note to your team on this call: open the call to read it.",
         call=call,
         key=f"desk_note:{note.pk}",
     )

@@ -7,29 +7,36 @@ sync calls/sync.py, the board calls/board.py.
 The rules, in sentences:
 - While a team is on scene (the call's status is on_scene), its phone asks "all OK?": the
   first check-in is due CHECKIN_INTERVAL_MINUTES after arriving (on_scene_at), the next one
-  an interval after the latest answer (by the phone's clock: an answer given offline counts
-  from when it was given), or after the minutes a "longer visit" answer asked for.
+  an interval after the latest answer, or after the minutes a "longer visit" answer asked
+  for. An answer counts from when it was given by the phone's clock (an answer given offline
+  counts from then), but never from later than the server received it: a phone whose clock
+  runs fast cannot put the next check-in off.
 - A check-in still missing CHECKIN_GRACE_MINUTES after it was due raises a safety alert,
   once per missed check-in (keyed by the call and the time it was due), and tells the desk
   and the provider's supervisors; again every CHECKIN_ESCALATE_MINUTES (each round its own
   notification key) until someone acknowledges it or the team answers.
-- The desk acknowledging an alert takes over: the next check-in is due an interval later.
-- An answer that reaches the server after the alert was raised (a phone back online late,
-  whenever it says it answered) does not cancel the alert: it closes it, naming the answer,
-  and the alert stays in the call's history.
+- The desk acknowledging an open alert takes over: the next check-in is due an interval
+  later (acknowledging one the team had already answered moves nothing).
+- An answer that reaches the server after the alert was raised (a phone back online late)
+  does not cancel the alert: it closes it, naming the answer, and the alert stays in the
+  call's history - but only if it moves the next check-in past the alert's due time. An
+  answer older than the latest one (the partner's phone syncing late), or one a slow clock
+  dates before the missed check-in, answers nothing and closes nothing.
 - "Need help" is a police-backup request for responder safety (calls.services
   .request_backup: the same alerts and delivery), written with the answer.
 - A team that clears or leaves the scene stops the timer; alerts already raised stay until
   acknowledged.
 """
 
+import logging
 import uuid
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Least
 from django.utils import timezone
 
 from responders.models import Device, Responder
@@ -49,6 +56,8 @@ from .services import Written
 # A "need help" answer's backup request gets an id derived from the answer's, so the two
 # are one write whichever way (and however often) the answer arrives.
 NEED_HELP_NAMESPACE = uuid.UUID("5b0f3c2e-8a4d-4f7e-9a43-1c1d2e6a7b90")
+
+logger = logging.getLogger(__name__)
 
 
 def interval() -> timedelta:
@@ -73,14 +82,21 @@ def with_check_in_clock(calls: CallRows) -> CallRows:
     """Calls annotated with what their next check-in's due time is computed from: the
     latest live answer (when, what, the minutes asked for) and the latest acknowledgement
     of a safety alert. Subqueries: no query per call."""
-    latest = CheckIn.objects.filter(call=OuterRef("pk"), voided_at__isnull=True).order_by(
-        "-occurred_at", "-created_at"
+    latest = (
+        CheckIn.objects.filter(call=OuterRef("pk"), voided_at__isnull=True)
+        # By the phone's clock, never later than the server received it (a fast clock).
+        .annotate(answered_at=Least("occurred_at", "created_at"))
+        .order_by("-answered_at", "-created_at")
     )
-    acknowledged = SafetyAlert.objects.filter(
-        call=OuterRef("pk"), acknowledged_at__isnull=False
-    ).order_by("-acknowledged_at")
+    # Only an alert acknowledged while still open (the desk took over); acknowledging one
+    # the team had answered already moves nothing.
+    acknowledged = (
+        SafetyAlert.objects.filter(call=OuterRef("pk"), acknowledged_at__isnull=False)
+        .filter(Q(closed_at__isnull=True) | Q(acknowledged_at__lt=F("closed_at")))
+        .order_by("-acknowledged_at")
+    )
     return calls.annotate(
-        last_check_in_at=Subquery(latest.values("occurred_at")[:1]),
+        last_check_in_at=Subquery(latest.values("answered_at")[:1]),
         last_check_in_answer=Subquery(latest.values("answer")[:1]),
         last_check_again_minutes=Subquery(latest.values("check_again_minutes")[:1]),
         last_alert_acknowledged_at=Subquery(acknowledged.values("acknowledged_at")[:1]),
@@ -192,10 +208,14 @@ def record_check_in(
         device=device,
         backup_request=backup,
     )
-    # A late answer closes what it answers; the alert stays, acknowledged or not.
-    SafetyAlert.objects.filter(call=call, closed_at__isnull=True).update(
-        closed_at=timezone.now(), closed_by=check_in, updated_at=timezone.now()
-    )
+    # A late answer closes what it answers (the alerts of check-ins due before the one it
+    # sets next); the alerts stay, acknowledged or not. An answer that moves nothing (older
+    # than the latest, dated before the missed check-in) closes nothing.
+    next_due = check_in_due(with_check_in_clock(Call.objects.filter(pk=call.pk)).get())
+    answered = SafetyAlert.objects.filter(call=call, closed_at__isnull=True)
+    if next_due is not None:
+        answered = answered.filter(due_at__lt=next_due)
+    answered.update(closed_at=timezone.now(), closed_by=check_in, updated_at=timezone.now())
     return Written(check_in, created=True)
 
 
@@ -282,19 +302,28 @@ def raise_missed_check_ins(now: datetime) -> int:
         due_at = check_in_due(call)
         if due_at is None or call.team is None or not is_missed(due_at, now):
             continue
-        with transaction.atomic():
-            # Every writer of a check-in holds the counter first: holding it, an answer
-            # committed since the read above is seen, and the due time is read again.
-            sequence.hold()
-            fresh = with_check_in_clock(Call.objects.filter(pk=call.pk)).first()
-            if fresh is None or check_in_due(fresh) != due_at:
-                continue
-            alert, created = SafetyAlert.objects.get_or_create(
-                call=call, due_at=due_at, defaults={"team": call.team, "raised_at": now}
-            )
-            if created:
-                sent += alert_round(alert, call, 1, now)
+        try:
+            sent += _raise_alert(call, due_at, now)
+        except Exception:
+            # One call's failure must not hold back the alerts of the calls after it.
+            logger.exception("Safety check-in timer failed for call %s", call.pk)
     return sent
+
+
+def _raise_alert(call: Call, due_at: datetime, now: datetime) -> int:
+    """The safety alert of the check-in due at `due_at`, once; how many were alerted."""
+    assert call.team is not None  # a call on scene has a team (raise_missed_check_ins)
+    with transaction.atomic():
+        # Every writer of a check-in holds the counter first: holding it, an answer
+        # committed since the read above is seen, and the due time is read again.
+        sequence.hold()
+        fresh = with_check_in_clock(Call.objects.filter(pk=call.pk)).first()
+        if fresh is None or check_in_due(fresh) != due_at:
+            return 0
+        alert, created = SafetyAlert.objects.get_or_create(
+            call=call, due_at=due_at, defaults={"team": call.team, "raised_at": now}
+        )
+        return alert_round(alert, call, 1, now) if created else 0
 
 
 def escalate_safety_alerts(now: datetime) -> int:
@@ -305,8 +334,12 @@ def escalate_safety_alerts(now: datetime) -> int:
         acknowledged_at__isnull=True, closed_at__isnull=True
     ).select_related("call__team", "call__division")
     for alert in open_alerts:
-        with transaction.atomic():
-            sent += alert_round(alert, alert.call, current_round(alert, now), now)
+        try:
+            with transaction.atomic():
+                sent += alert_round(alert, alert.call, current_round(alert, now), now)
+        except Exception:
+            # One alert's failure must not hold back the rounds of the others.
+            logger.exception("Safety alert escalation failed for alert %s", alert.pk)
     return sent
 
 

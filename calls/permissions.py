@@ -16,11 +16,13 @@ identity and contact details.
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
+from django.utils import timezone
 
 from responders.choices import Role
 from responders.models import Provider, Responder, Team
@@ -30,7 +32,7 @@ from umcr.policy import CHANGE, CREATE, NOTHING, READ, VOID
 
 from . import children
 from .choices import DESK_EVENT_KINDS, TEAM_EVENT_KINDS, BackupStatus
-from .models import BackupRequest, Call, Note, Outcome, Person, StatusEvent
+from .models import BackupRequest, Call, CallReroute, Note, Outcome, Person, StatusEvent
 
 
 class System:
@@ -171,6 +173,43 @@ def call_scope(responder: Responder, prefix: str = "") -> Q:
     return Q(**{f"{prefix}routed_provider_id": responder.provider_id})
 
 
+# A team the acknowledgement window took a call from (calls/reroute.py) is often the one
+# without signal, and may be on its way or there already: for this long it may still call
+# for police on that call (nothing else: the call, its notes and timeline are the new team's).
+REROUTED_BACKUP_WINDOW = timedelta(hours=12)
+
+
+def _rerouted_from(responder: Responder) -> Q:
+    """Calls an automatic reroute took from the responder's team within the window."""
+    return Q(
+        Exists(
+            CallReroute.objects.filter(
+                call=OuterRef("pk"),
+                from_team_id=responder.team_id,
+                rerouted_at__gte=timezone.now() - REROUTED_BACKUP_WINDOW,
+            )
+        )
+    )
+
+
+def write_scope(responder: Responder, resource: str) -> Q:
+    """The calls a responder may write `resource` records on, as a filter on Call: the calls
+    they see; for police backup, also those rerouted away from their team (above)."""
+    scope = call_scope(responder)
+    if resource == "backup_requests" and responder.role == Role.CLINICIAN and responder.team_id:
+        scope |= _rerouted_from(responder)
+    return scope
+
+
+def in_write_scope(responder: Responder, call: Call, resource: str) -> bool:
+    """write_scope for one call already loaded (a query only for a rerouted team's backup)."""
+    if in_call_scope(responder, call):
+        return True
+    if resource != "backup_requests" or responder.role != Role.CLINICIAN or not responder.team_id:
+        return False
+    return Call.objects.filter(_rerouted_from(responder), pk=call.pk).exists()
+
+
 def call_records_scope(responder: Responder, resource: str) -> Q:
     """The field records of one kind (`resource`) a responder reads: those of the calls they
     see, if their role reads that kind at all. A filter on the record's model."""
@@ -243,7 +282,7 @@ def check_can_write_field_record(responder: Responder, call: Call, resource: str
     """Notes, outcomes and backup requests are written by the assigned team's clinicians:
     the call must be in the writer's scope (checked again on the locked row: a reassignment
     may have committed since it was read) and the matrix must grant the role `create`."""
-    if not in_call_scope(responder, call):
+    if not in_write_scope(responder, call, resource):
         raise NotAllowed("The call is no longer assigned to your team.")
     check(responder, CREATE, resource)
 
@@ -273,7 +312,7 @@ def lock_calls_for_writing(
         return {}
     rows = (
         Call.objects.select_for_update(of=("self",))
-        .filter(call_scope(responder), pk__in=wanted)
+        .filter(write_scope(responder, resource), pk__in=wanted)
         .order_by("pk")
     )
     return {call.pk: LockedCall(call, resource) for call in rows}

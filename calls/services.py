@@ -617,7 +617,9 @@ def request_backup(
         else find_replay(
             BackupRequest,
             request_id,
-            scope=permissions.call_records_scope(responder, "backup_requests"),
+            # One's own requests too: a team rerouted away retries on a call it no longer sees.
+            scope=permissions.call_records_scope(responder, "backup_requests")
+            | Q(responder=responder),
             call=call,
             content={"reason": reason},
         )

@@ -661,7 +661,11 @@ class TeamAvailabilityPush:
 
     def create(self, ctx: Context, record: Record) -> None:
         data = RecordParser(AvailabilitySerializer).parse(record)
-        set_availability(responder=ctx.responder, out_of_service=data["reason"])
+        set_availability(
+            responder=ctx.responder,
+            out_of_service=data["reason"],
+            changed_at=data.get("changed_at"),
+        )
 
     def update(self, ctx: Context, record: Record, existing: Any) -> None:
         self.create(ctx, record)  # never reached: a push-only table looks no id up
@@ -713,7 +717,7 @@ register(
     SyncTable(
         name="team_availability",
         model=Team,
-        columns=["id", "status", "reason"],
+        columns=["id", "status", "reason", "changed_at"],
         audience=team_scope,
         push=TeamAvailabilityPush(),
         pulled=False,

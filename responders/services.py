@@ -132,14 +132,25 @@ class PingsStored:
 
 
 @transaction.atomic
-def set_availability(*, responder: Responder, out_of_service: str) -> Team:
+def set_availability(
+    *, responder: Responder, out_of_service: str, changed_at: datetime | None = None
+) -> Team:
     """The phone says its team is available (`out_of_service` empty) or out of service
-    (with the reason). On a call and off shift are derived, never set."""
+    (with the reason). On a call and off shift are derived, never set. `changed_at`, when the
+    phone says when it was set (a change made offline and pushed later): a change older than
+    the team's current one is ignored, so the partner's newer word stands; without it, the
+    change counts from now."""
     team = permissions.check_own_team(responder, CHANGE)
+    now = timezone.now()
+    if changed_at is not None and changed_at > now + PING_CLOCK_SKEW:
+        raise Invalid({"changed_at": ["Is in the future; check the phone's clock."]})
+    at = now if changed_at is None else min(changed_at, now)
     team = Team.objects.select_for_update().get(pk=team.pk)
+    if team.availability_changed_at is not None and at < team.availability_changed_at:
+        return team  # an older word than the one standing
     if team.out_of_service != out_of_service:
         team.out_of_service = out_of_service
-        team.availability_changed_at = timezone.now()
+        team.availability_changed_at = at
         team.save(update_fields=["out_of_service", "availability_changed_at", "updated_at"])
     return team
 

@@ -97,8 +97,9 @@ WRITE_BUDGETS: dict[str, int] = {
     # one bulk INSERT of the deliveries.
     "call_backup_request": 14,
     # A check-in (calls/api/checkins.py): the call's checks and lock, the replay lookup, the
-    # INSERT, the closing of open safety alerts, and the next due time read for the answer.
-    "call_check_in": 12,
+    # INSERT, the next due time read to close the open safety alerts due before it, the
+    # closing, and the next due time read for the answer.
+    "call_check_in": 13,
     # Acknowledging a safety alert: found in scope and locked, saved, read for the answer.
     "safety_alert_acknowledge": 9,
     # The desk and supervisors (calls/api/intake.py, BackupRequestStatusView).
@@ -181,9 +182,10 @@ PUSH_BUDGETS: dict[str, tuple[int, int]] = {
     # (each with its counter claim). No call lock of the slice: base 7.
     "destination_refusals": (7, 13),
     # Check-ins (calls/checkins.py) apply each alone, as status events do: the savepoint,
-    # the call's checks, the counter claim, the INSERT, and the closing (an UPDATE, with its
-    # counter claim) of the call's open safety alerts.
-    "check_ins": (8, 8),
+    # the call's checks, the counter claim, the INSERT, the next due time read again (one
+    # query of subqueries) and the closing (an UPDATE, with its counter claim) of the open
+    # safety alerts due before it.
+    "check_ins": (8, 9),
 }
 PUSH_SIZES = (1, 10, 30)
 

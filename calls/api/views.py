@@ -270,7 +270,10 @@ class CallBackupRequestsView(CallWriteView):
         tags=["calls"],
     )
     def post(self, request, call_id):
-        call = self.get_call()
+        # Not get_call: a team an automatic reroute took the call from may still call for
+        # police on it (calls.permissions.write_scope).
+        scope = permissions.write_scope(request_responder(request), "backup_requests")
+        call = get_object_or_404(Call.objects.filter(scope), pk=self.kwargs["call_id"])
         data = self.parse(BackupInputSerializer)
         written = services.request_backup(
             call=call,

@@ -89,6 +89,11 @@ class AvailabilitySerializer(serializers.Serializer):
     reason = serializers.ChoiceField(
         choices=OutOfServiceReason.choices, required=False, allow_blank=True, default=""
     )
+    changed_at = serializers.DateTimeField(
+        required=False,
+        help_text="When the team set it, by the phone's clock (a change made offline): one "
+        "older than the team's current availability is ignored. Without it: now.",
+    )
 
     def validate(self, attrs):
         out = attrs["status"] == Availability.OUT_OF_SERVICE

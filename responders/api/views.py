@@ -193,8 +193,11 @@ class AvailabilityView(APIView):
     def post(self, request):
         data = AvailabilitySerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        out = data.validated_data["reason"]
-        team = services.set_availability(responder=request_responder(request), out_of_service=out)
+        team = services.set_availability(
+            responder=request_responder(request),
+            out_of_service=data.validated_data["reason"],
+            changed_at=data.validated_data.get("changed_at"),
+        )
         return Response(TeamAvailabilitySerializer(team).data)
 
 

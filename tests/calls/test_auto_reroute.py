@@ -3,15 +3,17 @@ acknowledgement window moves the call to the routing's next team when it alerts 
 windows after the dispatch), once, kept in the call's history and told to both teams and the
 desk; off (the default), the desk reroutes in one action (POST /calls/{id}/assign/)."""
 
+import uuid
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
 from calls.choices import CallStatus, EventKind, Priority
-from calls.models import Call, CallReroute, StatusEvent
+from calls.models import BackupRequest, Call, CallReroute, StatusEvent
 from calls.services import refresh_call_state
 from calls.tasks import escalate_unacknowledged
+from responders.models import Responder
 from tests.factories import (
     CallFactory,
     ClinicianFactory,
@@ -21,9 +23,10 @@ from tests.factories import (
     SupervisorFactory,
     TeamFactory,
 )
+from tests.sync.helpers import created, minutes_ago_ms, push
 from umcr.models import Delivery, DeliveryChannel, NotificationKind
 
-from .helpers import call_url, phone_of, post
+from .helpers import backup_body, backups_url, call_url, minutes_ago, note_body, phone_of, post
 
 pytestmark = pytest.mark.django_db
 
@@ -191,3 +194,55 @@ def test_off_by_default_the_call_stays_and_the_desk_reroutes_it_in_one_action(te
     before = Delivery.objects.count()
     escalate_unacknowledged()
     assert Delivery.objects.count() == before
+
+
+@pytest.mark.usefixtures("auto_reroute")
+def test_the_team_rerouted_away_may_still_call_for_police_on_that_call_and_nothing_else(teams):
+    """The team that missed the window is often the one without signal, already on its way:
+    its police-backup request on the call (REST or a later push) is taken and alerts the
+    desk; its other records on the call are refused, as for any call no longer its own."""
+    first, second = teams
+    call, _ = dispatched(first, minutes_ago=5)
+    escalate_unacknowledged()
+    call.refresh_from_db()
+    assert call.team_id == second.pk
+    phone = phone_of(Responder.objects.get(user__username="first-a"))
+
+    body = backup_body(minutes_ago(1))
+    asked = post(phone.client, backups_url(call), body)
+    again = post(phone.client, backups_url(call), body)  # a retry: the stored request
+    pushed = push(
+        phone.client,
+        created(
+            backup_requests=[
+                {
+                    "id": str(uuid.uuid4()),
+                    "call_id": str(call.pk),
+                    "reason": "weapon_seen",
+                    "details": "",
+                    "occurred_at": minutes_ago_ms(2),
+                }
+            ]
+        ),
+        None,
+    )
+    note = post(phone.client, call_url(call, "notes/"), note_body("on our way", minutes_ago(1)))
+
+    assert asked.status_code == 201, asked.content
+    assert again.status_code == 200, again.content
+    assert pushed.status_code == 200 and pushed.json()["applied"] == 1, pushed.content
+    assert BackupRequest.objects.filter(call=call).count() == 2
+    assert "desk" in told(NotificationKind.BACKUP_REQUESTED)
+    assert note.status_code == 404
+
+
+@pytest.mark.usefixtures("auto_reroute")
+def test_a_team_that_never_had_the_call_may_not_ask_for_police_on_it(teams, settings):
+    first, second = teams
+    call, _ = dispatched(first, minutes_ago=1)  # not rerouted
+    stranger = phone_of(Responder.objects.get(user__username="second-a"))
+
+    asked = post(stranger.client, backups_url(call), backup_body(minutes_ago(1)))
+
+    assert asked.status_code == 404
+    assert not BackupRequest.objects.exists()

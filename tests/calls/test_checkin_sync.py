@@ -160,7 +160,7 @@ def test_each_pushed_check_in_costs_a_fixed_number_of_queries(pair):
 
     per_record = (five - one) / 4
     assert per_record == (twenty - five) / 15
-    assert per_record <= 8
+    assert per_record <= 9  # + the next due time, so a late answer closes only what it answers
 
 
 def test_the_team_pulls_the_desk_acknowledging_its_alert(pair):

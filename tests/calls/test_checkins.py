@@ -249,6 +249,48 @@ def test_an_answer_arriving_late_closes_the_alert_but_does_not_cancel_it(
     assert len(alerted()) == 2
 
 
+@pytest.mark.parametrize("older_minutes_ago", [45, 120], ids=["partner_syncs_late", "slow_clock"])
+def test_an_answer_that_moves_nothing_closes_nothing(team, older_minutes_ago):
+    """An answer older than the latest (the partner's phone syncing late) or dated before
+    the missed check-in (a phone clock hours slow) does not answer it: the alert stays open
+    and keeps re-alerting."""
+    call = on_scene(team, 50)
+    answer(clinician(team), call, "ok", 30)  # due 10 min ago
+    now = timezone.now()
+    run_check_in_timers(now)
+    alert = SafetyAlert.objects.get()
+
+    response = answer(client_for(responder("clinician-b")), call, "ok", older_minutes_ago)
+
+    assert response.status_code == 201, response.content
+    alert.refresh_from_db()
+    assert alert.closed_at is None
+    assert run_check_in_timers(now + timedelta(minutes=5)) == 2  # the next round
+
+
+def test_a_phone_clock_running_fast_cannot_put_the_next_check_in_off(team):
+    call = on_scene(team, 10)
+
+    response = answer(clinician(team), call, "ok", -9)  # 9 min ahead: inside the skew allowed
+
+    assert response.status_code == 201, response.content
+    received = CheckIn.objects.get().created_at
+    due = timezone.datetime.fromisoformat(response.json()["next_due_at"])
+    assert due == received + timedelta(minutes=20)
+
+
+def test_acknowledging_an_alert_the_team_had_answered_moves_nothing(team):
+    call = on_scene(team, 35)
+    run_check_in_timers()
+    alert = SafetyAlert.objects.get()
+    answered = answer(clinician(team), call, "ok", 0)
+    due_after_answer = answered.json()["next_due_at"]
+
+    assert acknowledge("desk", alert).status_code == 200
+
+    assert clinician(team).get(check_ins_url(call)).json()["next_due_at"] == due_after_answer
+
+
 # --- need help --------------------------------------------------------------------------------
 
 

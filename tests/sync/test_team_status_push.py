@@ -94,6 +94,46 @@ def test_pushed_availability_sets_the_team_out_of_service_and_back(phone):
     assert Team.objects.get(pk=phone.responder.team_id).out_of_service == ""
 
 
+def test_an_availability_set_offline_does_not_override_the_partners_newer_word(phone):
+    """Out of service for training; the phone set "break" offline 20 minutes ago; the
+    partner has since set the team available over REST. The late push is older than what
+    stands: ignored, not applied."""
+    Team.objects.filter(pk=phone.responder.team_id).update(
+        out_of_service="training", availability_changed_at=timezone.now() - timedelta(minutes=40)
+    )
+    partner = Phone(ClinicianFactory(team=phone.responder.team))
+    body = {"status": "available", "changed_at": timezone.now()}
+    assert partner.client.post(AVAILABILITY, body, format="json").status_code == 200
+    record = {
+        "id": str(uuid.uuid4()),
+        "status": "out_of_service",
+        "reason": "break",
+        "changed_at": ms(timezone.now() - timedelta(minutes=20)),
+    }
+    late = push(phone.client, changes(team_availability={"created": [record]}), None)
+
+    assert late.status_code == 200 and late.json()["rejected"] == {}
+    assert Team.objects.get(pk=phone.responder.team_id).out_of_service == ""  # still available
+
+    newer = {**record, "id": str(uuid.uuid4()), "changed_at": ms(timezone.now())}
+    now = push(phone.client, changes(team_availability={"created": [newer]}), None)
+
+    assert now.status_code == 200 and now.json()["rejected"] == {}
+    assert Team.objects.get(pk=phone.responder.team_id).out_of_service == "break"
+
+
+def test_an_availability_set_in_the_future_is_refused_naming_changed_at(phone):
+    future = timezone.now() + timedelta(hours=1)
+    rest = phone.client.post(
+        AVAILABILITY, {"status": "available", "changed_at": future}, format="json"
+    )
+    record = {"id": str(uuid.uuid4()), "status": "available", "changed_at": ms(future)}
+    synced = push(phone.client, changes(team_availability={"created": [record]}), None).json()
+
+    assert rest.status_code == 400 and set(rest.json()) == {"changed_at"}
+    assert set(synced["rejected"]["team_availability"][record["id"]]) == {"changed_at"}
+
+
 @pytest.mark.parametrize(
     "bad",
     [

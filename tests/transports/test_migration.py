@@ -72,3 +72,35 @@ def test_rides_and_refusals_recorded_before_sync_are_kept_and_stamped(before_syn
     stamped = [Transport.objects.get(pk=ride.pk).sync_seq, *(r.sync_seq for r in kept)]
     assert min(stamped) > cursor
     assert len(set(stamped)) == 3
+    # Recorded (phones' `recorded_at`) when refused, not when migrated.
+    assert [r.created_at for r in kept] == [now, now]
+
+
+def test_a_rollback_keeps_the_refusals(before_sync):
+    old = before_sync
+    call = CallFactory(status=CallStatus.ON_SCENE)
+    csu, sobering = (
+        ServiceFactory(category=category)
+        for category in (ServiceCategory.CRISIS_STABILIZATION, ServiceCategory.SOBERING_CENTER)
+    )
+    now = timezone.now()
+    ride = old.get_model("transports", "Transport").objects.create(
+        call_id=call.pk,
+        provider_id=call.routed_provider_id,
+        team_id=call.team_id,
+        destination_id=sobering.pk,
+        consent_given=True,
+        consent_method="verbal",
+        departed_at=now,
+    )
+    old.get_model("transports", "DestinationRefusal").objects.create(
+        transport=ride, service_id=csu.pk, reason="Full.", refused_at=now
+    )
+    migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+
+    rolled_back = migrate(BEFORE)
+
+    kept = rolled_back.get_model("transports", "DestinationRefusal").objects.all()
+    assert [(r.transport_id, r.service_id, r.reason, r.refused_at) for r in kept] == [
+        (ride.pk, csu.pk, "Full.", now)
+    ]

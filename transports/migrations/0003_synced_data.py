@@ -6,6 +6,7 @@ counter, so phones pulling from any cursor receive them."""
 import uuid
 
 from django.db import migrations
+from django.db.models import F
 
 COUNTER_TABLE = "umcr_synccounter"
 
@@ -59,11 +60,34 @@ def copy_refusals_and_stamp(apps, schema_editor):
         )
         seq += 1
     New.objects.bulk_create(rows, batch_size=500)
+    # created_at is auto_now_add (the migration's time): a copied refusal was recorded when
+    # it was refused, as far as anyone knows (phones read it as `recorded_at`).
+    New.objects.update(created_at=F("refused_at"))
+
+
+def copy_refusals_back(apps, schema_editor):
+    """Reversed (after 0004's reverse recreated the old table, empty): the refusals go back
+    to it, so a rollback loses none."""
+    Old = apps.get_model("transports", "DestinationRefusal")
+    New = apps.get_model("transports", "NewDestinationRefusal")
+    Old.objects.bulk_create(
+        [
+            Old(
+                transport_id=new.transport_id,
+                service_id=new.service_id,
+                reason=new.reason,
+                refused_at=new.refused_at,
+                recorded_by_id=new.recorded_by_id,
+            )
+            for new in New.objects.order_by("refused_at")
+        ],
+        batch_size=500,
+    )
 
 
 class Migration(migrations.Migration):
     dependencies = [("transports", "0002_synced")]
 
     operations = [
-        migrations.RunPython(copy_refusals_and_stamp, reverse_code=migrations.RunPython.noop)
+        migrations.RunPython(copy_refusals_and_stamp, reverse_code=copy_refusals_back)
     ]
