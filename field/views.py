@@ -22,6 +22,7 @@ ASSETS = (
     "api.js",
     "db.js",
     "sync.js",
+    "checkins.js",
     "screens.js",
     "dom.js",
     "labels.js",
@@ -73,7 +74,13 @@ def index(request: HttpRequest) -> HttpResponse:
     response = render(
         request,
         "field/index.html",
-        {"assets": asset_urls(), "manifest_url": MANIFEST_URL, "version": shell_version()},
+        {
+            "assets": asset_urls(),
+            "manifest_url": MANIFEST_URL,
+            "version": shell_version(),
+            # The phone counts when an on-scene check-in is due with the server's interval.
+            "checkin_interval": settings.CHECKIN_INTERVAL_MINUTES,
+        },
     )
     # The service worker serves its cached copy; the network copy must never be stale.
     response["Cache-Control"] = "no-cache"

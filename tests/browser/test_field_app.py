@@ -7,11 +7,16 @@ record the server refuses is shown with its reason; a push whose answer is lost 
 again with the same batch id and stored once; a clinician moved to another team hands in
 the offline work and resyncs from null; a first sync pulls again while has_more; the
 services directory is searched offline, and a follow-up and a referral made offline sync.
+On scene: a due safety check-in prompts "All OK?" on every screen of the call, and the
+answer reaches the server once; "need help" given offline goes first when the signal returns
+(a responder-safety backup request); a note from the desk reaches the phone by sync with a
+notice; a local copy of the schema-2 app pulls the new tables by a migration sync.
 
 With UMCR_SCREENSHOTS=<folder> set, the main screens are saved there at phone size
 (docs/screenshots/ in the README)."""
 
 import os
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,10 +28,11 @@ from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from calls.choices import CallStatus, Disposition, EventKind
-from calls.models import BackupRequest, Call, Note, Outcome, StatusEvent
+from calls.choices import BackupReason, CallStatus, CheckInAnswer, Disposition, EventKind
+from calls.models import BackupRequest, Call, CheckIn, DeskNote, Note, Outcome, StatusEvent
 from calls.services import assign_call, refresh_call_state
 from field.views import ASSETS, asset_url
+from followups.choices import FollowUpStatus
 from followups.models import FollowUp
 from referrals.choices import ServiceCategory
 from referrals.models import Referral
@@ -38,6 +44,7 @@ from tests.factories import (
     CallFactory,
     ClinicianFactory,
     DispatcherFactory,
+    FollowUpFactory,
     PersonFactory,
     ProviderFactory,
     ServiceFactory,
@@ -692,3 +699,260 @@ def test_a_first_sync_larger_than_a_page_pulls_again_while_has_more(
     assert all(pull["more"] for pull in pulls[:-1])
     # Each page from the cursor the one before it answered: never from null again.
     assert all(pull["cursor"] != "null" for pull in pulls[1:])
+
+
+# --- on-scene safety check-ins and notes from the desk (issue 16) -----------------------------
+
+
+def on_scene_call(team, **fields) -> Call:
+    """On scene for 27 minutes (call_with_events): the first check-in, every 20, is due."""
+    return call_with_events(
+        team, [EventKind.DISPATCHED, EventKind.ACKNOWLEDGED, EventKind.ON_SCENE], **fields
+    )
+
+
+def banner_hidden(browser) -> bool:
+    return browser.execute_script("return document.getElementById('checkin-banner').hidden")
+
+
+@SYNC_DB
+def test_a_due_check_in_asks_all_ok_on_every_screen_and_the_answer_reaches_the_server_once(
+    phone, live_server, pair
+):
+    team, _, _ = pair
+    call = on_scene_call(team, address="500 Check-in Way")
+    browser = phone()
+    sign_in(browser, live_server, "alcott.clinician1")
+
+    # On the list, a link to the call whose check-in is due.
+    assert "500 Check-in Way" in text(browser, "#checkin-link")
+    tap(browser, "#checkin-link")
+    wait(browser, lambda b: "All OK?" in text(b, "#checkin-banner"))
+    assert "due now" in text(browser, "#checkin-next")
+    snap(browser, "10-check-in-prompt")
+    assert_accessible(browser)
+    assert_fits_with_large_text(browser)
+    # Every screen of the open call asks: the note form too.
+    tap(browser, "#write-note")
+    element(browser, "#note-body")
+    assert "All OK?" in text(browser, "#checkin-banner")
+
+    tap(browser, "#checkin-ok")
+    wait(browser, banner_hidden)
+    wait_all_sent(browser)
+    wait(browser, lambda b: CheckIn.objects.filter(call=call).exists())
+    check_in = CheckIn.objects.get(call=call)
+    assert check_in.answer == CheckInAnswer.OK
+    assert check_in.backup_request is None
+
+    # Synced again, the answer is not sent twice; the next check-in is an interval away.
+    browser.execute_script(f"location.hash = '#/call/{call.pk}'")
+    tap(browser, "#sync-indicator")
+    wait_all_sent(browser)
+    assert CheckIn.objects.filter(call=call).count() == 1
+    wait(browser, lambda b: "All OK" in text(b, "#timeline"))
+    assert "due now" not in text(browser, "#checkin-next")
+    assert banner_hidden(browser)
+
+
+@SYNC_DB
+def test_a_longer_visit_asks_again_after_the_minutes_chosen(phone, live_server, pair):
+    team, _, _ = pair
+    call = on_scene_call(team)
+    browser = phone()
+    sign_in(browser, live_server, "alcott.clinician1")
+    open_call(browser, call)
+
+    Select(element(browser, "#checkin-minutes")).select_by_value("45")
+    wait(browser, lambda b: text(b, "#checkin-longer") == "Longer visit: check again in 45 min")
+    tap(browser, "#checkin-longer")
+    wait(browser, banner_hidden)
+    wait_all_sent(browser)
+    wait(browser, lambda b: CheckIn.objects.filter(call=call).exists())
+    check_in = CheckIn.objects.get(call=call)
+    assert (check_in.answer, check_in.check_again_minutes) == (CheckInAnswer.LONGER_VISIT, 45)
+    # The phone counts 45 minutes from the answer, as the server does.
+    due = browser.execute_script(
+        "return import('/static/field/checkins.js').then((m) => m.onScene())"
+        ".then((rows) => rows.map((r) => r.due - Date.now()))"
+    )
+    assert len(due) == 1 and 44 * 60_000 < due[0] <= 45 * 60_000
+
+
+@SYNC_DB
+def test_need_help_answered_offline_goes_first_when_the_signal_returns(phone, live_server, pair):
+    team, _, _ = pair
+    call = on_scene_call(team, address="77 Dead Zone Rd")
+    browser = phone()
+    sign_in(browser, live_server, "alcott.clinician1")
+    open_call(browser, call)
+    element(browser, "#checkin-help")
+
+    set_offline(browser, True)
+    wait(browser, lambda b: b.execute_script("return navigator.onLine === false"))
+    write_note(browser, call, "Written before the check-in.")
+    tap(browser, "#checkin-help")
+    element(browser, "#help-details").send_keys("He picked up a bottle")
+    assert_accessible(browser)
+    tap(browser, "#help-confirm")
+    wait_pending(browser, 2)
+    wait(browser, banner_hidden)
+    assert "Need help" in text(browser, "#timeline")
+    assert not CheckIn.objects.exists() and not BackupRequest.objects.exists()
+
+    set_offline(browser, False)
+    wait_all_sent(browser)
+    check_in = CheckIn.objects.get(call=call)
+    assert check_in.answer == CheckInAnswer.NEED_HELP
+    backup = BackupRequest.objects.get(call=call)
+    assert check_in.backup_request == backup
+    assert backup.reason == BackupReason.RESPONDER_SAFETY
+    assert "He picked up a bottle" in backup.details
+    # First in line: before the note written earlier, which waited for the batch.
+    assert check_in.created_at <= Note.objects.get(call=call).created_at
+    tap(browser, "#sync-indicator")
+    wait_all_sent(browser)
+    assert CheckIn.objects.count() == 1 and BackupRequest.objects.count() == 1
+
+
+@SYNC_DB
+def test_a_desk_note_reaches_the_phone_by_sync_with_a_notice(phone, live_server, pair):
+    team, _, _ = pair
+    call = call_with_events(team, [EventKind.DISPATCHED], address="12 Park View")
+    desk, _, _ = signed_in_client(DispatcherFactory())
+    browser = phone()
+    sign_in(browser, live_server, "alcott.clinician1")
+
+    for body in ("Caller says he walked to the park.", "He is by the fountain now."):
+        answer = desk.post(f"/api/v1/calls/{call.pk}/desk-notes/", {"body": body}, format="json")
+        assert answer.status_code == 201, answer.content
+    tap(browser, "#sync-indicator")
+    wait_all_sent(browser)
+
+    notice = text(browser, "#desk-notice-link")
+    assert "New note from the desk (2)" in notice and "12 Park View" in notice
+    tap(browser, "#desk-notice-link")
+    wait(browser, lambda b: len(texts(b, "#desk-notes li")) == 2)
+    # Newest first, in their own block.
+    assert texts(browser, "#desk-notes li .body") == [
+        "He is by the fountain now.",
+        "Caller says he walked to the park.",
+    ]
+    assert text(browser, "#desk-notes-h") == "From the desk"
+    snap(browser, "11-desk-notes")
+    wait(
+        browser, lambda b: b.execute_script("return document.getElementById('desk-notice').hidden")
+    )
+    assert DeskNote.objects.filter(call=call).count() == 2
+
+
+# The phone of the app before this one: its IndexedDB (version 1: no desk notes, check-ins
+# or safety alerts), pulled with schema 2 (a cursor, no schema noted), a note not yet sent.
+BECOME_THE_SCHEMA_2_APP = """
+const [noteId, callId, done] = arguments;
+const OLD_TABLES = ["calls", "status_events", "notes", "outcomes", "backup_requests", "people",
+  "follow_ups", "referrals", "services"];
+const settled = (r) => new Promise((ok, ko) => { r.onsuccess = () => ok(r.result); r.onerror = () => ko(r.error); });
+(async () => {
+  const current = await settled(indexedDB.open("umcr-field"));
+  const read = current.transaction(["meta", "calls"], "readonly");
+  const meta = await settled(read.objectStore("meta").getAll());
+  const calls = await settled(read.objectStore("calls").getAll());
+  current.close();
+  let old = null;
+  // The app's page, navigated away from, may still be finishing a timer that opens it again.
+  for (let attempt = 0; !old && attempt < 10; attempt++) {
+    await settled(indexedDB.deleteDatabase("umcr-field"));
+    const opening = indexedDB.open("umcr-field", 1);
+    opening.onupgradeneeded = () => {
+      const db = opening.result;
+      for (const name of OLD_TABLES) db.createObjectStore(name, { keyPath: "id" });
+      db.createObjectStore("outbox", { keyPath: "seq", autoIncrement: true });
+      db.createObjectStore("meta", { keyPath: "key" });
+      db.createObjectStore("rejected", { keyPath: "key" });
+      db.createObjectStore("briefings", { keyPath: "id" });
+    };
+    old = await settled(opening).catch(() => new Promise((ok) => setTimeout(() => ok(null), 300)));
+  }
+  const tx = old.transaction(["meta", "calls", "notes", "outbox"], "readwrite");
+  for (const row of meta) if (row.key !== "schema_version") tx.objectStore("meta").put(row);
+  for (const row of calls) tx.objectStore("calls").put(row);
+  tx.objectStore("notes").put({ id: noteId, call_id: callId, body: "Written before the update.",
+    written_at: Date.now(), recorded_at: null, amends_id: null, _pending: true });
+  tx.objectStore("outbox").add({ table: "notes", id: noteId, op: "created", at: Date.now() });
+  tx.oncomplete = () => { old.close(); done(old.version); };
+})().catch((error) => done(String(error)));
+"""
+
+
+@SYNC_DB
+def test_the_update_keeps_the_local_data_and_pulls_the_new_tables_by_a_migration_sync(
+    phone, live_server, pair
+):
+    team, _, _ = pair
+    call = call_with_events(team, [EventKind.DISPATCHED], address="4 Upgrade Lane")
+    desk, _, _ = signed_in_client(DispatcherFactory())
+    desk.post(f"/api/v1/calls/{call.pk}/desk-notes/", {"body": "Before the update."}, format="json")
+    browser = phone()
+    sign_in(browser, live_server, "alcott.clinician1")
+    note_id = str(uuid.uuid4())
+    # Another page of the app's origin, so that nothing holds the database open.
+    browser.get(f"{live_server.url}/app/manifest.webmanifest")
+    assert browser.execute_async_script(BECOME_THE_SCHEMA_2_APP, note_id, str(call.pk)) == 1
+
+    browser.get(f"{live_server.url}/app/")  # the new app: its database upgrades to version 2
+    element(browser, "#open-calls")  # still signed in: the session was kept
+    wait_all_sent(browser)
+    assert Note.objects.get(pk=note_id).body == "Written before the update."
+    open_call(browser, call)
+    # The cursor is past the desk note: only the migration sync (from 2) brings it.
+    wait(browser, lambda b: "Before the update." in text(b, "#desk-notes"))
+    found = browser.execute_async_script(
+        "const done = arguments[0];"
+        "import('/static/field/db.js').then(async (db) => done({"
+        "  schema: await db.meta('schema_version'),"
+        "  version: (await db.open()).version,"
+        "}));"
+    )
+    assert found == {"schema": 4, "version": 2}
+
+
+@SYNC_DB
+def test_a_follow_up_is_rescheduled_and_completed_from_the_phone(phone, live_server, pair):
+    team, _, _ = pair
+    call = call_with_events(team, [EventKind.DISPATCHED])
+    moved = FollowUpFactory(call=call, purpose="Bring the shelter forms.")
+    done = FollowUpFactory(call=call, purpose="Check he got his medication.")
+    browser = phone()
+    sign_in(browser, live_server, "alcott.clinician1")
+    browser.execute_script("location.hash = '#/followups'")
+
+    set_offline(browser, True)
+    wait(browser, lambda b: b.execute_script("return navigator.onLine === false"))
+    tap(browser, f'li.followup[data-id="{moved.pk}"] .followup-change')
+    new_due = (moved.due_by + timedelta(days=2)).astimezone()
+    browser.execute_script(
+        "document.getElementById('followup-new-due-by').value = arguments[0];",
+        new_due.strftime("%Y-%m-%dT%H:%M"),
+    )
+    tap(browser, "#reschedule-followup")
+    tap(browser, f'li.followup[data-id="{done.pk}"] .followup-change')
+    element(browser, "#followup-outcome").send_keys("Seen at the clinic; he has them.")
+    tap(browser, "#complete-followup")
+    wait_pending(browser, 2)
+    wait(browser, lambda b: len(texts(b, "li.followup")) == 1)  # the completed one leaves
+    assert FollowUp.objects.get(pk=done.pk).status == FollowUpStatus.SCHEDULED
+
+    set_offline(browser, False)
+    wait_all_sent(browser)
+    done.refresh_from_db()
+    assert (done.status, done.outcome) == (
+        FollowUpStatus.COMPLETED,
+        "Seen at the clinic; he has them.",
+    )
+    moved.refresh_from_db()
+    assert moved.status == FollowUpStatus.SCHEDULED
+    assert moved.due_by.astimezone().strftime("%Y-%m-%d %H:%M") == new_due.strftime(
+        "%Y-%m-%d %H:%M"
+    )
+    assert not QuarantinedRecord.objects.exists()

@@ -1,8 +1,11 @@
 // The field app's entry point: the router (screens are #/ routes), the sync indicator, the
-// police backup button, and the service worker that keeps the app shell for offline use.
+// police backup button, the on-scene check-in prompt, the notice of a new desk note, and the
+// service worker that keeps the app shell for offline use.
 
 import * as screens from "./screens.js";
 import * as sync from "./sync.js";
+import * as checkins from "./checkins.js";
+import * as db from "./db.js";
 import { h, when } from "./dom.js";
 import { BACKUP_REASONS } from "./labels.js";
 
@@ -10,6 +13,8 @@ const screenEl = document.getElementById("screen");
 const indicator = document.getElementById("sync-indicator");
 const backupBar = document.getElementById("backup-bar");
 const dialog = document.getElementById("dialog");
+const checkinBanner = document.getElementById("checkin-banner");
+const deskNotice = document.getElementById("desk-notice");
 
 let current = null;
 
@@ -28,6 +33,7 @@ function route() {
     return () => screens.call(id);
   }
   if (parts[0] === "followups") return () => screens.followups();
+  if (parts[0] === "followup" && parts[1]) return () => screens.followupChange(parts[1]);
   if (parts[0] === "services") return () => screens.services();
   if (parts[0] === "refused") return () => screens.refused();
   return () => screens.calls();
@@ -41,6 +47,8 @@ function draw(focus = false) {
     current = screen;
     screenEl.replaceChildren(screen.node);
     drawBackupBar(screen.openCall || null);
+    await drawCheckIn();
+    drawDeskNotice();
     if (focus) {
       window.scrollTo(0, 0);
       screenEl.focus({ preventScroll: true });
@@ -120,6 +128,114 @@ function confirmBackup(callId) {
   dialog.querySelector(".backup-reason").focus();
 }
 
+// --- the on-scene check-in: "All OK?" on every screen of the call when one is due ------------
+
+let prompted = null; // the call and due time last prompted for (vibrate once per prompt)
+
+async function drawCheckIn() {
+  if (!current || !sync.state.signedIn) {
+    checkinBanner.hidden = true;
+    checkinBanner.replaceChildren();
+    return;
+  }
+  const due = (await checkins.onScene()).filter((row) => row.isDue).sort((a, b) => a.due - b.due);
+  const mine = current.openCall ? due.find((row) => row.call.id === current.openCall) : null;
+  if (!due.length) {
+    checkinBanner.hidden = true;
+    checkinBanner.replaceChildren();
+    prompted = null;
+    return;
+  }
+  if (!mine) {
+    // Another screen: a link to the call whose check-in is due.
+    const row = due[0];
+    checkinBanner.replaceChildren(h("a", { href: `#/call/${row.call.id}`, id: "checkin-link", className: "banner checkin-link" }, `Safety check-in due: ${row.call.address}`));
+    checkinBanner.hidden = false;
+    return;
+  }
+  const key = `${mine.call.id}:${mine.due}`;
+  if (checkinBanner.dataset.key === key && !checkinBanner.hidden) return; // keep the chosen minutes
+  if (prompted !== key && navigator.vibrate) navigator.vibrate([200, 100, 200]);
+  prompted = key;
+  const callId = mine.call.id;
+  const minutes = h("select", { id: "checkin-minutes" }, checkins.LONGER_VISIT_MINUTES.map((m) => h("option", { value: m, selected: m === 30 }, `${m} min`)));
+  const longerButton = h("button", { type: "button", id: "checkin-longer", className: "secondary big" }, "Longer visit: check again in 30 min");
+  minutes.addEventListener("change", () => {
+    longerButton.textContent = `Longer visit: check again in ${minutes.value} min`;
+  });
+  longerButton.addEventListener("click", () => answerCheckIn(callId, "longer_visit", { minutes: Number(minutes.value) }));
+  checkinBanner.dataset.key = key;
+  checkinBanner.replaceChildren(
+    h(
+      "div",
+      { className: "checkin" },
+      h("h2", { id: "checkin-title" }, "All OK?"),
+      h("p", {}, `Safety check-in, due ${when(mine.due)}. The desk is alerted if nobody answers.`),
+      h("button", { type: "button", id: "checkin-ok", className: "ok big", onclick: () => answerCheckIn(callId, "ok") }, "All OK"),
+      h("div", { className: "field" }, h("label", { for: "checkin-minutes" }, "Check again in"), minutes),
+      longerButton,
+      h("button", { type: "button", id: "checkin-help", className: "danger big", onclick: () => confirmNeedHelp(callId) }, "Need help")
+    )
+  );
+  checkinBanner.hidden = false;
+}
+
+async function answerCheckIn(callId, answer, options = {}) {
+  checkinBanner.hidden = true;
+  checkinBanner.dataset.key = "";
+  await checkins.answer(callId, answer, options);
+  await drawCheckIn();
+}
+
+function confirmNeedHelp(callId) {
+  const details = h("input", { id: "help-details", maxlength: 500, placeholder: "Optional" });
+  dialog.replaceChildren(
+    h(
+      "div",
+      { className: "sheet" },
+      h("h2", { id: "help-title" }, "Need help now?"),
+      h("p", {}, "This asks for police backup for your safety: the desk and your supervisor are alerted at once. Without signal it is sent first when the signal returns."),
+      h("div", { className: "field" }, h("label", { for: "help-details" }, "What is happening"), details),
+      h(
+        "button",
+        {
+          type: "button",
+          id: "help-confirm",
+          className: "danger",
+          onclick: async () => {
+            closeDialog();
+            await answerCheckIn(callId, "need_help", { details: details.value });
+          },
+        },
+        "Yes: send \"Need help\""
+      ),
+      h("button", { type: "button", id: "help-cancel", className: "secondary", onclick: closeDialog }, "Cancel")
+    )
+  );
+  dialog.setAttribute("aria-labelledby", "help-title");
+  dialog.hidden = false;
+  dialog.querySelector("#help-confirm").focus();
+}
+
+// --- a new note from the desk: a notice until its call is opened --------------------------------
+
+async function drawDeskNotice() {
+  const unseen = sync.state.newDeskNotes || [];
+  if (current && current.callId) await sync.seenDeskNotes(current.callId);
+  const shown = current && current.callId ? unseen.filter((n) => n.call_id !== current.callId) : unseen;
+  if (!sync.state.signedIn || !shown.length) {
+    deskNotice.hidden = true;
+    deskNotice.replaceChildren();
+    return;
+  }
+  const latest = shown[shown.length - 1];
+  const call = await db.get("calls", latest.call_id);
+  deskNotice.replaceChildren(
+    h("a", { href: `#/call/${latest.call_id}`, id: "desk-notice-link", className: "banner info" }, `New note from the desk${shown.length > 1 ? ` (${shown.length})` : ""}${call ? `: ${call.address}` : ""}`)
+  );
+  deskNotice.hidden = false;
+}
+
 // --- start ------------------------------------------------------------------------------------
 
 indicator.addEventListener("click", () => sync.syncSoon());
@@ -129,6 +245,10 @@ document.addEventListener("keydown", (event) => {
 window.addEventListener("hashchange", () => draw(true));
 sync.subscribe((state, dataChanged) => {
   drawIndicator(state);
+  if (current) {
+    drawCheckIn();
+    drawDeskNotice();
+  }
   if (dataChanged && current && current.live) draw(false);
   if (!state.signedIn && current && current.live !== false) draw(false);
 });
@@ -138,3 +258,7 @@ if ("serviceWorker" in navigator) {
 }
 
 sync.start().then(() => draw(true));
+// A check-in falls due without any sync: look every 15 s.
+setInterval(() => {
+  if (current) drawCheckIn();
+}, 15 * 1000);

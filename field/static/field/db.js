@@ -1,9 +1,12 @@
 // The app's local store: a small promise wrapper over IndexedDB (no library). One object
 // store per synced table (keyed by the record's UUID), plus the outbox of local changes not
-// yet sent, the refused records, the call briefings, and `meta` (session, cursor, batch).
+// yet sent, the refused records, the call briefings, the server's check-in clock per call,
+// and `meta` (session, cursor, batch, the schema the local copy was pulled with).
 
 const DB_NAME = "umcr-field";
-const DB_VERSION = 1;
+// 1: the first stores; 2: sync schema 4's tables (desk notes, check-ins, safety alerts,
+// transports) and the check-in clock. An upgrade only adds stores: what is kept stays.
+const DB_VERSION = 2;
 
 export const RECORD_TABLES = [
   "calls",
@@ -15,8 +18,12 @@ export const RECORD_TABLES = [
   "follow_ups",
   "referrals",
   "services",
+  "desk_notes",
+  "check_ins",
+  "safety_alerts",
+  "transports",
+  "destination_refusals",
 ];
-const OTHER_STORES = ["outbox", "meta", "rejected", "briefings"];
 
 let opening = null;
 
@@ -25,14 +32,28 @@ export function open() {
     opening = new Promise((resolve, reject) => {
       const request = indexedDB.open(DB_NAME, DB_VERSION);
       request.onupgradeneeded = () => {
+        // From nothing (version 0) or an older version: create the stores it lacks.
         const db = request.result;
-        for (const name of RECORD_TABLES) db.createObjectStore(name, { keyPath: "id" });
-        db.createObjectStore("outbox", { keyPath: "seq", autoIncrement: true });
-        db.createObjectStore("meta", { keyPath: "key" });
-        db.createObjectStore("rejected", { keyPath: "key" });
-        db.createObjectStore("briefings", { keyPath: "id" });
+        const create = (name, options) => {
+          if (!db.objectStoreNames.contains(name)) db.createObjectStore(name, options);
+        };
+        for (const name of RECORD_TABLES) create(name, { keyPath: "id" });
+        create("outbox", { keyPath: "seq", autoIncrement: true });
+        create("meta", { keyPath: "key" });
+        create("rejected", { keyPath: "key" });
+        create("briefings", { keyPath: "id" });
+        create("check_in_clock", { keyPath: "id" });
       };
-      request.onsuccess = () => resolve(request.result);
+      request.onsuccess = () => {
+        const db = request.result;
+        // A newer app (another tab, after an update) upgrading the database: let it, and
+        // open it again at the next use.
+        db.onversionchange = () => {
+          db.close();
+          opening = null;
+        };
+        resolve(db);
+      };
       request.onerror = () => reject(request.error);
       request.onblocked = () => reject(new Error("The local database is open in another tab."));
     });

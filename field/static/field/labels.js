@@ -112,6 +112,7 @@ export const TABLE_NAMES = {
   follow_ups: "Follow-up",
   referrals: "Referral",
   people: "Person",
+  check_ins: "Safety check-in",
 };
 
 export const label = (list, value) => list[value] || (value ? String(value).replaceAll("_", " ") : "");

@@ -6,6 +6,7 @@ import * as db from "./db.js";
 import { h, when, age, field } from "./dom.js";
 import * as sync from "./sync.js";
 import { Offline, reasonOf, request } from "./api.js";
+import * as checkins from "./checkins.js";
 import {
   BACKUP_STATUSES,
   CALL_TYPES,
@@ -190,7 +191,7 @@ export async function calls() {
 // --- one call -----------------------------------------------------------------------------------
 
 async function callData(id) {
-  const [call, events, notes, outcomes, backups, briefing, followUps, referrals, services] = await Promise.all([
+  const [call, events, notes, outcomes, backups, briefing, followUps, referrals, services, deskNotes, checkIns, alerts, clock] = await Promise.all([
     db.get("calls", id),
     db.all("status_events"),
     db.all("notes"),
@@ -200,6 +201,10 @@ async function callData(id) {
     db.all("follow_ups"),
     db.all("referrals"),
     db.all("services"),
+    db.all("desk_notes"),
+    db.all("check_ins"),
+    db.all("safety_alerts"),
+    db.get("check_in_clock", id),
   ]);
   if (!call) return null;
   const person = call.person_id ? await db.get("people", call.person_id) : null;
@@ -220,6 +225,10 @@ async function callData(id) {
     followUps: mine(followUps),
     referrals: mine(referrals),
     services: Object.fromEntries(services.map((service) => [String(service.id), service])),
+    deskNotes: mine(deskNotes).sort((a, b) => b.recorded_at - a.recorded_at),
+    checkIns: mine(checkIns).sort((a, b) => a.occurred_at - b.occurred_at),
+    alerts: mine(alerts).sort((a, b) => a.raised_at - b.raised_at),
+    checkInDue: checkins.dueAt({ call, status: statusOf(call, events), events, checkIns, alerts, clock }),
   };
 }
 
@@ -262,6 +271,8 @@ export async function call(id) {
   const timeline = [
     ...data.events.map((e) => ({ at: e.occurred_at, node: [h("strong", {}, label(STATUSES, e.kind)), " ", flags(e)] })),
     ...data.backups.map((b) => ({ at: b.occurred_at, node: [h("strong", { className: "danger-text" }, "Police backup: "), label(BACKUP_STATUSES, b.status || "requested"), " ", flags(b)] })),
+    ...data.checkIns.map((k) => ({ at: k.occurred_at, node: [h("strong", { className: k.answer === "need_help" ? "danger-text" : "" }, "Check-in: "), label(checkins.ANSWERS, k.answer), k.answer === "longer_visit" && k.check_again_minutes ? ` (again in ${k.check_again_minutes} min)` : "", " ", flags(k)] })),
+    ...data.alerts.map((a) => ({ at: a.raised_at, node: [h("strong", { className: "danger-text" }, "Missed check-in: the desk was alerted"), a.acknowledged_at ? ` · acknowledged ${when(a.acknowledged_at)}` : "", a.closed_at ? ` · answered ${when(a.closed_at)}` : ""] })),
   ].sort((a, b) => a.at - b.at);
   const originals = data.notes.filter((n) => !n.amends_id).sort((a, b) => a.written_at - b.written_at);
   const addenda = data.notes.filter((n) => n.amends_id);
@@ -285,6 +296,15 @@ export async function call(id) {
     h("h1", {}, callTitle(c)),
     h("p", { className: "status-line" }, h("span", { className: `priority p${c.priority}` }, label(PRIORITIES, c.priority)), " ", h("span", { id: "status" }, label(STATUSES, status))),
     stepButtons.length ? h("div", { className: "steps" }, stepButtons) : null,
+    data.checkInDue !== null ? h("p", { className: "meta", id: "checkin-next" }, `Next safety check-in ${data.checkInDue <= Date.now() ? "due now" : `due ${when(data.checkInDue)}`}`) : null,
+    data.deskNotes.length
+      ? h(
+          "section",
+          { "aria-labelledby": "desk-notes-h", className: "desk-notes" },
+          h("h2", { id: "desk-notes-h" }, "From the desk"),
+          h("ul", { className: "notes", id: "desk-notes" }, data.deskNotes.map((n) => h("li", { className: "note desk", "data-id": n.id }, h("p", { className: "body" }, n.body), h("p", { className: "meta" }, when(n.recorded_at)))))
+        )
+      : null,
     h(
       "section",
       { "aria-labelledby": "desk-h" },
@@ -341,7 +361,7 @@ export async function call(id) {
       h("a", { href: `#/call/${c.id}/referral`, className: "button", id: "make-referral" }, "Refer to a service")
     )
   );
-  return { node, live: true, openCall: isOpen ? c.id : null };
+  return { node, live: true, openCall: isOpen ? c.id : null, callId: c.id };
 }
 
 // --- notes and addenda ---------------------------------------------------------------------------
@@ -444,7 +464,8 @@ export async function followups() {
       f.purpose ? h("span", {}, f.purpose) : null,
       f.person_id && byPerson[f.person_id] ? h("span", { className: "meta" }, personName(byPerson[f.person_id])) : null,
       f.call_id && byCall[f.call_id] ? h("a", { href: `#/call/${f.call_id}` }, byCall[f.call_id].address) : null,
-      flags(f)
+      flags(f),
+      h("a", { href: `#/followup/${f.id}`, className: "button followup-change" }, "Complete or reschedule")
     );
   const group = (title, list, id) => [h("h2", {}, `${title} (${list.length})`), list.length ? h("ul", { className: "cards", id }, list.map(item)) : h("p", { className: "muted" }, "None.")];
   const node = h(
@@ -457,6 +478,63 @@ export async function followups() {
     group("Upcoming", open.filter((f) => f.due_by > endOfDay), "upcoming")
   );
   return { node, live: true };
+}
+
+// Complete, miss or reschedule a follow-up: a change of the synced row, pushed as "updated"
+// (the server takes the fields of its REST actions; someone else's newer change is a 409).
+export async function followupChange(id) {
+  const f = await db.get("follow_ups", id);
+  const back = h("a", { href: "#/followups", className: "back" }, "‹ Follow-ups");
+  if (!f) return { node: h("div", {}, back, h("h1", {}, "Follow-up not found")), live: false };
+  const error = h("p", { className: "error", role: "alert" });
+  const closed = f.status && f.status !== "scheduled";
+  const outcome = h("textarea", { id: "followup-outcome", rows: 4, maxlength: 5000 });
+  const notBefore = h("input", { type: "datetime-local", id: "followup-new-not-before", required: true });
+  const dueBy = h("input", { type: "datetime-local", id: "followup-new-due-by", required: true });
+  notBefore.value = localInput(f.not_before);
+  dueBy.value = localInput(f.due_by);
+  const change = async (changes) => {
+    await sync.updateRecord("follow_ups", f.id, changes);
+    go("#/followups");
+  };
+  const node = h(
+    "div",
+    {},
+    back,
+    h("h1", {}, `${label(FOLLOWUP_KINDS, f.kind)} · due by ${when(f.due_by)}`),
+    f.purpose ? h("p", {}, f.purpose) : null,
+    closed
+      ? h("p", { className: "muted", id: "followup-closed" }, `Closed: ${f.status}. A closed follow-up does not move.`)
+      : [
+          h("h2", {}, "Done"),
+          field("What happened", outcome),
+          h("button", { type: "button", id: "complete-followup", className: "primary", onclick: () => change({ status: "completed", outcome: outcome.value }) }, "Mark completed"),
+          h("button", { type: "button", id: "miss-followup", className: "secondary", onclick: () => change({ status: "missed", outcome: outcome.value }) }, "Could not reach them (missed)"),
+          h("h2", {}, "Reschedule"),
+          field("Not before", notBefore),
+          field("Due by", dueBy),
+          error,
+          h(
+            "button",
+            {
+              type: "button",
+              id: "reschedule-followup",
+              className: "primary",
+              onclick: () => {
+                const start = Date.parse(notBefore.value);
+                const end = Date.parse(dueBy.value);
+                if (!(start < end)) {
+                  error.textContent = "The window must end after it opens.";
+                  return;
+                }
+                change({ not_before: start, due_by: end });
+              },
+            },
+            "Reschedule"
+          ),
+        ]
+  );
+  return { node, live: false };
 }
 
 export async function followupForm(callId) {
@@ -638,7 +716,7 @@ export async function services() {
 
 export async function refused() {
   const rows = (await db.all("rejected")).sort((a, b) => b.at - a.at);
-  const summary = (row) => row.record.body || row.record.kind || row.record.disposition || row.record.reason || row.record.purpose || "";
+  const summary = (row) => row.record.body || row.record.kind || row.record.disposition || row.record.reason || row.record.purpose || row.record.answer || "";
   const node = h(
     "div",
     {},

@@ -11,12 +11,16 @@
 // - `409 resync_required` on a pull: local changes were pushed first, then the local copies
 //   are dropped (except what is unsent or refused) and everything is pulled from null;
 // - refused records stay on the phone, marked with the server's reason, listed for the user;
-// - police backup goes first, by its own endpoint, outside the batch.
+// - police backup goes first, by its own endpoint, outside the batch, and so does a safety
+//   check-in answered "need help" (POST /calls/{id}/check-ins/); other answers are pushed;
+// - a local copy pulled with an older schema asks the missing tables by a migration pull.
 
 import * as db from "./db.js";
 import { HttpError, Offline, reasonOf, request } from "./api.js";
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 4;
+// A local copy with a cursor but no schema noted was pulled by the first app: schema 2.
+const FIRST_APP_SCHEMA = 2;
 const MAX_PAGES = 200;
 
 // What a push sends of each table (the columns a phone writes; the rest is the server's).
@@ -26,6 +30,11 @@ const WIRE = {
   outcomes: ["id", "call_id", "disposition", "police_involved", "people_served", "summary", "occurred_at", "supersedes_id"],
   follow_ups: ["id", "person_id", "call_id", "kind", "not_before", "due_by", "purpose"],
   referrals: ["id", "person_id", "call_id", "service_id", "consent_given", "consent_method", "notes"],
+  check_ins: ["id", "call_id", "answer", "check_again_minutes", "details", "occurred_at"],
+};
+// What a push sends of a change to a row the server has (the fields of its REST actions).
+const WIRE_UPDATE = {
+  follow_ups: ["id", "status", "not_before", "due_by", "outcome"],
 };
 // Tables whose rows change after creation: a local edit not yet sent wins over a pull.
 const MUTABLE = new Set(["people", "follow_ups", "referrals"]);
@@ -39,6 +48,7 @@ export const state = {
   error: null,
   signedIn: false,
   expired: false, // the token ended: sign in again as the same user; nothing local is lost
+  newDeskNotes: [], // desk notes a sync brought since the clinician last looked: [{id, call_id}]
 };
 
 const listeners = new Set();
@@ -103,10 +113,25 @@ export async function signOut() {
 // --- local writes ---------------------------------------------------------------------------
 
 // A record written on the phone: stored at once (the screens show it), queued for the server.
-export async function addRecord(table, record) {
+// `urgent`: sent alone and first, like police backup (a "need help" check-in).
+export async function addRecord(table, record, { urgent = false } = {}) {
   await db.write([table, "outbox"], async (s) => {
     await s[table].put({ ...record, _pending: true });
-    await s.outbox.add({ table, id: record.id, op: "created", at: Date.now() });
+    await s.outbox.add({ table, id: record.id, op: "created", at: Date.now(), urgent });
+  });
+  await refreshCounts();
+  notify(true);
+  if (navigator.onLine) syncSoon();
+}
+
+// A change to a record the server has (a follow-up completed or rescheduled): stored at once,
+// queued as "updated"; the server refuses it as stale (409) if someone else changed it since.
+export async function updateRecord(table, id, changes) {
+  await db.write([table, "outbox"], async (s) => {
+    const record = await s[table].get(id);
+    if (!record) throw new Error("No such record on this phone.");
+    await s[table].put({ ...record, ...changes, _pending: true });
+    await s.outbox.add({ table, id, op: "updated", at: Date.now() });
   });
   await refreshCounts();
   notify(true);
@@ -153,11 +178,13 @@ async function syncOnce() {
   try {
     await sendBackups(current.token);
     await pushPending(current.token);
+    await pushPending(current.token); // a change to a record the first batch created
     await pullAll(current.token);
     state.lastSyncAt = Date.now();
     await db.setMeta("last_sync_at", state.lastSyncAt);
     state.error = null;
     state.offline = false;
+    await loadCheckInClocks(current.token);
     await loadBriefings(current.token);
   } catch (error) {
     if (error instanceof Offline) {
@@ -180,32 +207,73 @@ export async function refreshCounts() {
   const outbox = await db.all("outbox");
   state.pending = outbox.length;
   state.rejected = await db.count("rejected");
+  state.newDeskNotes = (await db.meta("new_desk_notes")) || [];
   if (state.lastSyncAt === null) state.lastSyncAt = await db.meta("last_sync_at");
 }
 
+// The clinician opened the call: its desk notes are seen.
+export async function seenDeskNotes(callId) {
+  const unseen = (await db.meta("new_desk_notes")) || [];
+  const left = unseen.filter((note) => note.call_id !== callId);
+  if (left.length === unseen.length) return;
+  await db.setMeta("new_desk_notes", left);
+  state.newDeskNotes = left;
+  notify(false);
+}
+
+// What goes alone and first, outside the batch: police backup, a "need help" check-in.
+const isUrgent = (entry) => entry.table === "backup_requests" || Boolean(entry.urgent);
+
 // Police backup: sent alone and first, by POST /calls/{id}/backup-requests/ (the server
 // takes it at once and alerts the desk); a retry sends the same id, so it is stored once.
+// A "need help" check-in goes the same way, by POST /calls/{id}/check-ins/ (the server writes
+// the responder-safety backup request with it), in the order they were asked.
 async function sendBackups(token) {
-  const outbox = (await db.all("outbox")).filter((entry) => entry.table === "backup_requests");
+  const outbox = (await db.all("outbox")).filter(isUrgent);
   for (const entry of outbox) {
-    const record = await db.get("backup_requests", entry.id);
+    const table = entry.table;
+    const record = await db.get(table, entry.id);
     if (!record) {
       await db.remove("outbox", entry.seq);
       continue;
     }
-    const body = { id: record.id, reason: record.reason, details: record.details || "", occurred_at: new Date(record.occurred_at).toISOString() };
+    const occurred_at = new Date(record.occurred_at).toISOString();
+    const [path, body] =
+      table === "check_ins"
+        ? [`calls/${record.call_id}/check-ins/`, { id: record.id, answer: record.answer, details: record.details || "", occurred_at }]
+        : [`calls/${record.call_id}/backup-requests/`, { id: record.id, reason: record.reason, details: record.details || "", occurred_at }];
     try {
-      await request("POST", `calls/${record.call_id}/backup-requests/`, { token, body });
-      await db.write(["backup_requests", "outbox"], async (s) => {
-        await s.backup_requests.put({ ...record, _pending: false });
+      const answer = await request("POST", path, { token, body });
+      await db.write([table, "outbox", "check_in_clock"], async (s) => {
+        await s[table].put({ ...record, _pending: false });
         await s.outbox.delete(entry.seq);
+        if (table === "check_ins" && answer) await s.check_in_clock.put(clockOf(record.call_id, answer.next_due_at));
       });
     } catch (error) {
       if (error instanceof HttpError && error.status >= 400 && error.status < 500 && ![401, 429].includes(error.status)) {
-        await refuse("backup_requests", record, reasonOf(error.body), entry.seq);
+        await refuse(table, record, reasonOf(error.body), entry.seq);
       } else {
         throw error;
       }
+    }
+  }
+}
+
+function clockOf(callId, nextDueAt) {
+  return { id: callId, next_due_at: nextDueAt ? Date.parse(nextDueAt) : null, fetched_at: Date.now() };
+}
+
+// The server's word on when each on-scene call's next check-in is due (GET
+// /calls/{id}/check-ins/, read while online after each sync); offline the phone counts itself.
+export async function loadCheckInClocks(token) {
+  const calls = await db.all("calls");
+  for (const call of calls) {
+    if (call.status !== "on_scene") continue;
+    try {
+      const answer = await request("GET", `calls/${call.id}/check-ins/`, { token });
+      await db.put("check_in_clock", clockOf(call.id, answer.next_due_at));
+    } catch (error) {
+      if (error instanceof Offline) return;
     }
   }
 }
@@ -237,8 +305,8 @@ function strip(record) {
   return copy;
 }
 
-function wire(table, record) {
-  const columns = WIRE[table];
+function wire(table, record, op = "created") {
+  const columns = (op === "updated" && WIRE_UPDATE[table]) || WIRE[table];
   if (!columns) return strip(record);
   const out = {};
   for (const column of columns) if (record[column] !== undefined) out[column] = record[column];
@@ -246,17 +314,22 @@ function wire(table, record) {
 }
 
 async function buildBatch() {
-  const entries = (await db.all("outbox")).filter((entry) => entry.table !== "backup_requests");
+  const entries = (await db.all("outbox")).filter((entry) => !isUrgent(entry));
   if (!entries.length) return null;
   const changes = {};
+  const seqs = [];
   for (const entry of entries) {
     const record = await db.get(entry.table, entry.id);
+    const ops = record ? (changes[entry.table] ||= { created: [], updated: [], deleted: [] }) : null;
+    // A record created here and changed before it was sent goes as created first: the
+    // change follows in the next batch (its outbox entry stays until then).
+    if (record && entry.op === "updated" && ops.created.some((r) => r.id === record.id)) continue;
+    seqs.push(entry.seq);
     if (!record) continue;
-    const ops = (changes[entry.table] ||= { created: [], updated: [], deleted: [] });
     const list = ops[entry.op] || ops.created;
-    if (!list.some((r) => r.id === record.id)) list.push(wire(entry.table, record));
+    if (!list.some((r) => r.id === record.id)) list.push(wire(entry.table, record, entry.op));
   }
-  const batch = { id: uuid(), changes, seqs: entries.map((entry) => entry.seq) };
+  const batch = { id: uuid(), changes, seqs };
   await db.setMeta("batch", batch);
   return batch;
 }
@@ -314,33 +387,51 @@ async function settle(batch, answer) {
   });
 }
 
+// A local copy pulled with an older schema (the app before an update) pulls once with
+// WatermelonDB's migration: the server sends every row of the tables new since then.
+async function migrationParam(cursor) {
+  if (cursor === null || cursor === undefined) return "";
+  const from = (await db.meta("schema_version")) ?? FIRST_APP_SCHEMA;
+  if (from >= SCHEMA_VERSION) return "";
+  const migration = { from, tables: [], columns: [] };
+  return `&migration=${encodeURIComponent(JSON.stringify(migration))}`;
+}
+
 async function pullAll(token) {
+  // A first sync, a resync or a migration brings history: its desk notes raise no notice.
+  let quiet = (await db.meta("cursor")) === null;
   for (let page = 0; page < MAX_PAGES; page++) {
     const cursor = await db.meta("cursor");
     let answer;
     try {
-      answer = await request("GET", `sync/pull/?last_pulled_at=${cursor ?? "null"}&schema_version=${SCHEMA_VERSION}`, { token });
+      const migration = await migrationParam(cursor);
+      if (migration) quiet = true;
+      answer = await request("GET", `sync/pull/?last_pulled_at=${cursor ?? "null"}&schema_version=${SCHEMA_VERSION}${migration}`, { token });
     } catch (error) {
       if (error instanceof HttpError && error.status === 409 && error.body.code === "resync_required") {
         await resetLocal(); // pending changes went out before this pull (syncOnce pushes first)
+        quiet = true;
         continue;
       }
       throw error;
     }
-    await apply(answer.changes || {}, answer.timestamp);
+    await apply(answer.changes || {}, answer.timestamp, quiet);
     if (!answer.has_more) return;
   }
 }
 
-async function apply(changes, timestamp) {
+async function apply(changes, timestamp, quiet = false) {
   const outbox = await db.all("outbox");
   const unsent = new Set(outbox.map((entry) => `${entry.table}:${entry.id}`));
   const tables = Object.keys(changes).filter((table) => db.RECORD_TABLES.includes(table));
-  await db.write([...tables, "meta"], async (s) => {
+  await db.write([...new Set([...tables, "desk_notes"]), "meta"], async (s) => {
+    const fresh = [];
     for (const table of tables) {
       const ops = changes[table];
       for (const record of [...(ops.created || []), ...(ops.updated || [])]) {
         if (MUTABLE.has(table) && unsent.has(`${table}:${record.id}`)) continue; // our edit goes first
+        // A desk note new to this phone (not history: a first sync, a resync, a migration).
+        if (table === "desk_notes" && !quiet && !(await s.desk_notes.get(record.id))) fresh.push({ id: record.id, call_id: record.call_id });
         await s[table].put(record);
       }
       for (const id of ops.deleted || []) {
@@ -350,17 +441,23 @@ async function apply(changes, timestamp) {
       }
     }
     await s.meta.put({ key: "cursor", value: timestamp });
+    await s.meta.put({ key: "schema_version", value: SCHEMA_VERSION });
+    if (fresh.length) {
+      const unseen = (await s.meta.get("new_desk_notes")) || { key: "new_desk_notes", value: [] };
+      await s.meta.put({ key: "new_desk_notes", value: [...unseen.value, ...fresh] });
+    }
   });
 }
 
 async function resetLocal() {
-  await db.write([...db.RECORD_TABLES, "briefings", "meta"], async (s) => {
+  await db.write([...db.RECORD_TABLES, "briefings", "check_in_clock", "meta"], async (s) => {
     for (const table of db.RECORD_TABLES) {
       for (const record of await s[table].all()) {
         if (!record._pending && !record._rejected) await s[table].delete(record.id);
       }
     }
     await s.briefings.clear();
+    await s.check_in_clock.clear();
     await s.meta.delete("cursor");
   });
 }
