@@ -41,7 +41,12 @@ def sign_in(browser, live_server, username: str) -> None:
 
 
 def shown(browser, selector: str) -> list[str]:
-    return [element.text for element in browser.find_elements(By.CSS_SELECTOR, selector)]
+    # Read in one script: the board swaps its body every 3 s, and an element found a moment
+    # before may be gone by the time its text is read.
+    return browser.execute_script(
+        "return Array.from(document.querySelectorAll(arguments[0]), e => e.innerText);",
+        selector,
+    )
 
 
 @pytest.fixture
@@ -109,7 +114,13 @@ def test_the_desk_sees_a_missed_check_in_without_a_reload_and_acknowledges_it(
     assert "ALCOTT-1" in shown(browser, "#safety-alerts li.safety-alert")[0]
     assert call.address in shown(browser, "#safety-alerts li.safety-alert")[0]
 
-    browser.find_element(By.CSS_SELECTOR, "#safety-alerts button.acknowledge").click()
+    # Found and clicked in one script, for the same reason.
+    WebDriverWait(browser, WAIT).until(
+        lambda b: b.execute_script(
+            "const button = document.querySelector('#safety-alerts button.acknowledge');"
+            "if (!button) return false; button.click(); return true;"
+        )
+    )
 
     WebDriverWait(browser, WAIT).until(
         lambda b: b.find_elements(By.ID, "calls") and not shown(b, "#safety-alerts li")

@@ -931,9 +931,15 @@ def test_a_follow_up_is_rescheduled_and_completed_from_the_phone(phone, live_ser
     wait(browser, lambda b: b.execute_script("return navigator.onLine === false"))
     tap(browser, f'li.followup[data-id="{moved.pk}"] .followup-change')
     new_due = (moved.due_by + timedelta(days=2)).astimezone()
-    browser.execute_script(
-        "document.getElementById('followup-new-due-by').value = arguments[0];",
-        new_due.strftime("%Y-%m-%dT%H:%M"),
+    # The form is drawn after the tap: wait for it, and set the value the element found
+    # (a redraw between finding and setting finds it again).
+    wait(
+        browser,
+        lambda b: b.execute_script(
+            "const field = document.getElementById('followup-new-due-by');"
+            "if (!field) return false; field.value = arguments[0]; return true;",
+            new_due.strftime("%Y-%m-%dT%H:%M"),
+        ),
     )
     tap(browser, "#reschedule-followup")
     tap(browser, f'li.followup[data-id="{done.pk}"] .followup-change')
