@@ -10,7 +10,10 @@ services directory is searched offline, and a follow-up and a referral made offl
 On scene: a due safety check-in prompts "All OK?" on every screen of the call, and the
 answer reaches the server once; "need help" given offline goes first when the signal returns
 (a responder-safety backup request); a note from the desk reaches the phone by sync with a
-notice; a local copy of the schema-2 app pulls the new tables by a migration sync.
+notice; a local copy of the schema-2 app pulls the new tables by a migration sync. The team's
+availability set offline goes with the next push; position pings (geolocation granted and
+set through the DevTools protocol) reach the team's last position; a ride recorded on the
+server shows on the call screen.
 
 With UMCR_SCREENSHOTS=<folder> set, the main screens are saved there at phone size
 (docs/screenshots/ in the README)."""
