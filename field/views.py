@@ -23,6 +23,7 @@ ASSETS = (
     "db.js",
     "sync.js",
     "checkins.js",
+    "positions.js",
     "screens.js",
     "dom.js",
     "labels.js",

@@ -10,7 +10,10 @@ services directory is searched offline, and a follow-up and a referral made offl
 On scene: a due safety check-in prompts "All OK?" on every screen of the call, and the
 answer reaches the server once; "need help" given offline goes first when the signal returns
 (a responder-safety backup request); a note from the desk reaches the phone by sync with a
-notice; a local copy of the schema-2 app pulls the new tables by a migration sync.
+notice; a local copy of the schema-2 app pulls the new tables by a migration sync. The team's
+availability set offline goes with the next push; position pings (geolocation granted and
+set through the DevTools protocol) reach the team's last position; a ride recorded on the
+server shows on the call screen.
 
 With UMCR_SCREENSHOTS=<folder> set, the main screens are saved there at phone size
 (docs/screenshots/ in the README)."""
@@ -36,6 +39,7 @@ from followups.choices import FollowUpStatus
 from followups.models import FollowUp
 from referrals.choices import ServiceCategory
 from referrals.models import Referral
+from responders.models import PositionPing, Team
 from tests.browser.conftest import CHROMEDRIVER, CHROMIUM
 from tests.calls import routing_helpers
 from tests.calls.routing_helpers import SYNC_DB
@@ -53,6 +57,8 @@ from tests.factories import (
     TeamFactory,
     signed_in_client,
 )
+from transports.models import Transport
+from transports.services import arrive, hand_off, refuse, start_transport
 from umcr.models import QuarantinedRecord, SyncBatch
 
 migration_data = routing_helpers.migration_data
@@ -478,11 +484,12 @@ def test_police_backup_asked_offline_goes_first_and_reaches_the_desk(phone, live
     assert Note.objects.get(amends=note).body == "Correction: the knife was a phone."
     assert Note.objects.get(pk=note.pk).body == "He has a knife in his belt."
 
-    # The team's availability switch, on the home screen, tells the server at once.
+    # The team's availability switch, on the home screen: a local record, in the next push.
     browser.execute_script("location.hash = '#/'")
     Select(element(browser, "#availability-reason")).select_by_value("break")
     tap(browser, "#set-out-of-service")
     wait(browser, lambda b: text(b, "#availability-status") == "Out of service: Break")
+    wait_all_sent(browser)
     team.refresh_from_db()
     assert team.out_of_service == "break"
 
@@ -900,7 +907,7 @@ def test_the_update_keeps_the_local_data_and_pulls_the_new_tables_by_a_migration
     browser.get(f"{live_server.url}/app/manifest.webmanifest")
     assert browser.execute_async_script(BECOME_THE_SCHEMA_2_APP, note_id, str(call.pk)) == 1
 
-    browser.get(f"{live_server.url}/app/")  # the new app: its database upgrades to version 2
+    browser.get(f"{live_server.url}/app/")  # the new app: its database upgrades (version 3)
     element(browser, "#open-calls")  # still signed in: the session was kept
     wait_all_sent(browser)
     assert Note.objects.get(pk=note_id).body == "Written before the update."
@@ -914,7 +921,7 @@ def test_the_update_keeps_the_local_data_and_pulls_the_new_tables_by_a_migration
         "  version: (await db.open()).version,"
         "}));"
     )
-    assert found == {"schema": 4, "version": 2}
+    assert found == {"schema": 4, "version": 3}
 
 
 @SYNC_DB
@@ -962,3 +969,115 @@ def test_a_follow_up_is_rescheduled_and_completed_from_the_phone(phone, live_ser
         "%Y-%m-%d %H:%M"
     )
     assert not QuarantinedRecord.objects.exists()
+
+
+@SYNC_DB
+def test_the_availability_switch_works_offline_and_goes_with_the_next_push(
+    phone, live_server, pair
+):
+    team, _, _ = pair
+    call_with_events(team, [EventKind.DISPATCHED])
+    browser = phone()
+    sign_in(browser, live_server, "alcott.clinician1")
+    set_offline(browser, True)
+    Select(element(browser, "#availability-reason")).select_by_value("training")
+    tap(browser, "#set-out-of-service")
+    wait(browser, lambda b: "not sent yet" in text(b, "#availability-status"))
+    assert "Out of service: Training" in text(browser, "#availability-status")
+    team.refresh_from_db()
+    assert team.out_of_service == ""
+
+    set_offline(browser, False)
+    tap(browser, "#sync-indicator")
+    wait(browser, lambda b: text(b, "#availability-status") == "Out of service: Training")
+    wait_all_sent(browser)
+    team.refresh_from_db()
+    assert team.out_of_service == "training"
+    tap(browser, "#set-available")
+    wait(browser, lambda b: text(b, "#availability-status") == "Available for calls")
+    wait_all_sent(browser)
+    team.refresh_from_db()
+    assert team.out_of_service == ""
+
+
+def local_pings(browser) -> list[dict]:
+    return browser.execute_async_script(
+        "const done = arguments[0];"
+        "import('/static/field/db.js').then(async (db) => done(await db.all('position_pings')));"
+    )
+
+
+@SYNC_DB
+def test_position_pings_are_queued_and_pushed_with_the_sync(phone, live_server, pair):
+    team, first, _ = pair
+    browser = phone()
+    browser.execute_cdp_cmd(
+        "Browser.grantPermissions", {"origin": live_server.url, "permissions": ["geolocation"]}
+    )
+    browser.execute_cdp_cmd(
+        "Emulation.setGeolocationOverride",
+        {"latitude": 34.0623, "longitude": -118.3564, "accuracy": 12},
+    )
+    browser.get(f"{live_server.url}/app/")
+    element(browser, "#username").send_keys("alcott.clinician1")
+    element(browser, "#password").send_keys(DEMO_PASSWORD)
+    tap(browser, "#sign-in")
+    element(browser, "#set-available")  # the home screen
+    # One ping queued on the phone (at most one per 30 s), pushed with the next sync
+    # (the sign-in's own sync may already have taken it).
+    wait(browser, lambda b: local_pings(b) or PositionPing.objects.exists())
+    tap(browser, "#sync-indicator")
+    wait(browser, lambda b: PositionPing.objects.filter(team=team).exists())
+    wait_all_sent(browser)
+    assert PositionPing.objects.filter(team=team).count() == 1
+    ping = PositionPing.objects.get(team=team)
+    assert (float(ping.latitude), float(ping.longitude)) == (34.0623, -118.3564)
+    team = Team.objects.get(pk=team.pk)
+    assert (float(team.last_latitude), float(team.last_longitude)) == (34.0623, -118.3564)
+    assert team.last_accuracy_m == 12
+    assert local_pings(browser) == []  # sent: the phone keeps no copy
+    assert "position goes to the desk" in text(browser, "#position-status")
+
+
+@SYNC_DB
+def test_a_ride_recorded_on_the_server_shows_on_the_call_screen(phone, live_server, pair):
+    team, first, _ = pair
+    team.program.transports = True
+    team.program.save(update_fields=["transports"])
+    call = on_scene_call(team, address="9 Ride Street")
+    csu = ServiceFactory(name="Eastside CSU", category=ServiceCategory.CRISIS_STABILIZATION)
+    sobering = ServiceFactory(name="Downtown Sobering", category=ServiceCategory.SOBERING_CENTER)
+    now = timezone.now()
+    ride = start_transport(
+        responder=first,
+        transport_id=uuid.uuid4(),
+        call_id=call.pk,
+        destination_id=csu.pk,
+        departed_at=now - timedelta(minutes=20),
+        consent_given=True,
+        consent_method="verbal",
+    ).record
+    ride = refuse(
+        transport=ride,
+        responder=first,
+        reason="No beds until morning.",
+        next_destination_id=sobering.pk,
+        refused_at=now - timedelta(minutes=12),
+    )
+    ride = arrive(transport=ride, responder=first, arrived_at=now - timedelta(minutes=5))
+    hand_off(
+        transport=ride,
+        responder=first,
+        handed_off_at=now - timedelta(minutes=2),
+        received_by="J. Ortiz, RN",
+    )
+    assert Transport.objects.get(pk=ride.pk).status == "handed_off"
+
+    browser = phone()
+    sign_in(browser, live_server, "alcott.clinician1")
+    open_call(browser, call)
+    block = text(browser, "#transports")
+    assert "To Downtown Sobering" in block and "Handed off" in block
+    assert "J. Ortiz, RN" in block and "arrived" in block
+    assert "Eastside CSU refused" in block and "No beds until morning." in block
+    assert_accessible(browser)

@@ -1,10 +1,11 @@
 // The field app's entry point: the router (screens are #/ routes), the sync indicator, the
-// police backup button, the on-scene check-in prompt, the notice of a new desk note, and the
-// service worker that keeps the app shell for offline use.
+// police backup button, the on-scene check-in prompt, the notice of a new desk note, the
+// position pings (positions.js), and the service worker that keeps the app shell for offline use.
 
 import * as screens from "./screens.js";
 import * as sync from "./sync.js";
 import * as checkins from "./checkins.js";
+import * as positions from "./positions.js";
 import * as db from "./db.js";
 import { h, when } from "./dom.js";
 import { BACKUP_REASONS } from "./labels.js";
@@ -258,6 +259,7 @@ if ("serviceWorker" in navigator) {
 }
 
 sync.start().then(() => draw(true));
+positions.start().catch((error) => console.warn("Positions:", error));
 // A check-in falls due without any sync: look every 15 s.
 setInterval(() => {
   if (current) drawCheckIn();

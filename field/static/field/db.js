@@ -5,8 +5,9 @@
 
 const DB_NAME = "umcr-field";
 // 1: the first stores; 2: sync schema 4's tables (desk notes, check-ins, safety alerts,
-// transports) and the check-in clock. An upgrade only adds stores: what is kept stays.
-const DB_VERSION = 2;
+// transports) and the check-in clock; 3: the push-only team_availability and position_pings.
+// An upgrade only adds stores: what is kept stays.
+const DB_VERSION = 3;
 
 export const RECORD_TABLES = [
   "calls",
@@ -23,6 +24,9 @@ export const RECORD_TABLES = [
   "safety_alerts",
   "transports",
   "destination_refusals",
+  // Push-only (the server sends none back): the availability switch's word, position pings.
+  "team_availability",
+  "position_pings",
 ];
 
 let opening = null;

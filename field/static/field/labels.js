@@ -113,6 +113,10 @@ export const TABLE_NAMES = {
   referrals: "Referral",
   people: "Person",
   check_ins: "Safety check-in",
+  team_availability: "Team availability",
+  position_pings: "Position",
 };
+
+export const TRANSPORT_STATUSES = { under_way: "Under way", arrived: "Arrived", handed_off: "Handed off" };
 
 export const label = (list, value) => list[value] || (value ? String(value).replaceAll("_", " ") : "");

@@ -5,7 +5,7 @@
 import * as db from "./db.js";
 import { h, when, age, field } from "./dom.js";
 import * as sync from "./sync.js";
-import { Offline, reasonOf, request } from "./api.js";
+import { Offline, reasonOf } from "./api.js";
 import * as checkins from "./checkins.js";
 import {
   BACKUP_STATUSES,
@@ -22,8 +22,10 @@ import {
   STATUSES,
   STATUS_ORDER,
   TABLE_NAMES,
+  TRANSPORT_STATUSES,
   label,
 } from "./labels.js";
+import * as positions from "./positions.js";
 
 const CLOSED = ["cleared", "cancelled"];
 
@@ -127,7 +129,7 @@ export async function signIn(again = false) {
 // --- my calls ---------------------------------------------------------------------------------
 
 export async function calls() {
-  const [allCalls, events, people, rejected] = await Promise.all([db.all("calls"), db.all("status_events"), db.all("people"), db.all("rejected")]);
+  const [allCalls, events, people, rejected, availability] = await Promise.all([db.all("calls"), db.all("status_events"), db.all("people"), db.all("rejected"), db.all("team_availability")]);
   const byId = Object.fromEntries(people.map((p) => [p.id, p]));
   const rows = allCalls.map((call) => ({ call, status: statusOf(call, events) }));
   const open = rows.filter((r) => !CLOSED.includes(r.status)).sort((a, b) => a.call.priority - b.call.priority || a.call.received_at - b.call.received_at);
@@ -159,7 +161,8 @@ export async function calls() {
     open.length ? h("ul", { className: "cards", id: "open-calls" }, open.map(item)) : h("p", { className: "muted" }, "No open calls."),
     h("h2", {}, "Recent calls"),
     recent.length ? h("ul", { className: "cards", id: "recent-calls" }, recent.map(item)) : h("p", { className: "muted" }, "None in the last days."),
-    availabilitySwitch(),
+    availabilitySwitch(availability),
+    positions.state.message ? h("p", { id: "position-status", className: "meta", role: "status" }, positions.state.message) : null,
     h(
       "nav",
       { className: "links", "aria-label": "More" },
@@ -191,7 +194,7 @@ export async function calls() {
 // --- one call -----------------------------------------------------------------------------------
 
 async function callData(id) {
-  const [call, events, notes, outcomes, backups, briefing, followUps, referrals, services, deskNotes, checkIns, alerts, clock] = await Promise.all([
+  const [call, events, notes, outcomes, backups, briefing, followUps, referrals, services, deskNotes, checkIns, alerts, clock, transports, refusals] = await Promise.all([
     db.get("calls", id),
     db.all("status_events"),
     db.all("notes"),
@@ -205,6 +208,8 @@ async function callData(id) {
     db.all("check_ins"),
     db.all("safety_alerts"),
     db.get("check_in_clock", id),
+    db.all("transports"),
+    db.all("destination_refusals"),
   ]);
   if (!call) return null;
   const person = call.person_id ? await db.get("people", call.person_id) : null;
@@ -228,8 +233,36 @@ async function callData(id) {
     deskNotes: mine(deskNotes).sort((a, b) => b.recorded_at - a.recorded_at),
     checkIns: mine(checkIns).sort((a, b) => a.occurred_at - b.occurred_at),
     alerts: mine(alerts).sort((a, b) => a.raised_at - b.raised_at),
+    transports: mine(transports).sort((a, b) => a.departed_at - b.departed_at),
+    refusals: mine(refusals).sort((a, b) => a.refused_at - b.refused_at),
     checkInDue: checkins.dueAt({ call, status: statusOf(call, events), events, checkIns, alerts, clock }),
   };
+}
+
+// The call's rides (read-only: recorded by the van's app or over REST) and the destinations
+// that refused on the way, with why.
+function transportBlock(data) {
+  const place = (id) => (data.services[String(id)] || {}).name || "A destination";
+  return h(
+    "section",
+    { "aria-labelledby": "transport-h", id: "transports" },
+    h("h2", { id: "transport-h" }, "Transport"),
+    h(
+      "ul",
+      { className: "plain" },
+      data.transports.map((t) =>
+        h(
+          "li",
+          { className: "ride", "data-id": t.id },
+          h("p", {}, h("strong", {}, `To ${place(t.destination_id)}`), ` · ${label(TRANSPORT_STATUSES, t.status)}`, t.on_hold ? " · on a hold" : ""),
+          h("p", { className: "meta" }, `Departed ${when(t.departed_at)}`, t.arrived_at ? ` · arrived ${when(t.arrived_at)}` : "", t.handed_off_at ? ` · handed off ${when(t.handed_off_at)}` : "", t.received_by ? ` to ${t.received_by}` : ""),
+          data.refusals
+            .filter((r) => r.transport_id === t.id)
+            .map((r) => h("p", { className: "refusal" }, h("strong", {}, `${place(r.destination_id)} refused`), ` ${when(r.refused_at)}: ${r.reason}`, r.next_destination_id ? ` · on to ${place(r.next_destination_id)}` : ""))
+        )
+      )
+    )
+  );
 }
 
 async function recordEvent(call, kind) {
@@ -326,6 +359,7 @@ export async function call(id) {
           ? h("ul", { className: "plain" }, priors.map((p) => h("li", {}, `${when(p.received_at)} · ${label(CALL_TYPES, p.call_type)} · ${p.disposition ? label(DISPOSITIONS, p.disposition) : "no outcome"}`, p.police_involved ? h("strong", { className: "danger-text" }, " · police involved") : null, (p.backup_reasons || []).length ? ` (backup: ${p.backup_reasons.join(", ")})` : "", ` · matched on ${(p.matched_on || []).join(" and ")}`)))
           : h("p", { className: "muted" }, "No earlier calls at this address or with this person.")
     ),
+    data.transports.length ? transportBlock(data) : null,
     h("section", { "aria-labelledby": "timeline-h" }, h("h2", { id: "timeline-h" }, "Timeline"), h("ol", { className: "timeline", id: "timeline" }, timeline.map((t) => h("li", {}, h("span", { className: "meta" }, when(t.at)), " ", t.node)))),
     h(
       "section",
@@ -621,30 +655,23 @@ export async function referralForm(callId) {
   return { node: form, live: false, openCall: CLOSED.includes(data.status) ? null : callId };
 }
 
-// --- the team's availability (online only: the desk routes by it now) -----------------------------
+// --- the team's availability: a local record pushed with the next sync (works offline; the
+// server ignores a word older than the team's standing one, the partner's newer change) -------
 
-let lastAvailability = "";
-
-function availabilitySwitch() {
-  const status = h("p", { id: "availability-status", className: "meta", role: "status" }, lastAvailability);
+function availabilitySwitch(records) {
+  const latest = records.filter((r) => !r._rejected).sort((a, b) => b.changed_at - a.changed_at)[0];
+  const refused = records.filter((r) => r._rejected).sort((a, b) => b.changed_at - a.changed_at)[0];
+  const words = latest ? (latest.status === "out_of_service" ? `Out of service: ${label(OUT_OF_SERVICE_REASONS, latest.reason)}` : "Available for calls") : "";
+  const status = h("p", { id: "availability-status", className: "meta", role: "status" }, words, latest && latest._pending ? h("span", { className: "badge pending" }, " · not sent yet") : null);
   const reason = h("select", { id: "availability-reason" }, Object.entries(OUT_OF_SERVICE_REASONS).map(([value, text]) => h("option", { value }, text)));
-  const send = async (body) => {
-    const current = await sync.session();
-    status.textContent = "Sending…";
-    try {
-      const answer = await request("POST", "team/availability/", { token: current.token, body });
-      lastAvailability = answer.out_of_service ? `Out of service: ${label(OUT_OF_SERVICE_REASONS, answer.out_of_service)}` : "Available for calls";
-      status.textContent = lastAvailability;
-    } catch (exc) {
-      status.textContent = exc instanceof Offline ? "No signal: the desk cannot be told now; try again when online." : reasonOf(exc.body);
-    }
-  };
+  const set = (state, why = "") => sync.addRecord("team_availability", { id: sync.uuid(), status: state, reason: why, changed_at: Date.now() });
   return h(
     "section",
     { "aria-labelledby": "avail-h" },
     h("h2", { id: "avail-h" }, "Team availability"),
-    h("div", { className: "steps" }, h("button", { type: "button", id: "set-available", onclick: () => send({ status: "available" }) }, "Available"), field("Reason", reason), h("button", { type: "button", id: "set-out-of-service", onclick: () => send({ status: "out_of_service", reason: reason.value }) }, "Out of service")),
-    status
+    h("div", { className: "steps" }, h("button", { type: "button", id: "set-available", onclick: () => set("available") }, "Available"), field("Reason", reason), h("button", { type: "button", id: "set-out-of-service", onclick: () => set("out_of_service", reason.value) }, "Out of service")),
+    status,
+    refused && (!latest || refused.changed_at > latest.changed_at) ? h("p", { className: "refused-text" }, `Refused: ${refused._rejected}`) : null
   );
 }
 

@@ -31,7 +31,11 @@ const WIRE = {
   follow_ups: ["id", "person_id", "call_id", "kind", "not_before", "due_by", "purpose"],
   referrals: ["id", "person_id", "call_id", "service_id", "consent_given", "consent_method", "notes"],
   check_ins: ["id", "call_id", "answer", "check_again_minutes", "details", "occurred_at"],
+  team_availability: ["id", "status", "reason", "changed_at"],
+  position_pings: ["id", "latitude", "longitude", "accuracy", "taken_at"],
 };
+// Push-only records the phone need not keep once the server has them.
+const DROP_WHEN_SENT = new Set(["position_pings"]);
 // What a push sends of a change to a row the server has (the fields of its REST actions).
 const WIRE_UPDATE = {
   follow_ups: ["id", "status", "not_before", "due_by", "outcome"],
@@ -113,15 +117,16 @@ export async function signOut() {
 // --- local writes ---------------------------------------------------------------------------
 
 // A record written on the phone: stored at once (the screens show it), queued for the server.
-// `urgent`: sent alone and first, like police backup (a "need help" check-in).
-export async function addRecord(table, record, { urgent = false } = {}) {
+// `urgent`: sent alone and first, like police backup (a "need help" check-in); `quiet`: waits
+// for the next sync instead of starting one (a position ping).
+export async function addRecord(table, record, { urgent = false, quiet = false } = {}) {
   await db.write([table, "outbox"], async (s) => {
     await s[table].put({ ...record, _pending: true });
     await s.outbox.add({ table, id: record.id, op: "created", at: Date.now(), urgent });
   });
   await refreshCounts();
-  notify(true);
-  if (navigator.onLine) syncSoon();
+  notify(!quiet);
+  if (navigator.onLine && !quiet) syncSoon();
 }
 
 // A change to a record the server has (a follow-up completed or rescheduled): stored at once,
@@ -376,6 +381,8 @@ async function settle(batch, answer) {
             const reason = reasonOf((reasons[table] || {})[sent.id] || { detail: "Refused by the server." });
             await s[table].put({ ...local, _pending: false, _rejected: reason });
             await s.rejected.put({ key: `${table}:${sent.id}`, table, id: sent.id, call_id: sent.call_id || null, reason, record: sent, at: Date.now() });
+          } else if (DROP_WHEN_SENT.has(table)) {
+            await s[table].delete(sent.id);
           } else {
             await s[table].put({ ...local, _pending: false });
           }
