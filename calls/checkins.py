@@ -123,6 +123,12 @@ def check_in_due(call: Call) -> datetime | None:
     return base + wait
 
 
+def next_check_in_due(call_id: uuid.UUID) -> datetime | None:
+    """check_in_due of one call, read now (one query); None if there is no such call."""
+    clocked = with_check_in_clock(Call.objects.filter(pk=call_id)).first()
+    return None if clocked is None else check_in_due(clocked)
+
+
 def is_missed(due_at: datetime | None, now: datetime) -> bool:
     """Past its due time and its grace period: a safety alert is raised."""
     return due_at is not None and now >= due_at + grace()
@@ -211,7 +217,7 @@ def record_check_in(
     # A late answer closes what it answers (the alerts of check-ins due before the one it
     # sets next); the alerts stay, acknowledged or not. An answer that moves nothing (older
     # than the latest, dated before the missed check-in) closes nothing.
-    next_due = check_in_due(with_check_in_clock(Call.objects.filter(pk=call.pk)).get())
+    next_due = next_check_in_due(call.pk)
     answered = SafetyAlert.objects.filter(call=call, closed_at__isnull=True)
     if next_due is not None:
         answered = answered.filter(due_at__lt=next_due)
@@ -317,8 +323,7 @@ def _raise_alert(call: Call, due_at: datetime, now: datetime) -> int:
         # Every writer of a check-in holds the counter first: holding it, an answer
         # committed since the read above is seen, and the due time is read again.
         sequence.hold()
-        fresh = with_check_in_clock(Call.objects.filter(pk=call.pk)).first()
-        if fresh is None or check_in_due(fresh) != due_at:
+        if next_check_in_due(call.pk) != due_at:
             return 0
         alert, created = SafetyAlert.objects.get_or_create(
             call=call, due_at=due_at, defaults={"team": call.team, "raised_at": now}

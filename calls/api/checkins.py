@@ -167,7 +167,7 @@ class CallCheckInsView(CallWriteView):
         rows = CheckIn.objects.filter(call=call, voided_at__isnull=True).select_related(
             "responder__user"
         )
-        body = {"check_ins": list(rows), "next_due_at": next_due(call)}
+        body = {"check_ins": list(rows), "next_due_at": checkins.next_check_in_due(call.pk)}
         return Response(CheckInListSerializer(body).data)
 
     @extend_schema(
@@ -199,13 +199,8 @@ class CallCheckInsView(CallWriteView):
             details=data["details"],
             occurred_at=data["occurred_at"],
         )
-        body = {"check_in": written.record, "next_due_at": next_due(call)}
+        body = {"check_in": written.record, "next_due_at": checkins.next_check_in_due(call.pk)}
         return Response(CheckInWrittenSerializer(body).data, status=self.written_status(written))
-
-
-def next_due(call):
-    clocked = checkins.with_check_in_clock(type(call).objects.filter(pk=call.pk)).first()
-    return checkins.check_in_due(clocked) if clocked is not None else None
 
 
 class SafetyAlertFilter(StrictFilterSet):

@@ -136,12 +136,19 @@ class CallDetailView(ResponderScopedMixin, generics.RetrieveAPIView):
 
 
 class CallWriteView(APIView):
-    """Base of the endpoints that write on one call: finds it within the caller's scope."""
+    """Base of the endpoints that write on one call: finds it within the caller's scope, or
+    the wider scope the policy gives writers of `resource` (calls.permissions.write_scope)."""
 
     permission_classes = [IsResponder]
+    # The matrix resource the endpoint writes, when its writers reach more than they see.
+    resource: str | None = None
 
     def get_call(self) -> Call:
-        scoped = selectors.calls_for_responder(responder=request_responder(self.request))
+        responder = request_responder(self.request)
+        if self.resource is None:
+            scoped = selectors.calls_for_responder(responder=responder)
+        else:
+            scoped = Call.objects.filter(permissions.write_scope(responder, self.resource))
         return get_object_or_404(scoped, pk=self.kwargs["call_id"])
 
     def parse(self, serializer_class):
@@ -256,6 +263,9 @@ class CallOutcomeView(CallWriteView):
 
 
 class CallBackupRequestsView(CallWriteView):
+    # A team an automatic reroute took the call from may still call for police on it.
+    resource = "backup_requests"
+
     @extend_schema(
         operation_id="calls_backup_requests_create",
         summary="Ask for police backup",
@@ -270,10 +280,7 @@ class CallBackupRequestsView(CallWriteView):
         tags=["calls"],
     )
     def post(self, request, call_id):
-        # Not get_call: a team an automatic reroute took the call from may still call for
-        # police on it (calls.permissions.write_scope).
-        scope = permissions.write_scope(request_responder(request), "backup_requests")
-        call = get_object_or_404(Call.objects.filter(scope), pk=self.kwargs["call_id"])
+        call = self.get_call()
         data = self.parse(BackupInputSerializer)
         written = services.request_backup(
             call=call,
