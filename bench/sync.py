@@ -176,7 +176,7 @@ def windowed_first_sync_sql(responder) -> list[tuple[str, str, tuple, list[str]]
     statements = []
     for table in tables():
         view = _view(table, responder, w, now)
-        qs = view.rows.filter(view.inside).values_list(*table.paths())
+        qs = table.select(view.rows.filter(view.inside), "postgresql")
         sql, params = qs.query.sql_with_params()
         statements.append((table.name, sql, params, list(table.columns)))
     return statements

@@ -164,6 +164,13 @@ class Call(SyncedModel, TimeStampedModel):
             models.Index(fields=["team", "-received_at"], name="call_team_recent_idx"),
             models.Index(fields=["routed_provider", "received_at"]),
             models.Index(fields=["person", "received_at"]),
+            # A team's open calls (a few among its thousands): the sync's first page, the
+            # window, a team's queue.
+            models.Index(
+                fields=["team"],
+                condition=~Q(status__in=[CallStatus.CLEARED, CallStatus.CANCELLED]),
+                name="call_open_by_team_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -18,7 +18,7 @@ from umcr.sync.context import PushContext, Reason
 from umcr.sync.parsing import RecordParser, record_ids
 from umcr.sync.registry import SyncTable, register
 from umcr.sync.types import Record
-from umcr.sync.window import Window
+from umcr.sync.window import Window, among
 
 from . import checkins, permissions, services
 from .api.checkins import CheckInInputSerializer
@@ -70,6 +70,8 @@ def people_audience(responder: Responder) -> Q:
 # --- the sync window (umcr/sync/window.py) --------------------------------------------------
 
 CLOSED_CALL = (CallStatus.CLEARED, CallStatus.CANCELLED)
+# The calls' table, an anchor of a first sync's window that its records' rules use.
+CALLS = "calls"
 
 
 @dataclass(frozen=True)
@@ -154,6 +156,15 @@ def call_records_window(responder: Responder, w: Window) -> tuple[Q, Q]:
     return call_inside(w, "call__"), call_moved(w, "call__")
 
 
+def scoped_records_window(responder: Responder, w: Window) -> tuple[Q, Q]:
+    """The same for records seen through their call (records_of), which on a first sync's
+    pages test their call against the calls table's anchor: the same answer, since each of
+    these records' calls is one of the caller's (calls.permissions.call_records_scope)."""
+    if w.anchors is None or CALLS not in w.anchors:
+        return call_records_window(responder, w)
+    return among("call__pk", w.anchors[CALLS]), call_moved(w, "call__")
+
+
 def linked_window(w: Window, changed_at: str) -> tuple[Q, Q]:
     """For the records of apps built on calls (follow-ups, referrals), with their own rule
     for open ones: inside if their call is, or if closed (`changed_at`: when their status
@@ -168,7 +179,8 @@ def people_window(responder: Responder, w: Window) -> tuple[Q, Q]:
     and those on no call recorded since the window's start (on a phone, say)."""
     on_calls = Call.objects.filter(call_inside(w), person=OuterRef("pk")).order_by()
     on_no_call = ~Q(Exists(Call.objects.filter(person=OuterRef("pk")).order_by()))
-    inside = Q(Exists(on_calls)) | held_people() | (on_no_call & Q(created_at__gte=w.start))
+    # The recent ones first: PostgreSQL then looks for their calls only, not every call.
+    inside = Q(Exists(on_calls)) | held_people() | (Q(created_at__gte=w.start) & on_no_call)
     if w.first_sync:
         return inside, Q(pk__in=[])
     moved_calls = Call.objects.filter(
@@ -190,12 +202,12 @@ def open_calls_first(responder: Responder, snapshot: int) -> Q:
 
 
 def open_call_records_first(responder: Responder, snapshot: int) -> Q:
-    """... with their records."""
-    return (
-        ~Q(call__status__in=CLOSED_CALL)
-        & Q(call__sync_seq__lte=snapshot)
-        & Q(sync_seq__lte=snapshot)
-    )
+    """... with their records: those of the caller's open calls (a few, whose records
+    PostgreSQL finds through each table's call index)."""
+    open_calls = Call.objects.filter(
+        call_scope(responder), ~Q(status__in=CLOSED_CALL), sync_seq__lte=snapshot
+    ).order_by()
+    return Q(call_id__in=open_calls.values("pk")) & Q(sync_seq__lte=snapshot)
 
 
 def open_call_people_first(responder: Responder, snapshot: int) -> Q:
@@ -495,7 +507,7 @@ RECORDED_AT = {"recorded_at": "created_at"}
 
 register(
     SyncTable(
-        name="calls",
+        name=CALLS,
         model=Call,
         columns=[
             "id",
@@ -527,6 +539,7 @@ register(
         ],
         audience=calls_audience,
         window=calls_window,
+        anchor=True,
         first_page=open_calls_first,
         # The program's id (GET /programs/ names each): phones on schema 1 get it through a
         # migration sync, which sends the calls again.
@@ -551,6 +564,7 @@ register(
         ],
         audience=people_audience,
         window=people_window,
+        anchor=True,
         first_page=open_call_people_first,
         push=PersonPush(),
         mutable=True,
@@ -574,7 +588,7 @@ register(
         ],
         renames=RECORDED_AT,
         audience=records_of("outcome_details"),
-        window=call_records_window,
+        window=scoped_records_window,
         first_page=open_call_records_first,
         push=OutcomePush(),
         voidable=True,
@@ -589,7 +603,7 @@ register(
         columns=[*FIELD_RECORD, "kind", "occurred_at", "recorded_at"],
         renames=RECORDED_AT,
         audience=records_of("status_events"),
-        window=call_records_window,
+        window=scoped_records_window,
         first_page=open_call_records_first,
         push=StatusEventPush(),
         voidable=True,
@@ -604,7 +618,7 @@ register(
         # The phone's name for when the note was written.
         renames={"written_at": "occurred_at", **RECORDED_AT},
         audience=records_of("notes"),
-        window=call_records_window,
+        window=scoped_records_window,
         first_page=open_call_records_first,
         push=NotePush(),
         voidable=True,
@@ -624,7 +638,7 @@ register(
             "status_changed_at",
         ],
         audience=records_of("backup_requests"),
-        window=call_records_window,
+        window=scoped_records_window,
         first_page=open_call_records_first,
         push=BackupRequestPush(),
         voidable=True,
@@ -640,7 +654,7 @@ register(
         columns=["id", "call_id", "body", "author_id", "recorded_at"],
         renames=RECORDED_AT,
         audience=records_of("desk_notes"),
-        window=call_records_window,
+        window=scoped_records_window,
         first_page=open_call_records_first,
         push_order=60,
         since_version=3,  # new in schema 3 (issue 16)
@@ -780,7 +794,7 @@ register(
         ],
         renames=RECORDED_AT,
         audience=records_of("check_ins"),
-        window=call_records_window,
+        window=scoped_records_window,
         first_page=open_call_records_first,
         push=CheckInPush(),
         voidable=True,
@@ -807,7 +821,7 @@ register(
             "updated_at",
         ],
         audience=records_of("safety_alerts"),
-        window=call_records_window,
+        window=scoped_records_window,
         first_page=open_call_records_first,
         push_order=46,
         since_version=4,

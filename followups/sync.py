@@ -112,6 +112,7 @@ register(
         ],
         audience=followups_audience,
         window=followups_window,
+        anchor=True,
         push=FollowUpPush(),
         mutable=True,
         push_order=60,

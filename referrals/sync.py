@@ -125,6 +125,7 @@ register(
         ],
         audience=referrals_audience,
         window=referrals_window,
+        anchor=True,
         push=ReferralPush(),
         mutable=True,
         push_order=70,

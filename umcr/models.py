@@ -278,6 +278,11 @@ class SyncPage(models.Model):
     # A first sync's pages, planned once on its first page: where each ends (sequence
     # numbers up to `open_snapshot`), so no page after it counts rows again.
     cuts = models.JSONField(null=True, blank=True)
+    # ... and the tables with rows on them (None: every table).
+    plan_tables = models.JSONField(null=True, blank=True)
+    # A first sync's window, fixed on its first page (umcr.sync.window.Window.anchors): the
+    # ids inside of each anchor, {name: [id, ...]}, kept by its pages up to its snapshot.
+    anchors = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     def __str__(self) -> str:

@@ -44,7 +44,7 @@ from .. import audit
 from ..errors import Invalid
 from ..models import AccessChannel, SyncExit, SyncPage
 from . import audience, sequence, window
-from .registry import SyncTable, registry, tables
+from .registry import SyncTable, identity, registry, tables
 from .types import Record, ResponderLike
 from .window import Window
 
@@ -252,9 +252,15 @@ def pull_changes(*, responder: ResponderLike, request: PullRequest) -> PullBody:
         if cursor.page is not None:
             w = window.resumed(start, cursor.last, cursor.page.window_from, cursor.page.window_to)
             if cursor.first_sync:
-                w = replace(w, first_sync=True)
+                # A first sync's later pages: its window as its first page fixed it.
+                anchors = cursor.page.anchors
+                if anchors is not None:
+                    anchors = {name: window.Ids(tuple(ids)) for name, ids in anchors.items()}
+                w = replace(w, first_sync=True, anchors=anchors)
         else:
             w = window.for_pull(request.last_pulled_at, all_marks, start)
+            if cursor.first_sync:
+                w = _anchored(responder, w, now)
         if (
             cursor.page is None
             and not cursor.first_sync
@@ -269,14 +275,31 @@ def pull_changes(*, responder: ResponderLike, request: PullRequest) -> PullBody:
     return _answer(responder, w, cursor, now, page)
 
 
+def _anchored(responder: ResponderLike, w: Window, now: int) -> Window:
+    """A first sync's window with its anchors (Window.anchors): each anchor table's ids
+    inside, found once by the full rules in this snapshot. On PostgreSQL only: elsewhere (the
+    development server on SQLite) the rules are re-derived on every page, as they can be."""
+    anchor_tables = [table for table in tables() if table.anchor and table.window is not None]
+    if not w.enabled or not anchor_tables or connection.vendor != "postgresql":
+        return w
+    found = {}
+    for table in anchor_tables:
+        view = _view(table, responder, w, now)
+        ids = view.rows.filter(view.inside).values_list("pk", flat=True)
+        found[table.name] = window.Ids(tuple(str(pk) for pk in ids))
+    return replace(w, anchors=found)
+
+
 @dataclass
 class Page:
     changes: dict[str, TableChanges]
     # The sequence number the page reached; None for a first sync's first page.
     cut: int | None
     has_more: bool
-    # A first sync's planned page ends (SyncPage.cuts).
+    # A first sync's planned page ends (SyncPage.cuts), and the tables with rows on them
+    # (SyncPage.plan_tables).
     plan: list[int] | None = None
+    plan_tables: list[str] | None = None
 
 
 def _page(
@@ -300,17 +323,21 @@ def _page(
     if cursor.open_snapshot is not None:
         views = {name: _without_first_page(v, responder, upto) for name, v in views.items()}
     plan = None if cursor.page is None or cursor.open_snapshot is None else cursor.page.cuts
-    seqs = {
-        table.name: _seqs(views[table.name], last, limit)
-        for table in tables()
-        if table.name not in whole and plan is None and not (quiet and views[table.name].windowed)
-    }
-    if cursor.first_sync and cursor.open_snapshot is None and sum(map(len, seqs.values())) > limit:
+    opening = cursor.first_sync and cursor.open_snapshot is None
+    if opening and _more_than([views[t.name] for t in tables()], limit):
         # More than a page: the open calls and theirs go first, so the app can show them;
         # the pages after them are planned now, once.
         rest = {n: _without_first_page(v, responder, now) for n, v in views.items()}
-        plan = _plan([rest[t.name] for t in tables()], last, limit)
-        return Page(_first_page(responder, views, now), None, True, plan)
+        plan, with_rows = _plan([rest[t.name] for t in tables()], last, limit)
+        return Page(_first_page(responder, views, now), None, True, plan, with_rows)
+    seqs = {
+        table.name: _seqs(views[table.name], last, limit)
+        for table in tables()
+        if table.name not in whole
+        and plan is None
+        and not opening
+        and not (quiet and views[table.name].windowed)
+    }
     exits = [] if cursor.first_sync else _exits(responder, last, upto, limit)
     if plan is not None:
         ahead = [c for c in plan if c > last]
@@ -321,23 +348,30 @@ def _page(
         # Every deletion up to the cut, however many one reassignment wrote.
         exits = _exits(responder, last, cut, None)
     leaving = w.leaving()
-    changes = {
-        table.name: _changes_for(
+    # A planned page of a first sync reads only the tables its plan found rows in (a row up
+    # to the snapshot is the one the plan saw: any change since gave it a later sequence
+    # number), and reads them whole: the plan bounds them to a page, and a plain cursor
+    # lets PostgreSQL scan in parallel, where a streamed one may not.
+    planned = None if plan is None or cursor.page is None else cursor.page.plan_tables
+    changes = _no_changes()
+    for table in tables():
+        if planned is not None and table.name not in planned:
+            continue
+        changes[table.name] = _changes_for(
             table,
             views[table.name],
-            views[table.name] if quiet else _view(table, responder, leaving, upto),
+            # A first sync sends nothing as deleted: no leaving view to build.
+            views[table.name]
+            if quiet or cursor.first_sync
+            else _view(table, responder, leaving, upto),
             exits,
-            last,
-            cut,
-            cursor.first_sync,
+            Span(last, cut, cursor.first_sync, streamed=plan is None),
             table.name in whole,
         )
-        for table in tables()
-    }
     if cursor.open_snapshot is not None and not has_more and upto < now:
         # The first sync reached its snapshot; what was written since comes next.
         has_more = True
-    return Page(changes, cut, has_more, plan)
+    return Page(changes, cut, has_more, plan, planned)
 
 
 def _answer(responder: ResponderLike, w: Window, cursor: Cursor, now: int, page: Page) -> PullBody:
@@ -355,10 +389,12 @@ def _answer(responder: ResponderLike, w: Window, cursor: Cursor, now: int, page:
     if cursor.page is not None and cursor.page.window_from is not None and earliest is not None:
         earliest = min(earliest, cursor.page.window_from)
     plan = None
+    planned = None
     if page.cut is None:
-        position, open_snapshot, plan = -1, now, page.plan
+        position, open_snapshot, plan, planned = -1, now, page.plan, page.plan_tables
     elif cursor.open_snapshot is not None and page.cut < cursor.open_snapshot:
-        position, open_snapshot, plan = page.cut, cursor.open_snapshot, page.plan
+        position, open_snapshot = page.cut, cursor.open_snapshot
+        plan, planned = page.plan, page.plan_tables
     else:
         position, open_snapshot = page.cut, None
     row = SyncPage.objects.create(
@@ -368,6 +404,11 @@ def _answer(responder: ResponderLike, w: Window, cursor: Cursor, now: int, page:
         window_from=earliest,
         window_to=max(starts),
         cuts=plan,
+        plan_tables=planned,
+        # The pages of a first sync up to its snapshot keep its anchors.
+        anchors=None
+        if w.anchors is None or open_snapshot is None
+        else {name: list(ids.values) for name, ids in w.anchors.items()},
     )
     return {
         "changes": page.changes,
@@ -385,10 +426,10 @@ def _first_page(
     for table in tables():
         if table.first_page is None:
             continue
-        view = views[table.name]
-        rows = view.rows.filter(view.inside).filter(table.first_page(responder, now))
+        # Open calls are inside any window, and so are theirs: no window test.
+        rows = views[table.name].rows.filter(table.first_page(responder, now))
         created = changes[table.name]["created"]
-        for record, voided in _records(table, rows):
+        for record, voided in _records(table, table.select(rows, connection.vendor)):
             record.pop(CREATED_SEQ)
             if not voided:
                 created.append(record)
@@ -448,6 +489,8 @@ def _view(table: SyncTable, responder: ResponderLike, w: Window, now: int) -> Ta
     if table.window is None or not w.enabled:
         return TableView(table, rows.order_by(), Q(), window.NOTHING, False)
     inside, moved = table.window(responder, w)
+    if w.anchors is not None and table.name in w.anchors:
+        inside = window.among("pk", w.anchors[table.name])
     return TableView(table, rows.order_by(), inside, moved, True)
 
 
@@ -465,30 +508,38 @@ def _written_since(views: Iterable[TableView], last: int) -> bool:
     return bool(list(first.union(*rest, all=True)[:1] if rest else first))
 
 
+def _more_than(views: list[TableView], limit: int) -> bool:
+    """Whether a first sync holds more than `limit` rows: a bounded count per table until
+    the answer is known. Unordered, so PostgreSQL finds a window's rows through its anchors'
+    indexes; the first sequence numbers in order would read the whole history first."""
+    counted = 0
+    for view in views:
+        counted += view.rows.filter(view.inside)[: limit + 1 - counted].count()
+        if counted > limit:
+            return True
+    return False
+
+
 def _seqs(view: TableView, last: int, limit: int) -> list[int]:
     """The first limit + 1 sequence numbers past the cursor: enough to decide the page."""
     qs = view.rows.filter(view.inside).filter(sync_seq__gt=last).order_by("sync_seq")
     return list(qs.values_list("sync_seq", flat=True)[: limit + 1])
 
 
-def _plan(views: list[TableView], last: int, limit: int) -> list[int]:
+def _plan(views: list[TableView], last: int, limit: int) -> tuple[list[int], list[str]]:
     """Where each page of a first sync ends: the tables' sequence numbers past `last`,
     merged from one streamed query each (never listed), cut every `limit` rows, never inside
     one sequence number (a page is shorter, or longer if one number holds more than a page).
-    The rows after the last cut make the last page."""
-    streams = [
-        view.rows.filter(view.inside, sync_seq__gt=last)
-        .order_by("sync_seq")
-        .values_list("sync_seq", flat=True)
-        .iterator(chunk_size=CHUNK * 5)
-        for view in views
-    ]
+    The rows after the last cut make the last page. And the tables with any row at all."""
+    streams = [_tagged(view, last, index) for index, view in enumerate(views)]
     cuts: list[int] = []
+    found: set[int] = set()
     count = 0
     before = 0  # rows of the page before the current sequence number
     current: int | None = None
     previous: int | None = None
-    for seq in heapq.merge(*streams):
+    for seq, index in heapq.merge(*streams):
+        found.add(index)
         if seq != current:
             previous, current, before = current, seq, count
         count += 1
@@ -496,7 +547,15 @@ def _plan(views: list[TableView], last: int, limit: int) -> list[int]:
             cuts.append(previous)
             count -= before
             before = 0
-    return cuts
+    return cuts, [views[index].table.name for index in sorted(found)]
+
+
+def _tagged(view: TableView, last: int, index: int) -> Iterator[tuple[int, int]]:
+    """A table's sequence numbers past `last`, streamed in order, each with the table's
+    index."""
+    rows = view.rows.filter(view.inside, sync_seq__gt=last).order_by("sync_seq")
+    for seq in rows.values_list("sync_seq", flat=True).iterator(chunk_size=CHUNK * 5):
+        yield seq, index
 
 
 def _exits(responder: ResponderLike, last: int, now: int, limit: int | None) -> list[Exit]:
@@ -552,19 +611,25 @@ def _union(parts: list[QuerySet[Any]]) -> QuerySet[Any]:
     return first.union(*rest, all=True) if rest else first
 
 
-def _records(table: SyncTable, rows: QuerySet[Any]) -> Iterator[tuple[Record, bool]]:
-    """Each row as a raw record, and whether it is voided; streamed in chunks. `rows` is a
-    queryset or a union of them (each already reduced to the table's paths)."""
+def _records(
+    table: SyncTable, rows: QuerySet[Any], streamed: bool = True
+) -> Iterator[tuple[Record, bool]]:
+    """Each row as a raw record, and whether it is voided; streamed in chunks (or read
+    whole, when a plan bounds them). `rows` is a queryset or a union of them, each as
+    SyncTable.select reads it."""
     names = list(table.columns)
-    converters = table.converters()
     width = len(names)
-    if rows.query.combinator is None:
-        rows = rows.values_list(*table.paths())
-    for row in rows.iterator(chunk_size=CHUNK):
-        record = {
-            name: convert(value)
-            for name, convert, value in zip(names, converters, row, strict=False)
-        }
+    converters = table.reading(connection.vendor)[1]
+    # Only the columns whose value needs converting (most arrive as sent).
+    converting = [
+        (name, index, convert)
+        for index, (name, convert) in enumerate(zip(names, converters, strict=True))
+        if convert is not identity
+    ]
+    for row in rows.iterator(chunk_size=CHUNK) if streamed else rows:
+        record = dict(zip(names, row, strict=False))
+        for name, index, convert in converting:
+            record[name] = convert(row[index])
         record[CREATED_SEQ] = row[width + 1]
         yield record, table.voidable and row[width + 2] is not None
 
@@ -573,31 +638,42 @@ def _records(table: SyncTable, rows: QuerySet[Any]) -> Iterator[tuple[Record, bo
 CREATED_SEQ = "__created_seq"
 
 
+@dataclass(frozen=True)
+class Span:
+    """What of each table a page reads: the rows written in (last, cut], as a first sync's
+    (all created) or not, streamed in chunks or read whole (a planned page)."""
+
+    last: int
+    cut: int
+    first_sync: bool
+    streamed: bool = True
+
+
 def _changes_for(
     table: SyncTable,
     view: TableView,
     leaving_view: TableView,
     exits: list[Exit],
-    last: int,
-    cut: int,
-    first_sync: bool,
+    span: Span,
     whole: bool,
 ) -> TableChanges:
-    """One table's part of the page: the rows inside the window written in (last, cut]
-    (all of them for a table new to the client), those that moved into the window, and as
-    deleted the voided ones, those that moved out (window) and those that left (exits).
-    Rows are streamed from the database in chunks (a server-side cursor), never listed."""
+    """One table's part of the page: the rows inside the window written in the span's
+    (last, cut] (all of them for a table new to the client), those that moved into the
+    window, and as deleted the voided ones, those that moved out (window) and those that
+    left (exits). Rows are streamed from the database in chunks (a server-side cursor),
+    never listed, unless a plan bounds them."""
+    last, cut, first_sync = span.last, span.cut, span.first_sync
     created: list[Record] = []
     updated: list[Record] = []
     deleted: list[str] = []
     seen: set[str] = set()
     if whole:
-        selected = view.rows.filter(view.inside)
+        selected = table.select(view.rows.filter(view.inside), connection.vendor)
     else:
         page = view.rows.filter(view.inside, sync_seq__lte=cut)
         parts = [page.filter(sync_seq__gt=last), *branches(page, view.moved)]
-        selected = _union([part.values_list(*table.paths()) for part in parts])
-    for record, voided in _records(table, selected):
+        selected = _union([table.select(part, connection.vendor) for part in parts])
+    for record, voided in _records(table, selected, span.streamed):
         created_seq = record.pop(CREATED_SEQ)
         if record["id"] in seen:
             continue  # read by two branches

@@ -1,0 +1,155 @@
+"""A first sync's window is fixed on its first page (umcr.sync.window.Window.anchors): the
+ids inside of the calls, people, follow-ups and referrals, found once by the full rules and
+kept with its pages, which test membership by id. What changes between the pages comes with
+the incremental pull that follows them, so the phone ends where a fresh first sync starts.
+Its later pages read only the tables its plan found rows in, and times and ids are read as
+sent (epoch milliseconds, text) by PostgreSQL."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from calls.choices import CallStatus
+from calls.models import Call, Note
+from followups.choices import FollowUpStatus
+from followups.models import FollowUp
+from tests.factories import (
+    CallFactory,
+    FollowUpFactory,
+    NoteFactory,
+    PersonFactory,
+    StatusEventFactory,
+)
+from tests.sync.helpers import (
+    SYNC_DB,
+    TABLES,
+    Phone,
+    all_ids,
+    migration_data,  # noqa: F401  (a fixture)
+    pull_body,
+    records_of,
+    sync_counter,  # noqa: F401  (a fixture)
+    team_pair,
+)
+from umcr.models import SyncPage
+from umcr.sync.pull import PAGE_CURSOR_BASE
+from umcr.sync.registry import epoch_ms
+
+pytestmark = [SYNC_DB, pytest.mark.usefixtures("sync_counter")]
+
+
+def closed_call(team, days_ago: float, **fields) -> Call:
+    return CallFactory(
+        team=team,
+        received_at=timezone.now() - timedelta(days=days_ago),
+        status=CallStatus.CLEARED,
+        **fields,
+    )
+
+
+@pytest.fixture
+def history():
+    """A pair with an open call, recent closed calls with notes (more than a page), an old
+    call outside the window and an old call an open follow-up holds inside it."""
+    pair = team_pair(person=PersonFactory())
+    for days in range(6):
+        call = closed_call(pair.team, days + 0.5, person=PersonFactory())
+        NoteFactory(call=call)
+        StatusEventFactory(call=call)
+    outside = closed_call(pair.team, 60, person=PersonFactory())
+    outside_note = NoteFactory(call=outside)
+    held = closed_call(pair.team, 50, person=PersonFactory())
+    held_note = NoteFactory(call=held)
+    holder = FollowUpFactory(call=held, person=held.person)
+    return pair, outside, outside_note, held, held_note, holder
+
+
+def page_of(body: dict) -> SyncPage:
+    return SyncPage.objects.get(pk=body["timestamp"] - PAGE_CURSOR_BASE)
+
+
+def test_the_first_page_keeps_the_windows_ids_for_the_pages_after_it(history, settings):
+    settings.SYNC_MAX_PAGE = 5
+    pair, outside, _, held, _, holder = history
+
+    first = pull_body(pair.first.client, None)
+
+    anchors = page_of(first).anchors
+    window_calls = set(
+        Call.objects.filter(team=pair.team).exclude(pk=outside.pk).values_list("pk", flat=True)
+    )
+    assert set(anchors["calls"]) == {str(pk) for pk in window_calls}
+    assert str(held.person_id) in anchors["people"]
+    assert str(outside.person_id) not in anchors["people"]
+    assert anchors["follow_ups"] == [str(holder.pk)]
+    assert anchors["referrals"] == []
+    # Kept by the next page's cursor, until the first sync reaches its snapshot.
+    second = pull_body(pair.first.client, first["timestamp"])
+    if second["has_more"]:
+        assert page_of(second).anchors == anchors
+
+
+def test_changes_between_the_pages_leave_the_phone_where_a_fresh_first_sync_starts(
+    history, settings
+):
+    settings.SYNC_MAX_PAGE = 5
+    pair, outside, outside_note, held, held_note, holder = history
+    phone = pair.first
+    phone.apply(pull_body(phone.client, None))
+    assert phone.pulls[-1]["has_more"] is True
+
+    # Between the pages: the old call outside gets a follow-up (it enters the window), the
+    # held call's follow-up is done (it leaves), and the open call gets a note.
+    FollowUpFactory(call=outside, person=outside.person)
+    FollowUp.objects.filter(pk=holder.pk).update(
+        status=FollowUpStatus.COMPLETED, closed_at=timezone.now()
+    )
+    late = NoteFactory(call=pair.call)
+    phone.pull()
+
+    settings.SYNC_MAX_PAGE = 10_000
+    fresh = Phone(pair.second.responder, "fresh")
+    fresh.pull()
+    assert len(fresh.pulls) == 1
+    for table in TABLES:
+        assert phone.store[table] == fresh.store[table], table
+    assert str(outside_note.pk) in phone.store["notes"]
+    assert str(held_note.pk) not in phone.store["notes"]
+    assert str(held.pk) not in phone.store["calls"]
+    assert str(late.pk) in phone.store["notes"]
+
+
+def test_later_pages_read_only_the_tables_their_plan_found_rows_in(history, settings):
+    settings.SYNC_MAX_PAGE = 5
+    pair = history[0]
+    first = pull_body(pair.first.client, None)
+
+    with CaptureQueriesContext(connection) as captured:
+        second = pull_body(pair.first.client, first["timestamp"])
+
+    read = " ".join(query["sql"] for query in captured)
+    assert '"calls_note"' in read
+    # No check-ins, safety alerts or rides anywhere in this team's window: never asked for.
+    assert '"calls_checkin"' not in read
+    assert '"calls_safetyalert"' not in read
+    assert '"transports_transport"' not in read
+    assert all_ids(second, "check_ins") == []
+
+
+def test_times_arrive_as_whole_milliseconds_rounded_down_and_ids_as_text(settings):
+    pair = team_pair()
+    written = timezone.now().replace(microsecond=123_999) - timedelta(hours=1)
+    note = NoteFactory(call=pair.call)
+    Note.objects.filter(pk=note.pk).update(occurred_at=written)
+    settings.SYNC_MAX_PAGE = 1
+
+    pages = pair.first.pull()
+
+    record = next(r for body in pages for r in records_of(body, "notes").values())
+    assert record["written_at"] == epoch_ms(written) == int(written.timestamp() * 1000)
+    assert record["written_at"] % 1000 == 123
+    assert record["id"] == str(note.pk)
+    assert record["call_id"] == str(pair.call.pk)
