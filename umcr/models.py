@@ -281,8 +281,13 @@ class SyncPage(models.Model):
     # ... and the tables with rows on them (None: every table).
     plan_tables = models.JSONField(null=True, blank=True)
     # A first sync's window, fixed on its first page (umcr.sync.window.Window.anchors): the
-    # ids inside of each anchor, {name: [id, ...]}, kept by its pages up to its snapshot.
+    # ids inside of each anchor, {name: [id, ...]}, on the first page's row only, kept a day
+    # (umcr.sync.exits.FIRST_SYNC_KEPT).
     anchors = models.JSONField(null=True, blank=True)
+    # The pages after it, up to its snapshot, name that first page.
+    first_page = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     def __str__(self) -> str:

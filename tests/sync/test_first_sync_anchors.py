@@ -29,12 +29,14 @@ from tests.sync.helpers import (
     Phone,
     all_ids,
     migration_data,  # noqa: F401  (a fixture)
+    pull,
     pull_body,
     records_of,
     sync_counter,  # noqa: F401  (a fixture)
     team_pair,
 )
 from umcr.models import SyncPage
+from umcr.sync.exits import FIRST_SYNC_KEPT, purge_expired_exits
 from umcr.sync.pull import PAGE_CURSOR_BASE
 from umcr.sync.registry import epoch_ms
 
@@ -86,10 +88,31 @@ def test_the_first_page_keeps_the_windows_ids_for_the_pages_after_it(history, se
     assert str(outside.person_id) not in anchors["people"]
     assert anchors["follow_ups"] == [str(holder.pk)]
     assert anchors["referrals"] == []
-    # Kept by the next page's cursor, until the first sync reaches its snapshot.
+    # Kept once: the pages after it name the first page, until the first sync reaches its
+    # snapshot.
     second = pull_body(pair.first.client, first["timestamp"])
-    if second["has_more"]:
-        assert page_of(second).anchors == anchors
+    assert second["has_more"] is True
+    assert page_of(second).anchors is None
+    assert page_of(second).first_page_id == page_of(first).pk
+
+
+def test_a_first_sync_left_unfinished_for_a_day_starts_again(history, settings):
+    settings.SYNC_MAX_PAGE = 5
+    pair = history[0]
+    first = pull_body(pair.first.client, None)
+    second = pull_body(pair.first.client, first["timestamp"])
+    kept = page_of(first).pk
+    SyncPage.objects.filter(pk=kept).update(
+        created_at=timezone.now() - FIRST_SYNC_KEPT - timedelta(minutes=1)
+    )
+
+    purge_expired_exits()
+
+    assert not SyncPage.objects.filter(pk=kept).exists()
+    for cursor in (first["timestamp"], second["timestamp"]):
+        response = pull(pair.first.client, cursor)
+        assert response.status_code == 409
+        assert response.json()["reason"] == "expired"
 
 
 def test_changes_between_the_pages_leave_the_phone_where_a_fresh_first_sync_starts(

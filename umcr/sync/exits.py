@@ -33,6 +33,10 @@ def record_exits(table: str, record_ids: Iterable[object], audience: AudienceKey
     return len(ids)
 
 
+# How long a first sync's window is kept for the pages after its first (SyncPage.anchors).
+FIRST_SYNC_KEPT = timedelta(days=1)
+
+
 def purge_expired_exits() -> int:
     """Delete the exits older than the retention; returns how many went. Scheduled daily
     by umcr/migrations/0011_sync_marks.py. Every exit up to the newest expired one's sequence
@@ -40,6 +44,11 @@ def purge_expired_exits() -> int:
     cutoff = timezone.now() - timedelta(days=settings.SYNC_EXIT_RETENTION_DAYS)
     # Pages of pulls never finished (a phone that gave up mid-way starts again: 409).
     SyncPage.objects.filter(created_at__lt=cutoff).delete()
+    # A first sync's window (the ids its first page kept, and with it the pages after it)
+    # after a day: one left unfinished that long starts again, as its window moved on.
+    SyncPage.objects.filter(
+        anchors__isnull=False, created_at__lt=timezone.now() - FIRST_SYNC_KEPT
+    ).delete()
     with transaction.atomic():
         top = SyncExit.objects.filter(created_at__lt=cutoff).aggregate(top=Max("seq"))["top"]
         if top is None:

@@ -213,7 +213,11 @@ def _cursor(responder: ResponderLike, raw: int | None) -> Cursor:
         return Cursor(last=raw, first_sync=False)
     if raw >= 2**53:
         raise Invalid({"last_pulled_at": ["Is no cursor this server gave: too large."]})
-    page = SyncPage.objects.filter(pk=raw - PAGE_CURSOR_BASE, responder_id=responder.pk).first()
+    page = (
+        SyncPage.objects.select_related("first_page")
+        .filter(pk=raw - PAGE_CURSOR_BASE, responder_id=responder.pk)
+        .first()
+    )
     if page is None:
         raise ResyncRequired(raw, reason=EXPIRED)
     snapshot_seq = page.open_snapshot
@@ -253,10 +257,7 @@ def pull_changes(*, responder: ResponderLike, request: PullRequest) -> PullBody:
             w = window.resumed(start, cursor.last, cursor.page.window_from, cursor.page.window_to)
             if cursor.first_sync:
                 # A first sync's later pages: its window as its first page fixed it.
-                anchors = cursor.page.anchors
-                if anchors is not None:
-                    anchors = {name: window.Ids(tuple(ids)) for name, ids in anchors.items()}
-                w = replace(w, first_sync=True, anchors=anchors)
+                w = replace(w, first_sync=True, anchors=_kept_anchors(cursor.page))
         else:
             w = window.for_pull(request.last_pulled_at, all_marks, start)
             if cursor.first_sync:
@@ -273,6 +274,14 @@ def pull_changes(*, responder: ResponderLike, request: PullRequest) -> PullBody:
             return {"changes": _no_changes(), "timestamp": now, "has_more": False}
         page = _page(responder, w, cursor, now, limit, whole)
     return _answer(responder, w, cursor, now, page)
+
+
+def _kept_anchors(page: SyncPage) -> dict[str, window.Ids] | None:
+    """The anchors a first sync's first page kept (its own row, or the one it names)."""
+    kept = (page.first_page or page).anchors
+    if kept is None:
+        return None
+    return {name: window.Ids(tuple(ids)) for name, ids in kept.items()}
 
 
 def _anchored(responder: ResponderLike, w: Window, now: int) -> Window:
@@ -390,11 +399,18 @@ def _answer(responder: ResponderLike, w: Window, cursor: Cursor, now: int, page:
         earliest = min(earliest, cursor.page.window_from)
     plan = None
     planned = None
+    anchors = None
+    first_page = None
     if page.cut is None:
         position, open_snapshot, plan, planned = -1, now, page.plan, page.plan_tables
+        # A first sync's window is kept once, on its first page's row.
+        if w.anchors is not None:
+            anchors = {name: list(ids.values) for name, ids in w.anchors.items()}
     elif cursor.open_snapshot is not None and page.cut < cursor.open_snapshot:
         position, open_snapshot = page.cut, cursor.open_snapshot
         plan, planned = page.plan, page.plan_tables
+        assert cursor.page is not None
+        first_page = cursor.page.first_page or cursor.page
     else:
         position, open_snapshot = page.cut, None
     row = SyncPage.objects.create(
@@ -405,10 +421,8 @@ def _answer(responder: ResponderLike, w: Window, cursor: Cursor, now: int, page:
         window_to=max(starts),
         cuts=plan,
         plan_tables=planned,
-        # The pages of a first sync up to its snapshot keep its anchors.
-        anchors=None
-        if w.anchors is None or open_snapshot is None
-        else {name: list(ids.values) for name, ids in w.anchors.items()},
+        anchors=anchors,
+        first_page=first_page,
     )
     return {
         "changes": page.changes,
