@@ -2,8 +2,8 @@
 ids inside of the calls, people, follow-ups and referrals, found once by the full rules and
 kept with its pages, which test membership by id. What changes between the pages comes with
 the incremental pull that follows them, so the phone ends where a fresh first sync starts.
-Its later pages read only the tables its plan found rows in, and times and ids are read as
-sent (epoch milliseconds, text) by PostgreSQL."""
+Its later pages read only the tables its plan found rows in, and PostgreSQL sends times as
+the epoch milliseconds a phone reads."""
 
 from datetime import timedelta
 
@@ -162,7 +162,7 @@ def test_later_pages_read_only_the_tables_their_plan_found_rows_in(history, sett
     assert all_ids(second, "check_ins") == []
 
 
-def test_times_arrive_as_whole_milliseconds_rounded_down_and_ids_as_text(settings):
+def test_times_arrive_as_whole_milliseconds_rounded_down(settings):
     pair = team_pair()
     written = timezone.now().replace(microsecond=123_999) - timedelta(hours=1)
     note = NoteFactory(call=pair.call)

@@ -17,7 +17,6 @@ from typing import Any, Protocol
 import orjson
 from django.db import models
 from django.db.models import Func, Q, QuerySet
-from django.db.models.functions import Cast
 
 from .types import Record
 from .window import Window
@@ -116,9 +115,10 @@ class SyncTable:
 
     def reading(self, vendor: str) -> tuple[list[Any], list[Converter]]:
         """What a pull selects for each column (a path or an expression), and the converter
-        that makes it a raw JSON value. PostgreSQL sends times as epoch milliseconds and ids
-        as text (the same values), which spares building a datetime and a UUID in Python
-        for each: most of a row's cost."""
+        that makes it a raw JSON value. PostgreSQL sends times as epoch milliseconds (the
+        same values), which spares parsing a datetime in Python for each, a third of a
+        row's cost. Ids stay UUIDs made text here: read as text, a pull's worker grew half
+        as much again over a whole-history sync (bench/RESULTS.md)."""
         converters = self.converters()
         if vendor != "postgresql":
             return [self.path(name) for name in self.columns], converters
@@ -127,9 +127,6 @@ class SyncTable:
         for name, convert in zip(self.columns, converters, strict=True):
             if convert is epoch_ms:
                 picked.append(EpochMs(self.path(name)))
-                ready.append(identity)
-            elif convert is _to_str:
-                picked.append(Cast(self.path(name), models.TextField()))
                 ready.append(identity)
             else:
                 picked.append(self.path(name))
