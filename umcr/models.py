@@ -278,8 +278,10 @@ class SyncPage(models.Model):
     # A first sync's pages, planned once on its first page: where each ends (sequence
     # numbers up to `open_snapshot`), so no page after it counts rows again.
     cuts = models.JSONField(null=True, blank=True)
-    # ... and the tables with rows on them (None: every table).
-    plan_tables = models.JSONField(null=True, blank=True)
+    # ... and how they are read: {"tables": [those with rows], "streamed": [the ends of the
+    # pages longer than a page, streamed; the others are read whole]} (None: every table,
+    # streamed).
+    plan_reads = models.JSONField(null=True, blank=True)
     # A first sync's window, fixed on its first page (umcr.sync.window.Window.anchors): the
     # ids inside of each anchor, {name: [id, ...]}, on the first page's row only, kept a day
     # (umcr.sync.exits.FIRST_SYNC_KEPT).

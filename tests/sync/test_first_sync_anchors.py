@@ -12,6 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from calls import services as call_services
 from calls.choices import CallStatus
 from calls.models import Call, Note
 from followups.choices import FollowUpStatus
@@ -22,6 +23,8 @@ from tests.factories import (
     NoteFactory,
     PersonFactory,
     StatusEventFactory,
+    SupervisorFactory,
+    TeamFactory,
 )
 from tests.sync.helpers import (
     SYNC_DB,
@@ -39,6 +42,7 @@ from umcr.models import SyncPage
 from umcr.sync.exits import FIRST_SYNC_KEPT, purge_expired_exits
 from umcr.sync.pull import PAGE_CURSOR_BASE
 from umcr.sync.registry import epoch_ms
+from umcr.sync.window import Ids
 
 pytestmark = [SYNC_DB, pytest.mark.usefixtures("sync_counter")]
 
@@ -159,7 +163,84 @@ def test_later_pages_read_only_the_tables_their_plan_found_rows_in(history, sett
     assert '"calls_checkin"' not in read
     assert '"calls_safetyalert"' not in read
     assert '"transports_transport"' not in read
-    assert all_ids(second, "check_ins") == []
+    assert all_ids(second, "notes") or all_ids(second, "status_events")
+
+
+def test_a_call_reassigned_between_the_pages_leaves_the_phone_with_its_records(history, settings):
+    settings.SYNC_MAX_PAGE = 5
+    pair = history[0]
+    note = NoteFactory(call=pair.call)
+    phone = pair.first
+    phone.apply(pull_body(phone.client, None))
+    assert str(note.pk) in phone.store["notes"]  # the open call's, on the first page
+
+    other = TeamFactory(provider=pair.team.provider)
+    call_services.assign_call(
+        call=pair.call, team=other, assigned_by=SupervisorFactory(provider=pair.team.provider)
+    )
+    phone.pull()
+
+    assert str(pair.call.pk) not in phone.store["calls"]
+    assert str(note.pk) not in phone.store["notes"]
+    settings.SYNC_MAX_PAGE = 10_000
+    fresh = Phone(pair.second.responder, "fresh")
+    fresh.pull()
+    for table in TABLES:
+        assert phone.store[table] == fresh.store[table], table
+
+
+def test_a_window_grown_between_the_pages_brings_in_what_it_grew_by(history, settings):
+    settings.SYNC_MAX_PAGE = 5
+    pair, outside, outside_note = history[:3]
+    phone = pair.first
+    phone.apply(pull_body(phone.client, None))
+
+    settings.SYNC_WINDOW_DAYS = 90  # the 60-day-old call is inside now
+    phone.pull()
+
+    assert str(outside.pk) in phone.store["calls"]
+    assert str(outside_note.pk) in phone.store["notes"]
+
+
+def test_a_page_longer_than_a_page_is_streamed_and_arrives_whole(history, settings):
+    settings.SYNC_MAX_PAGE = 5
+    pair, outside = history[:2]
+    recent = Call.objects.filter(
+        team=pair.team, received_at__gte=timezone.now() - timedelta(days=7)
+    ).exclude(pk=pair.call.pk)
+    # One write stamps one sequence number on every note: more than a page at one number.
+    touched = Note.objects.filter(call__in=recent)
+    assert touched.touch() > 5
+    first = pull_body(pair.first.client, None)
+
+    assert len(page_of(first).plan_reads["streamed"]) == 1
+    pages = [first]
+    while pages[-1]["has_more"]:
+        pages.append(pull_body(pair.first.client, pages[-1]["timestamp"]))
+    notes = [i for body in pages for i in all_ids(body, "notes")]
+    inside = Note.objects.filter(call__team=pair.team).exclude(call=outside)
+    assert sorted(notes) == sorted(str(pk) for pk in inside.values_list("pk", flat=True))
+    assert max(len(all_ids(body, "notes")) for body in pages) >= touched.count() > 5
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ("x",),
+        ("97d04a00-76f2-4dcd-9451-28351f2149e1}'; DROP TABLE calls_call; --",),
+        ("97D04A00-76F2-4DCD-9451-28351F2149E1",),
+        ("97d04a00-76f2-4dcd-9451-28351f2149e197d04a00-76f2-4dcd-9451-28351f2149e1",),
+    ],
+)
+def test_an_anchor_holds_canonical_uuids_only(values):
+    with pytest.raises(ValueError):
+        _ = Ids(values).literal
+
+
+def test_an_anchor_literal_is_a_postgresql_array():
+    ids = ("97d04a00-76f2-4dcd-9451-28351f2149e1", "256bebb3-338c-4f3f-8117-678243a155b8")
+    assert Ids(ids).literal == "{" + ",".join(ids) + "}"
+    assert Ids(()).literal == "{}"
 
 
 def test_times_arrive_as_whole_milliseconds_rounded_down(settings):

@@ -43,12 +43,14 @@ def purge_expired_exits() -> int:
     number goes, so the horizon is exact: nothing at or above it was removed."""
     cutoff = timezone.now() - timedelta(days=settings.SYNC_EXIT_RETENTION_DAYS)
     # Pages of pulls never finished (a phone that gave up mid-way starts again: 409).
-    SyncPage.objects.filter(created_at__lt=cutoff).delete()
+    # Only the keys are read to delete (a first page's window can be large); the pages that
+    # name a deleted first page go with it.
+    SyncPage.objects.filter(created_at__lt=cutoff).only("pk").delete()
     # A first sync's window (the ids its first page kept, and with it the pages after it)
     # after a day: one left unfinished that long starts again, as its window moved on.
     SyncPage.objects.filter(
         anchors__isnull=False, created_at__lt=timezone.now() - FIRST_SYNC_KEPT
-    ).delete()
+    ).only("pk").delete()
     with transaction.atomic():
         top = SyncExit.objects.filter(created_at__lt=cutoff).aggregate(top=Max("seq"))["top"]
         if top is None:

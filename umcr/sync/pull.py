@@ -37,7 +37,7 @@ from types import TracebackType
 from typing import Any, TypedDict
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, QuerySet
 
 from .. import audit
@@ -276,6 +276,16 @@ def pull_changes(*, responder: ResponderLike, request: PullRequest) -> PullBody:
     return _answer(responder, w, cursor, now, page)
 
 
+# The most ids an anchor holds: a window larger than that (the desk's, city-wide) is
+# re-derived on every page, as its ids would cost more to send with each query.
+ANCHOR_MAX = 20_000
+
+
+def _page_row(**fields: Any) -> SyncPage:
+    with transaction.atomic():
+        return SyncPage.objects.create(**fields)
+
+
 def _kept_anchors(page: SyncPage) -> dict[str, window.Ids] | None:
     """The anchors a first sync's first page kept (its own row, or the one it names)."""
     kept = (page.first_page or page).anchors
@@ -294,8 +304,9 @@ def _anchored(responder: ResponderLike, w: Window, now: int) -> Window:
     found = {}
     for table in anchor_tables:
         view = _view(table, responder, w, now)
-        ids = view.rows.filter(view.inside).values_list("pk", flat=True)
-        found[table.name] = window.Ids(tuple(str(pk) for pk in ids))
+        ids = list(view.rows.filter(view.inside).values_list("pk", flat=True)[: ANCHOR_MAX + 1])
+        if len(ids) <= ANCHOR_MAX:
+            found[table.name] = window.Ids(tuple(str(pk) for pk in ids))
     return replace(w, anchors=found)
 
 
@@ -305,10 +316,10 @@ class Page:
     # The sequence number the page reached; None for a first sync's first page.
     cut: int | None
     has_more: bool
-    # A first sync's planned page ends (SyncPage.cuts), and the tables with rows on them
-    # (SyncPage.plan_tables).
+    # A first sync's planned page ends (SyncPage.cuts), and how its pages are read
+    # (SyncPage.plan_reads).
     plan: list[int] | None = None
-    plan_tables: list[str] | None = None
+    plan_reads: dict[str, Any] | None = None
 
 
 def _page(
@@ -337,8 +348,8 @@ def _page(
         # More than a page: the open calls and theirs go first, so the app can show them;
         # the pages after them are planned now, once.
         rest = {n: _without_first_page(v, responder, now) for n, v in views.items()}
-        plan, with_rows = _plan([rest[t.name] for t in tables()], last, limit)
-        return Page(_first_page(responder, views, now), None, True, plan, with_rows)
+        plan, how = _plan([rest[t.name] for t in tables()], last, limit, now)
+        return Page(_first_page(responder, views, now), None, True, plan, how)
     seqs = {
         table.name: _seqs(views[table.name], last, limit)
         for table in tables()
@@ -359,12 +370,14 @@ def _page(
     leaving = w.leaving()
     # A planned page of a first sync reads only the tables its plan found rows in (a row up
     # to the snapshot is the one the plan saw: any change since gave it a later sequence
-    # number), and reads them whole: the plan bounds them to a page, and a plain cursor
-    # lets PostgreSQL scan in parallel, where a streamed one may not.
-    planned = None if plan is None or cursor.page is None else cursor.page.plan_tables
+    # number), and reads them whole, as the plan bounds them to a page (unless one sequence
+    # number holds more): a plain cursor lets PostgreSQL scan in parallel, where a streamed
+    # one may not.
+    reads = None if plan is None or cursor.page is None else cursor.page.plan_reads
+    streamed = reads is None or cut in reads["streamed"]
     changes = _no_changes()
     for table in tables():
-        if planned is not None and table.name not in planned:
+        if reads is not None and table.name not in reads["tables"]:
             continue
         changes[table.name] = _changes_for(
             table,
@@ -374,13 +387,13 @@ def _page(
             if quiet or cursor.first_sync
             else _view(table, responder, leaving, upto),
             exits,
-            Span(last, cut, cursor.first_sync, streamed=plan is None),
+            Span(last, cut, cursor.first_sync, streamed),
             table.name in whole,
         )
     if cursor.open_snapshot is not None and not has_more and upto < now:
         # The first sync reached its snapshot; what was written since comes next.
         has_more = True
-    return Page(changes, cut, has_more, plan, planned)
+    return Page(changes, cut, has_more, plan, reads)
 
 
 def _answer(responder: ResponderLike, w: Window, cursor: Cursor, now: int, page: Page) -> PullBody:
@@ -390,6 +403,10 @@ def _answer(responder: ResponderLike, w: Window, cursor: Cursor, now: int, page:
         assert page.cut is not None
         return {"changes": page.changes, "timestamp": page.cut, "has_more": False}
     starts = [w.start] + ([] if w.first_sync or w.moved_to is None else [w.moved_to])
+    if cursor.page is not None and cursor.page.window_to is not None:
+        # The starts the pages before used (a first sync's, whose anchors used its first
+        # page's): a window grown since must still bring in what lies between.
+        starts.append(cursor.page.window_to)
     earliest = (
         None
         if not w.first_sync and w.moved_from is None
@@ -398,32 +415,36 @@ def _answer(responder: ResponderLike, w: Window, cursor: Cursor, now: int, page:
     if cursor.page is not None and cursor.page.window_from is not None and earliest is not None:
         earliest = min(earliest, cursor.page.window_from)
     plan = None
-    planned = None
+    reads = None
     anchors = None
     first_page = None
     if page.cut is None:
-        position, open_snapshot, plan, planned = -1, now, page.plan, page.plan_tables
+        position, open_snapshot, plan, reads = -1, now, page.plan, page.plan_reads
         # A first sync's window is kept once, on its first page's row.
         if w.anchors is not None:
             anchors = {name: list(ids.values) for name, ids in w.anchors.items()}
     elif cursor.open_snapshot is not None and page.cut < cursor.open_snapshot:
         position, open_snapshot = page.cut, cursor.open_snapshot
-        plan, planned = page.plan, page.plan_tables
+        plan, reads = page.plan, page.plan_reads
         assert cursor.page is not None
         first_page = cursor.page.first_page or cursor.page
     else:
         position, open_snapshot = page.cut, None
-    row = SyncPage.objects.create(
-        responder_id=responder.pk,
-        position=position,
-        open_snapshot=open_snapshot,
-        window_from=earliest,
-        window_to=max(starts),
-        cuts=plan,
-        plan_tables=planned,
-        anchors=anchors,
-        first_page=first_page,
-    )
+    try:
+        row = _page_row(
+            responder_id=responder.pk,
+            position=position,
+            open_snapshot=open_snapshot,
+            window_from=earliest,
+            window_to=max(starts),
+            cuts=plan,
+            plan_reads=reads,
+            anchors=anchors,
+            first_page=first_page,
+        )
+    except IntegrityError:
+        # Its first page was purged meanwhile (umcr.sync.exits.FIRST_SYNC_KEPT).
+        raise ResyncRequired(PAGE_CURSOR_BASE, reason=EXPIRED) from None
     return {
         "changes": page.changes,
         "timestamp": PAGE_CURSOR_BASE + row.pk,
@@ -540,13 +561,18 @@ def _seqs(view: TableView, last: int, limit: int) -> list[int]:
     return list(qs.values_list("sync_seq", flat=True)[: limit + 1])
 
 
-def _plan(views: list[TableView], last: int, limit: int) -> tuple[list[int], list[str]]:
+def _plan(
+    views: list[TableView], last: int, limit: int, end: int
+) -> tuple[list[int], dict[str, Any]]:
     """Where each page of a first sync ends: the tables' sequence numbers past `last`,
     merged from one streamed query each (never listed), cut every `limit` rows, never inside
     one sequence number (a page is shorter, or longer if one number holds more than a page).
-    The rows after the last cut make the last page. And the tables with any row at all."""
+    The rows after the last cut make the last page, which ends at `end`. And how the pages
+    are read (SyncPage.plan_reads): the tables with any row, and the ends of the pages
+    longer than `limit`, which are streamed."""
     streams = [_tagged(view, last, index) for index, view in enumerate(views)]
     cuts: list[int] = []
+    longer: list[int] = []
     found: set[int] = set()
     count = 0
     before = 0  # rows of the page before the current sequence number
@@ -559,9 +585,14 @@ def _plan(views: list[TableView], last: int, limit: int) -> tuple[list[int], lis
         count += 1
         if count > limit and before > 0 and previous is not None:
             cuts.append(previous)
+            if before > limit:
+                longer.append(previous)
             count -= before
             before = 0
-    return cuts, [views[index].table.name for index in sorted(found)]
+    if count > limit:
+        longer.append(end)
+    tables_read = [views[index].table.name for index in sorted(found)]
+    return cuts, {"tables": tables_read, "streamed": longer}
 
 
 def _tagged(view: TableView, last: int, index: int) -> Iterator[tuple[int, int]]:

@@ -112,7 +112,8 @@ class Window:
         )
 
 
-CANONICAL_UUIDS = re.compile(r"\{(?:[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12},?)*\}")
+_UUID = r"[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}"
+CANONICAL_UUIDS = re.compile(rf"\{{(?:{_UUID}(?:,{_UUID})*)?\}}")
 
 
 @dataclass(frozen=True)
