@@ -164,9 +164,9 @@ def sizes(pages: list[tuple[bytes, dict]]) -> dict:
     }
 
 
-def windowed_first_sync_sql(responder) -> list[tuple[str, str, tuple, list[str]]]:
+def windowed_first_sync_sql(responder) -> list[tuple[str, str, tuple]]:
     """The SQL of a first sync's rows, one statement per table, unpaged: (table, sql,
-    params, columns) - what the engine reads, for the plain psycopg baseline."""
+    params) - what the engine reads, for the plain psycopg baseline."""
     from umcr.sync import sequence, window
     from umcr.sync.pull import _view
     from umcr.sync.registry import tables
@@ -179,24 +179,35 @@ def windowed_first_sync_sql(responder) -> list[tuple[str, str, tuple, list[str]]
         view = _view(table, responder, w, now)
         qs = table.select(view.rows.filter(view.inside), "postgresql")
         sql, params = qs.query.sql_with_params()
-        statements.append((table.name, sql, params, list(table.columns)))
+        statements.append((table.name, sql, params))
     return statements
 
 
-def plain_first_sync(statements) -> bytes:
-    """The practical limit: the same SQL through psycopg, rows to dicts, orjson."""
+def through_psycopg(statements) -> list[list[dict]]:
+    """`(sql, params)` read through psycopg in one snapshot with no JIT compilation, as the
+    engine's snapshot reads (umcr/sync/pull.py): each row a dict by column name."""
     from django.db import connection
 
     connection.ensure_connection()
     raw = connection.connection
-    out = {}
-    with raw.cursor() as cur:
-        # As the engine's snapshot reads (umcr/sync/pull.py): no JIT compilation.
-        cur.execute("SET jit = off")
-        for name, sql, params, columns in statements:
-            cur.execute(sql, params)
-            out[name] = [dict(zip(columns, row, strict=False)) for row in cur.fetchall()]
-    return orjson.dumps(out, default=str)
+    out = []
+    with raw.transaction():
+        raw.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        raw.execute("SET LOCAL jit = off")
+        with raw.cursor() as cur:
+            for sql, params in statements:
+                cur.execute(sql, params)
+                if cur.description:
+                    names = [column.name for column in cur.description]
+                    out.append([dict(zip(names, row, strict=False)) for row in cur.fetchall()])
+    return out
+
+
+def plain_first_sync(statements) -> bytes:
+    """The practical limit: the same SQL through psycopg, rows to dicts, orjson."""
+    rows = through_psycopg([(sql, params) for _, sql, params in statements])
+    names = [name for name, _, _ in statements]
+    return orjson.dumps(dict(zip(names, rows, strict=True)), default=str)
 
 
 def pull_statements(client) -> list[tuple[str, object]]:
@@ -216,23 +227,9 @@ def pull_statements(client) -> list[tuple[str, object]]:
 
 
 def replayed(statements) -> bytes:
-    """Those reads again through psycopg in one snapshot, rows to dicts, orjson: what the
-    engine's own code adds over the database work its paging asks for."""
-    from django.db import connection
-
-    connection.ensure_connection()
-    raw = connection.connection
-    out = []
-    with raw.transaction():
-        raw.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        raw.execute("SET LOCAL jit = off")
-        with raw.cursor() as cur:
-            for sql, params in statements:
-                cur.execute(sql, params)
-                if cur.description:
-                    names = [column.name for column in cur.description]
-                    out.append([dict(zip(names, row, strict=False)) for row in cur.fetchall()])
-    return orjson.dumps(out, default=str)
+    """Those reads again through psycopg, rows to dicts, orjson: what the engine's own
+    code adds over the database work its paging asks for."""
+    return orjson.dumps(through_psycopg(statements), default=str)
 
 
 def first_pull_figures(client, responder, repeat: int) -> dict:

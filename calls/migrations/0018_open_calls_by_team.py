@@ -6,21 +6,16 @@ class AddIndexConcurrentlyOnPostgres(AddIndexConcurrently):
     """CREATE INDEX CONCURRENTLY on PostgreSQL, so calls keep being written while it builds;
     a plain index elsewhere (the development server's SQLite)."""
 
+    def _plain(self, schema_editor):
+        return schema_editor.connection.vendor != "postgresql"
+
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-        else:
-            migrations.AddIndex.database_forwards(
-                self, app_label, schema_editor, from_state, to_state
-            )
+        run = migrations.AddIndex if self._plain(schema_editor) else AddIndexConcurrently
+        run.database_forwards(self, app_label, schema_editor, from_state, to_state)
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
-        else:
-            migrations.AddIndex.database_backwards(
-                self, app_label, schema_editor, from_state, to_state
-            )
+        run = migrations.AddIndex if self._plain(schema_editor) else AddIndexConcurrently
+        run.database_backwards(self, app_label, schema_editor, from_state, to_state)
 
 
 class Migration(migrations.Migration):

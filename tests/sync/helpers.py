@@ -16,7 +16,7 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from calls.choices import Disposition
+from calls.choices import CallStatus, Disposition
 from calls.models import Call
 from responders.models import Device, Responder, Team
 from tests.factories import CallFactory, ClinicianFactory, TeamFactory, signed_in_client
@@ -357,6 +357,16 @@ class Pair:
     first: Phone
     second: Phone
     call: Call
+
+
+def closed_call(team: Team, days_ago: float, **fields) -> Call:
+    """A call of `team` received `days_ago` days ago and cleared."""
+    return CallFactory(
+        team=team,
+        received_at=timezone.now() - timedelta(days=days_ago),
+        status=CallStatus.CLEARED,
+        **fields,
+    )
 
 
 def team_pair(team: Team | None = None, **call_fields) -> Pair:

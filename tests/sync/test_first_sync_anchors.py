@@ -13,12 +13,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from calls import services as call_services
-from calls.choices import CallStatus
 from calls.models import Call, Note
 from followups.choices import FollowUpStatus
 from followups.models import FollowUp
 from tests.factories import (
-    CallFactory,
     FollowUpFactory,
     NoteFactory,
     PersonFactory,
@@ -31,6 +29,7 @@ from tests.sync.helpers import (
     TABLES,
     Phone,
     all_ids,
+    closed_call,
     migration_data,  # noqa: F401  (a fixture)
     pull,
     pull_body,
@@ -45,15 +44,6 @@ from umcr.sync.registry import epoch_ms
 from umcr.sync.window import Ids
 
 pytestmark = [SYNC_DB, pytest.mark.usefixtures("sync_counter")]
-
-
-def closed_call(team, days_ago: float, **fields) -> Call:
-    return CallFactory(
-        team=team,
-        received_at=timezone.now() - timedelta(days=days_ago),
-        status=CallStatus.CLEARED,
-        **fields,
-    )
 
 
 @pytest.fixture

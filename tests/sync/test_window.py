@@ -27,6 +27,7 @@ from tests.sync.helpers import (
     SYNC_DB,
     TABLES,
     all_ids,
+    closed_call,
     ids_of,
     migration_data,  # noqa: F401  (a fixture)
     pull_body,
@@ -36,15 +37,6 @@ from tests.sync.helpers import (
 from umcr.models import SyncCounter
 
 pytestmark = [SYNC_DB, pytest.mark.usefixtures("sync_counter")]
-
-
-def closed_call(team, days_ago: float, **fields) -> Call:
-    return CallFactory(
-        team=team,
-        received_at=timezone.now() - timedelta(days=days_ago),
-        status=CallStatus.CLEARED,
-        **fields,
-    )
 
 
 def test_first_sync_holds_open_recent_and_held_calls_not_old_closed_ones():

@@ -35,6 +35,19 @@ def before_sync(sync_counter):  # noqa: F811
     migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
 
 
+def old_ride(old, call, destination, departed_at):
+    """A ride to `destination`, recorded with the models from before sync."""
+    return old.get_model("transports", "Transport").objects.create(
+        call_id=call.pk,
+        provider_id=call.routed_provider_id,
+        team_id=call.team_id,
+        destination_id=destination.pk,
+        consent_given=True,
+        consent_method="verbal",
+        departed_at=departed_at,
+    )
+
+
 def test_rides_and_refusals_recorded_before_sync_are_kept_and_stamped(before_sync):
     old = before_sync
     call = CallFactory(status=CallStatus.ON_SCENE)
@@ -47,15 +60,7 @@ def test_rides_and_refusals_recorded_before_sync_are_kept_and_stamped(before_syn
         )
     )
     now = timezone.now()
-    ride = old.get_model("transports", "Transport").objects.create(
-        call_id=call.pk,
-        provider_id=call.routed_provider_id,
-        team_id=call.team_id,
-        destination_id=sobering.pk,
-        consent_given=True,
-        consent_method="verbal",
-        departed_at=now,
-    )
+    ride = old_ride(old, call, sobering, now)
     refusals = old.get_model("transports", "DestinationRefusal").objects
     refusals.create(transport=ride, service_id=csu.pk, reason="Full.", refused_at=now)
     refusals.create(transport=ride, service_id=urgent.pk, reason="No psych.", refused_at=now)
@@ -84,15 +89,7 @@ def test_a_rollback_keeps_the_refusals(before_sync):
         for category in (ServiceCategory.CRISIS_STABILIZATION, ServiceCategory.SOBERING_CENTER)
     )
     now = timezone.now()
-    ride = old.get_model("transports", "Transport").objects.create(
-        call_id=call.pk,
-        provider_id=call.routed_provider_id,
-        team_id=call.team_id,
-        destination_id=sobering.pk,
-        consent_given=True,
-        consent_method="verbal",
-        departed_at=now,
-    )
+    ride = old_ride(old, call, sobering, now)
     old.get_model("transports", "DestinationRefusal").objects.create(
         transport=ride, service_id=csu.pk, reason="Full.", refused_at=now
     )

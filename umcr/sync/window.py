@@ -36,14 +36,13 @@ on the wide side.
 
 import datetime as dt
 import re
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import NotSupportedError, transaction
 from django.db.models import Lookup, Q, UUIDField
 from django.utils import timezone
 
@@ -133,9 +132,9 @@ class Ids:
 
 
 def among(column: str, ids: Ids) -> Q:
-    """Rows whose UUID `column` is one of `ids`: on PostgreSQL one array literal, where an
-    IN list of thousands of parameters (or a list adapted item by item) takes several times
-    as long to build, send and parse, on every page."""
+    """Rows whose UUID `column` is one of `ids` (PostgreSQL): one array literal, where an IN
+    list of thousands of parameters (or a list adapted item by item) takes several times as
+    long to build, send and parse, on every page."""
     return Q(**{f"{column}__among": ids})
 
 
@@ -145,15 +144,12 @@ class Among(Lookup):
     prepare_rhs = False
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        # Anchors exist on PostgreSQL only (umcr.sync.pull._anchored).
+        raise NotSupportedError("The among lookup needs PostgreSQL.")
+
+    def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        ids: Ids = self.rhs
-        if connection.vendor == "postgresql":
-            return f"{lhs} = ANY(%s::uuid[])", (*lhs_params, ids.literal)
-        if not ids.values:
-            return "1 = 0", ()
-        # Elsewhere (SQLite stores a UUID as its 32 hex digits) an IN list.
-        marks = ", ".join(["%s"] * len(ids.values))
-        return f"{lhs} IN ({marks})", (*lhs_params, *(uuid.UUID(v).hex for v in ids.values))
+        return f"{lhs} = ANY(%s::uuid[])", (*lhs_params, self.rhs.literal)
 
 
 def window_days() -> int:
