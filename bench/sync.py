@@ -52,9 +52,9 @@ def main() -> None:
         memory_probe("alcott.clinician1", args.memory_probe)
         return
     setup(args.calls)
-
     from django.utils.timezone import now as django_now
 
+    import umcr.wsgi  # noqa: F401  (as a worker starts: views loaded, then gc.freeze())
     from calls.models import Call
     from responders.models import Responder
 
@@ -286,10 +286,9 @@ def memory_probe(username: str, window_days: int) -> None:
     """Run in a fresh process: the peak RSS growth of serving a whole first sync, page by
     page, as one worker does. The peak is reset (/proc/self/clear_refs, 5) after a warm-up
     (imports, a first page), then read from VmHWM; growth = peak - RSS before."""
-    import django
-
-    django.setup()
     from django.test import override_settings
+
+    import umcr.wsgi  # noqa: F401  (a worker's start: django.setup(), views loaded, frozen)
 
     with override_settings(SYNC_WINDOW_DAYS=window_days):
         client = signed_in_client(username)

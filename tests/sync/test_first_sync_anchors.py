@@ -156,6 +156,38 @@ def test_later_pages_read_only_the_tables_their_plan_found_rows_in(history, sett
     assert all_ids(second, "notes") or all_ids(second, "status_events")
 
 
+def test_the_plan_counts_every_row_its_anchor_names_so_no_page_is_longer(history, settings):
+    settings.SYNC_MAX_PAGE = 5
+    pair = history[0]
+    # The open call's notes go on the first page. The plan reads each anchored table through
+    # its anchor alone (no audience joins, no first-page exclusion): it counts them too,
+    # which can only make a later page shorter.
+    for _ in range(7):
+        NoteFactory(call=pair.call)
+    phone = pair.first
+
+    connection.queries_log.clear()  # a full log (9,000 queries) would capture nothing
+    with CaptureQueriesContext(connection) as captured:
+        phone.apply(pull_body(phone.client, None))
+    # The plan's read of the notes (a server-side cursor's DECLARE ... FOR SELECT).
+    planned = [
+        q["sql"] for q in captured if '"calls_note"."sync_seq" AS "sync_seq" FROM' in q["sql"]
+    ]
+    phone.pull()
+
+    assert len(planned) == 1
+    assert " JOIN " not in planned[0] and "NOT " not in planned[0]
+    assert len(all_ids(phone.pulls[0], "notes")) == 7
+    later = phone.pulls[1:]
+    assert len(later) > 1
+    assert all(sum(len(all_ids(body, t)) for t in TABLES) <= 5 for body in later)
+    settings.SYNC_MAX_PAGE = 10_000
+    fresh = Phone(pair.second.responder, "fresh")
+    fresh.pull()
+    for table in TABLES:
+        assert phone.store[table] == fresh.store[table], table
+
+
 def test_a_call_reassigned_between_the_pages_leaves_the_phone_with_its_records(history, settings):
     settings.SYNC_MAX_PAGE = 5
     pair = history[0]

@@ -138,6 +138,16 @@ def among(column: str, ids: Ids) -> Q:
     return Q(**{f"{column}__among": ids})
 
 
+def is_among(q: Q) -> bool:
+    """Whether `q` is one anchor test (`among`) and nothing else."""
+    return (
+        not q.negated
+        and len(q.children) == 1
+        and isinstance(q.children[0], tuple)
+        and q.children[0][0].endswith("__among")
+    )
+
+
 @UUIDField.register_lookup
 class Among(Lookup):
     lookup_name = "among"
