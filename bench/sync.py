@@ -13,7 +13,8 @@ DATABASE_URL) and prints, for the demo clinician alcott.clinician1's team:
 - the peak memory growth of a worker serving a first sync, window on and off (a fresh
   process per figure: peak reset after a warm-up, read from /proc/self/status VmHWM);
 - an empty incremental pull: median ms (goal: under 10 ms), when nothing was written since
-  the cursor and when other teams wrote (so every table is queried);
+  the cursor and when other teams wrote (so every table is queried); and one after a note on
+  the team's call (what a phone pays each time its team writes);
 - a push of 500 notes: median ms;
 - the cost of the access log: the first pull and an incremental pull of one changed note,
   with the audit on and off, runs interleaved so the machine's load hits both alike
@@ -90,6 +91,7 @@ def main() -> None:
         note_id=uuid.uuid4(),
     )
     busy = summarise(timed(lambda: client.get(empty_url), max(args.repeat, 50)))
+    changed = one_change_pulls(client, responder, cursor, args.repeat)
 
     call = push_call(responder)
     pushes = []
@@ -120,6 +122,10 @@ def main() -> None:
     print(
         f"  ... after other teams wrote median {busy[0]:8.1f} ms  p95 {busy[1]:8.1f} ms"
         " (every table looked at, nothing in scope)"
+    )
+    print(
+        f"  ... after a note on the team's call median {changed[0]:8.1f} ms  p95 "
+        f"{changed[1]:8.1f} ms (what a phone pays each time its team writes)"
     )
     print(f"push of 500 notes         median {push[0]:8.1f} ms  p95 {push[1]:8.1f} ms")
 
@@ -374,6 +380,34 @@ def audit_cost(client, first_url: str, repeat: int) -> None:
         f"  empty pull  audit on  median {empty_on[0]:8.1f} ms   off {empty_off[0]:8.1f} ms"
         " (goal < 10 ms)"
     )
+
+
+def one_change_pulls(client, responder, cursor: int, repeat: int) -> tuple[float, float]:
+    """An incremental pull after one note on the team's latest call, from the cursor
+    before it: each run writes its note, then times the pull alone."""
+    from django.utils.timezone import now as django_now
+
+    from calls.models import Call
+    from calls.services import add_note
+
+    call = Call.objects.filter(team=responder.team).order_by("-received_at").first()
+    samples = []
+    for _ in range(max(repeat, 10)):
+        add_note(
+            call=call,
+            responder=responder,
+            device=None,
+            body="one change",
+            written_at=django_now(),
+            note_id=uuid.uuid4(),
+        )
+        url = f"/api/v1/sync/pull/?last_pulled_at={cursor}&schema_version={schema()}"
+        started = time.perf_counter()
+        response = client.get(url)
+        samples.append(time.perf_counter() - started)
+        assert response.status_code == 200 and count_records(orjson.loads(response.content)) >= 1
+        cursor = orjson.loads(response.content)["timestamp"]
+    return summarise(samples)
 
 
 PUSH_SIZES = (50, 500, 5_000)

@@ -38,7 +38,7 @@ from typing import Any, TypedDict
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, UUIDField
 
 from .. import audit
 from ..errors import Invalid
@@ -664,6 +664,22 @@ def _terms(q: Q) -> list[Q]:
     return [q]
 
 
+def _passing(rows: QuerySet[Any], parts: list[QuerySet[Any]], rule: Q) -> list[QuerySet[Any]]:
+    """The rows of `parts` (of `rows`: those written since the cursor, those that may have
+    moved) that pass `rule` (a window's test), as querysets to read. On PostgreSQL in two
+    steps: the parts' ids, then the rule on those rows alone, which PostgreSQL tests row by
+    row; with the rule in every part, it evaluated the rule's subqueries over every call of
+    the city for each part (a pull after one note of the team: 650 ms of its 700 ms of
+    queries at benchmark scale, 80 ms in two steps)."""
+    if connection.vendor != "postgresql" or not isinstance(rows.model._meta.pk, UUIDField):
+        return [part.filter(rule) for part in parts]
+    found = _union([part.values_list("pk", flat=True) for part in parts])
+    ids = window.Ids(tuple({str(pk): None for pk in found.iterator(chunk_size=CHUNK)}))
+    if not ids.values:
+        return [rows.none()]
+    return [rows.filter(window.among("pk", ids)).filter(rule)]
+
+
 def _union(parts: list[QuerySet[Any]]) -> QuerySet[Any]:
     """One query of UNION ALL branches (duplicates are dropped by the reader)."""
     first, rest = parts[0], parts[1:]
@@ -729,9 +745,11 @@ def _changes_for(
     if whole:
         selected = table.select(view.rows.filter(view.inside), connection.vendor)
     else:
-        page = view.rows.filter(view.inside, sync_seq__lte=cut)
+        page = view.rows.filter(sync_seq__lte=cut)
         parts = [page.filter(sync_seq__gt=last), *branches(page, view.moved)]
-        selected = _union([table.select(part, connection.vendor) for part in parts])
+        selected = _union(
+            [table.select(part, connection.vendor) for part in _passing(page, parts, view.inside)]
+        )
     for record, voided in _records(table, selected, span.streamed):
         created_seq = record.pop(CREATED_SEQ)
         if record["id"] in seen:
@@ -750,9 +768,10 @@ def _changes_for(
     if leaving_view.windowed:
         # Out of the window now, and written or moved since the cursor: the phone drops
         # its copy (if it has one); the server keeps the row.
-        outside = leaving_view.rows.filter(sync_seq__lte=cut).exclude(leaving_view.inside)
-        parts = [outside.filter(sync_seq__gt=last), *branches(outside, leaving_view.moved)]
-        leaving = _union([part.values_list("pk", flat=True) for part in parts])
+        rows = leaving_view.rows.filter(sync_seq__lte=cut)
+        parts = [rows.filter(sync_seq__gt=last), *branches(rows, leaving_view.moved)]
+        outside = _passing(rows, parts, ~leaving_view.inside)
+        leaving = _union([part.values_list("pk", flat=True) for part in outside])
         for pk in leaving.iterator(chunk_size=CHUNK):
             record_id = str(pk)
             if record_id not in seen:
