@@ -383,14 +383,17 @@ def audit_cost(client, first_url: str, repeat: int) -> None:
 
 
 def one_change_pulls(client, responder, cursor: int, repeat: int) -> tuple[float, float]:
-    """An incremental pull after one note on the team's latest call, from the cursor
+    """An incremental pull after one note on the team's latest closed call (inside the
+    window; an open call's notes would grow the first page of later runs), from the cursor
     before it: each run writes its note, then times the pull alone."""
     from django.utils.timezone import now as django_now
 
+    from calls.choices import CallStatus
     from calls.models import Call
     from calls.services import add_note
 
-    call = Call.objects.filter(team=responder.team).order_by("-received_at").first()
+    closed = Call.objects.filter(team=responder.team, status=CallStatus.CLEARED)
+    call = closed.order_by("-received_at").first()
     samples = []
     for _ in range(max(repeat, 10)):
         add_note(

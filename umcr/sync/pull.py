@@ -747,9 +747,13 @@ def _changes_for(
     else:
         page = view.rows.filter(sync_seq__lte=cut)
         parts = [page.filter(sync_seq__gt=last), *branches(page, view.moved)]
-        selected = _union(
-            [table.select(part, connection.vendor) for part in _passing(page, parts, view.inside)]
+        # A first sync's page is its rows inside, written in the span: no moved branch.
+        inside = (
+            [part.filter(view.inside) for part in parts]
+            if first_sync
+            else _passing(page, parts, view.inside)
         )
+        selected = _union([table.select(part, connection.vendor) for part in inside])
     for record, voided in _records(table, selected, span.streamed):
         created_seq = record.pop(CREATED_SEQ)
         if record["id"] in seen:
