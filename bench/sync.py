@@ -391,9 +391,13 @@ def one_change_pulls(client, responder, cursor: int, repeat: int) -> tuple[float
     from calls.choices import CallStatus
     from calls.models import Call
     from calls.services import add_note
+    from umcr.sync import window
 
-    closed = Call.objects.filter(team=responder.team, status=CallStatus.CLEARED)
+    closed = Call.objects.filter(
+        team=responder.team, status=CallStatus.CLEARED, received_at__gte=window.current_start()
+    )
     call = closed.order_by("-received_at").first()
+    assert call is not None, "The bench team has no cleared call inside the window."
     samples = []
     for _ in range(max(repeat, 10)):
         add_note(

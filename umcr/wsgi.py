@@ -13,4 +13,5 @@ application = get_wsgi_application()
 # objects every few thousand records a response built, 170 ms of a first sync's 1.8 s at
 # benchmark scale (6 ms once frozen; bench/sync.py).
 get_resolver().url_patterns  # noqa: B018
+gc.collect()  # what the imports left unreachable is freed, not frozen
 gc.freeze()
