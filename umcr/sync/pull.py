@@ -154,8 +154,9 @@ class snapshot:
                     # more than jit_above_cost, and compiling them took 850 ms of a 1 s page
                     # query (a first pull at benchmark scale went from 4 s to 11 s). Random
                     # reads priced as on SSD or in cache (1.1, not the spinning disk's 4):
-                    # else PostgreSQL scans a whole table for rows an index finds in a sixth
-                    # of the time (a first sync's plan: 240 ms at benchmark scale, now 50).
+                    # else PostgreSQL scans a whole table for rows an index finds in a
+                    # fraction of the time (a first sync's plan at benchmark scale: 190 ms
+                    # at 4, 52 at 1.1).
                     cursor.execute(
                         "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY; "
                         "SET LOCAL cursor_tuple_fraction = 1.0; SET LOCAL jit = off; "
@@ -613,7 +614,7 @@ def _tagged(view: TableView, last: int, end: int, index: int) -> Iterator[tuple[
     index. For a table inside its anchor, those of every row the anchor names: more than
     the pages read (no audience, the first page's rows too), which only makes a page
     shorter, and found through the anchor's index alone, where the audience's joins made
-    PostgreSQL scan the whole table (81 ms for status events at benchmark scale, from 14)."""
+    PostgreSQL scan the whole table (status events at benchmark scale: 81 ms, now 14)."""
     rows = view.model_rows() if view.anchored else view.rows
     rows = rows.filter(view.inside, sync_seq__gt=last, sync_seq__lte=end).order_by("sync_seq")
     for seq in rows.values_list("sync_seq", flat=True).iterator(chunk_size=CHUNK * 5):
@@ -672,8 +673,8 @@ def _passing(rows: QuerySet[Any], parts: list[QuerySet[Any]], rule: Q) -> list[Q
     moved) that pass `rule` (a window's test), as querysets to read. On PostgreSQL in two
     steps: the parts' ids, then the rule on those rows alone, which PostgreSQL tests row by
     row; with the rule in every part, it evaluated the rule's subqueries over every call of
-    the city for each part (a pull after one note of the team: 650 ms of its 700 ms of
-    queries at benchmark scale, 80 ms in two steps)."""
+    the city for each part (a pull after one note of the team at benchmark scale: 1.25 s,
+    now 0.6 s; bench/RESULTS.md)."""
     one_step = [part.filter(rule) for part in parts]
     if connection.vendor != "postgresql" or not isinstance(rows.model._meta.pk, UUIDField):
         return one_step
