@@ -18,7 +18,7 @@ from umcr.sync.context import PushContext, Reason
 from umcr.sync.parsing import RecordParser, record_ids
 from umcr.sync.registry import SyncTable, register
 from umcr.sync.types import Record
-from umcr.sync.window import Window, among
+from umcr.sync.window import Window, among, terms
 
 from . import checkins, permissions, services
 from .api.checkins import CheckInInputSerializer
@@ -183,12 +183,14 @@ def people_window(responder: Responder, w: Window) -> tuple[Q, Q]:
     inside = Q(Exists(on_calls)) | held_people() | (Q(created_at__gte=w.start) & on_no_call)
     if w.first_sync:
         return inside, Q(pk__in=[])
-    moved_calls = Call.objects.filter(
-        call_moved(w) | Q(sync_seq__gt=w.last, received_at__lt=w.moved_to or w.start),
-        person=OuterRef("pk"),
-    ).order_by()
+    # One EXISTS per way a call moves: an OR inside one makes PostgreSQL scan every call.
+    on_moved_calls = Q(pk__in=[])
+    for term in terms(
+        call_moved(w) | Q(sync_seq__gt=w.last, received_at__lt=w.moved_to or w.start)
+    ):
+        on_moved_calls |= Q(Exists(Call.objects.filter(term, person=OuterRef("pk")).order_by()))
     moved = (
-        Q(Exists(moved_calls))
+        on_moved_calls
         | holders_changed("pk", w, target="person_id")
         | w.moved_by_time("created_at")
     )

@@ -9,6 +9,7 @@ forward exactly as it does at midnight (a new mark, no write to any record)."""
 from datetime import timedelta
 
 import pytest
+from django.db.models import Q
 from django.utils import timezone
 
 from calls.choices import CallStatus
@@ -35,6 +36,7 @@ from tests.sync.helpers import (
     team_pair,
 )
 from umcr.models import SyncCounter
+from umcr.sync.window import NOTHING, terms
 
 pytestmark = [SYNC_DB, pytest.mark.usefixtures("sync_counter")]
 
@@ -181,3 +183,22 @@ def test_pull_query_count_with_records_leaving_does_not_grow_with_them(
         settings.SYNC_WINDOW_DAYS = 30
     assert counts[0] == counts[1]
     assert SyncCounter.objects.get().value > 0
+
+
+def test_a_moved_rule_splits_into_terms_with_no_or_left_in_them():
+    # Each term is its own UNION branch of a pull (umcr.sync.pull.branches): an OR inside
+    # one made PostgreSQL scan every call for a follow-up's "its call moved".
+    held = Q(call__isnull=False)
+    aged = Q(updated_at__lt=timezone.now())
+    rule = aged | held & (NOTHING | Q(pk__in=[1]) | Q(sync_seq__gt=5))
+    negated = ~(Q(status="a") | Q(status="b"))
+
+    found = terms(rule)
+
+    assert found == [
+        aged,
+        Q(*held.children, Q(pk__in=[1])),
+        Q(*held.children, Q(sync_seq__gt=5)),
+    ]
+    assert terms(NOTHING) == []
+    assert terms(negated) == [negated]

@@ -539,7 +539,7 @@ def _view(table: SyncTable, responder: ResponderLike, w: Window, now: int) -> Ta
     if w.anchors is not None and table.name in w.anchors:
         inside = window.among("pk", w.anchors[table.name])
     # A table the caller may not read at all (the desk and notes) is no anchor's.
-    anchored = window.is_among(inside) and _terms(audience_of) != []
+    anchored = window.is_among(inside) and window.terms(audience_of) != []
     return TableView(table, rows.order_by(), inside, moved, True, anchored)
 
 
@@ -654,18 +654,7 @@ def branches(rows: QuerySet[Any], moved: Q) -> list[QuerySet[Any]]:
     """`rows` filtered by each term of `moved` (a flat OR), each its own query: one OR of
     "written since the cursor" and "moved" defeats every index (a 9 s empty pull at
     benchmark scale); apart, each term finds its few rows through its own index."""
-    return [rows.filter(term) for term in _terms(moved)]
-
-
-def _terms(q: Q) -> list[Q]:
-    if q.connector == Q.OR and not q.negated and len(q.children) > 1:
-        found: list[Q] = []
-        for child in q.children:
-            found.extend(_terms(child if isinstance(child, Q) else Q(child)))
-        return found
-    if not q.negated and q.children == [("pk__in", [])]:
-        return []  # window.NOTHING
-    return [q]
+    return [rows.filter(term) for term in window.terms(moved)]
 
 
 def _passing(rows: QuerySet[Any], parts: list[QuerySet[Any]], rule: Q) -> list[QuerySet[Any]]:
@@ -675,9 +664,8 @@ def _passing(rows: QuerySet[Any], parts: list[QuerySet[Any]], rule: Q) -> list[Q
     row; with the rule in every part, it evaluated the rule's subqueries over every call of
     the city for each part (a pull after one note of the team at benchmark scale: 1.25 s,
     now 0.6 s; bench/RESULTS.md)."""
-    one_step = [part.filter(rule) for part in parts]
     if connection.vendor != "postgresql" or not isinstance(rows.model._meta.pk, UUIDField):
-        return one_step
+        return [part.filter(rule) for part in parts]
     found = _union([part.values_list("pk", flat=True) for part in parts])
     seen: dict[str, None] = {}
     for pk in found.iterator(chunk_size=CHUNK):
@@ -685,7 +673,7 @@ def _passing(rows: QuerySet[Any], parts: list[QuerySet[Any]], rule: Q) -> list[Q
         if len(seen) > ANCHOR_MAX:
             # Many moved (the window's start moved a long way): held as ids, they would
             # cost more memory than a page; the rule goes back into each part.
-            return one_step
+            return [part.filter(rule) for part in parts]
     if not seen:
         return [rows.none()]
     return [rows.filter(window.among("pk", window.Ids(tuple(seen)))).filter(rule)]

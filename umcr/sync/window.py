@@ -138,6 +138,27 @@ def among(column: str, ids: Ids) -> Q:
     return Q(**{f"{column}__among": ids})
 
 
+def terms(q: Q) -> list[Q]:
+    """`q` as a flat OR of terms, each with no OR left at its top: an AND holding one OR is
+    distributed over it (`a & (b | c)`: `a & b`, `a & c`), as an OR inside one branch
+    defeats the indexes just as at the top (a follow-up's "its call moved": a scan of
+    every call, 80 ms a pull). NOTHING has no term."""
+    if q.negated:
+        return [q]
+    if q.connector == Q.OR and len(q.children) > 1:
+        found: list[Q] = []
+        for child in q.children:
+            found.extend(terms(child if isinstance(child, Q) else Q(child)))
+        return found
+    if q.children == [("pk__in", [])]:
+        return []  # NOTHING
+    ors = [c for c in q.children if isinstance(c, Q) and c.connector == Q.OR and not c.negated]
+    if q.connector == Q.AND and len(ors) == 1 and len(ors[0].children) > 1:
+        rest = [c for c in q.children if c is not ors[0]]
+        return [Q(*rest, term) for term in terms(ors[0])]
+    return [q]
+
+
 def is_among(q: Q) -> bool:
     """Whether `q` is one anchor test (`among`) and nothing else."""
     return (
