@@ -53,7 +53,6 @@ def main() -> None:
         memory_probe("alcott.clinician1", args.memory_probe)
         return
     setup(args.calls)
-    from django.utils.timezone import now as django_now
 
     import umcr.wsgi  # noqa: F401  (as a worker starts: views loaded, then gc.freeze())
     from calls.models import Call
@@ -76,20 +75,12 @@ def main() -> None:
 
     # The same pull when other teams have written since (the counter moved): every table
     # is looked at, and nothing is in this team's scope.
-    from calls.services import add_note
     from responders.models import Team
 
     other_team = Team.objects.exclude(pk=responder.team_id).first()
     other_call = Call.objects.filter(team=other_team).order_by("-received_at").first()
     writer = Responder.objects.filter(team=other_team).first()
-    add_note(
-        call=other_call,
-        responder=writer,
-        device=None,
-        body="elsewhere",
-        written_at=django_now(),
-        note_id=uuid.uuid4(),
-    )
+    write_note(other_call, writer, "elsewhere")
     busy = summarise(timed(lambda: client.get(empty_url), max(args.repeat, 50)))
     changed = one_change_pulls(client, responder, cursor, args.repeat)
 
@@ -382,15 +373,28 @@ def audit_cost(client, first_url: str, repeat: int) -> None:
     )
 
 
+def write_note(call, responder, body: str) -> None:
+    """A note written now, through the service a phone's push goes through."""
+    from django.utils.timezone import now as django_now
+
+    from calls.services import add_note
+
+    add_note(
+        call=call,
+        responder=responder,
+        device=None,
+        body=body,
+        written_at=django_now(),
+        note_id=uuid.uuid4(),
+    )
+
+
 def one_change_pulls(client, responder, cursor: int, repeat: int) -> tuple[float, float]:
     """An incremental pull after one note on the team's latest closed call (inside the
     window; an open call's notes would grow the first page of later runs), from the cursor
     before it: each run writes its note, then times the pull alone."""
-    from django.utils.timezone import now as django_now
-
     from calls.choices import CallStatus
     from calls.models import Call
-    from calls.services import add_note
     from umcr.sync import window
 
     closed = Call.objects.filter(
@@ -400,14 +404,7 @@ def one_change_pulls(client, responder, cursor: int, repeat: int) -> tuple[float
     assert call is not None, "The bench team has no cleared call inside the window."
     samples = []
     for _ in range(max(repeat, 10)):
-        add_note(
-            call=call,
-            responder=responder,
-            device=None,
-            body="one change",
-            written_at=django_now(),
-            note_id=uuid.uuid4(),
-        )
+        write_note(call, responder, "one change")
         url = f"/api/v1/sync/pull/?last_pulled_at={cursor}&schema_version={schema()}"
         started = time.perf_counter()
         response = client.get(url)

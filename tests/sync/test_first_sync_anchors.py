@@ -68,6 +68,16 @@ def page_of(body: dict) -> SyncPage:
     return SyncPage.objects.get(pk=body["timestamp"] - PAGE_CURSOR_BASE)
 
 
+def assert_like_a_fresh_first_sync(phone: Phone, pair, settings) -> None:
+    """The phone holds what the pair's other phone gets in one unpaged first sync now."""
+    settings.SYNC_MAX_PAGE = 10_000
+    fresh = Phone(pair.second.responder, "fresh")
+    fresh.pull()
+    assert len(fresh.pulls) == 1
+    for table in TABLES:
+        assert phone.store[table] == fresh.store[table], table
+
+
 def test_the_first_page_keeps_the_windows_ids_for_the_pages_after_it(history, settings):
     settings.SYNC_MAX_PAGE = 5
     pair, outside, _, held, _, holder = history
@@ -128,12 +138,7 @@ def test_changes_between_the_pages_leave_the_phone_where_a_fresh_first_sync_star
     late = NoteFactory(call=pair.call)
     phone.pull()
 
-    settings.SYNC_MAX_PAGE = 10_000
-    fresh = Phone(pair.second.responder, "fresh")
-    fresh.pull()
-    assert len(fresh.pulls) == 1
-    for table in TABLES:
-        assert phone.store[table] == fresh.store[table], table
+    assert_like_a_fresh_first_sync(phone, pair, settings)
     assert str(outside_note.pk) in phone.store["notes"]
     assert str(held_note.pk) not in phone.store["notes"]
     assert str(held.pk) not in phone.store["calls"]
@@ -184,11 +189,7 @@ def test_the_plan_counts_every_row_its_anchor_names_so_no_page_is_longer(history
     assert all(size <= 5 for size in sizes)
     # The 7 first-page notes were counted: at least as many pages as 7 more records need.
     assert len(later) >= -(-(sum(sizes) + 7) // 5)
-    settings.SYNC_MAX_PAGE = 10_000
-    fresh = Phone(pair.second.responder, "fresh")
-    fresh.pull()
-    for table in TABLES:
-        assert phone.store[table] == fresh.store[table], table
+    assert_like_a_fresh_first_sync(phone, pair, settings)
 
 
 def test_the_desks_plan_counts_no_table_it_may_not_read(history, settings):
@@ -224,11 +225,7 @@ def test_a_call_reassigned_between_the_pages_leaves_the_phone_with_its_records(h
 
     assert str(pair.call.pk) not in phone.store["calls"]
     assert str(note.pk) not in phone.store["notes"]
-    settings.SYNC_MAX_PAGE = 10_000
-    fresh = Phone(pair.second.responder, "fresh")
-    fresh.pull()
-    for table in TABLES:
-        assert phone.store[table] == fresh.store[table], table
+    assert_like_a_fresh_first_sync(phone, pair, settings)
 
 
 def test_a_window_grown_between_the_pages_brings_in_what_it_grew_by(history, settings):
