@@ -172,8 +172,9 @@ def test_a_list_logs_in_one_insert_without_reading_its_rows_again(
 
 
 def test_an_autocomplete_answer_logs_the_people_it_offered(supervisor_client, supervisor, alcott):
-    dana = PersonFactory(provider=alcott, given_name="Dana")
-    PersonFactory(provider=alcott, given_name="Sam")
+    # Family names fixed: a random one ("Jordan", "Sheridan") would match "Dan" too.
+    dana = PersonFactory(provider=alcott, given_name="Dana", family_name="Okafor")
+    PersonFactory(provider=alcott, given_name="Sam", family_name="Okafor")
 
     response = supervisor_client.get(
         reverse("admin:autocomplete"),
