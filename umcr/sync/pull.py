@@ -309,10 +309,17 @@ def _anchored(responder: ResponderLike, w: Window, now: int) -> Window:
     found = {}
     for table in anchor_tables:
         view = _view(table, responder, w, now)
-        ids = list(view.rows.filter(view.inside).values_list("pk", flat=True)[: ANCHOR_MAX + 1])
-        if len(ids) <= ANCHOR_MAX:
-            found[table.name] = window.Ids(tuple(str(pk) for pk in ids))
+        ids = _bounded_ids(view.rows.filter(view.inside).values_list("pk", flat=True))
+        if ids is not None:
+            found[table.name] = ids
     return replace(w, anchors=found)
+
+
+def _bounded_ids(pks: QuerySet[Any]) -> window.Ids | None:
+    """The (UUID) keys `pks` reads, as one anchor-style value; None past ANCHOR_MAX, where
+    holding and sending them would cost more than the rule they stand for."""
+    found = list(pks[: ANCHOR_MAX + 1])
+    return None if len(found) > ANCHOR_MAX else window.Ids(tuple(str(pk) for pk in found))
 
 
 @dataclass
@@ -524,10 +531,6 @@ class TableView:
     # `inside` is an anchor's test (a first sync's later pages, umcr/sync/window.py).
     anchored: bool = False
 
-    def model_rows(self) -> QuerySet[Any]:
-        """Every row of the table, whoever's."""
-        return self.table.model._default_manager.order_by()
-
 
 def _view(table: SyncTable, responder: ResponderLike, w: Window, now: int) -> TableView:
     # No ORDER BY unless paging needs one: the models' default orderings cost a sort.
@@ -618,7 +621,7 @@ def _tagged(view: TableView, last: int, end: int, index: int) -> Iterator[tuple[
     the pages read (no audience, the first page's rows too), which only makes a page
     shorter, and found through the anchor's index alone, where the audience's joins made
     PostgreSQL scan the whole table (status events at benchmark scale: 81 ms, now 14)."""
-    rows = view.model_rows() if view.anchored else view.rows
+    rows = view.table.model._default_manager.order_by() if view.anchored else view.rows
     rows = rows.filter(view.inside, sync_seq__gt=last, sync_seq__lte=end).order_by("sync_seq")
     for seq in rows.values_list("sync_seq", flat=True).iterator(chunk_size=CHUNK * 5):
         yield seq, index
@@ -660,32 +663,40 @@ def branches(rows: QuerySet[Any], moved: Q) -> list[QuerySet[Any]]:
     return [rows.filter(term) for term in window.terms(moved)]
 
 
-def _passing(rows: QuerySet[Any], parts: list[QuerySet[Any]], rule: Q) -> list[QuerySet[Any]]:
-    """The rows of `parts` (of `rows`: those written since the cursor, those that may have
-    moved) that pass `rule` (a window's test), as querysets to read. On PostgreSQL in two
-    steps: the parts' ids, then the rule on those rows alone, which PostgreSQL tests row by
-    row; with the rule in every part, it evaluated the rule's subqueries over every call of
-    the city for each part (a pull after one note of the team at benchmark scale: 1.25 s,
-    now 0.6 s; bench/RESULTS.md)."""
-    if connection.vendor != "postgresql" or not isinstance(rows.model._meta.pk, UUIDField):
+def _written_or_moved(view: TableView, span: "Span", rule: Q) -> list[QuerySet[Any]]:
+    """The view's rows up to the span's cut, written in it or moved (view.moved) since its
+    start, that pass `rule` (a window's test), as querysets to read. An incremental pull
+    on PostgreSQL takes two steps: the candidates' ids, then the rule on those rows alone,
+    which PostgreSQL tests row by row; with the rule in every branch, it evaluated the
+    rule's subqueries over every call of the city for each (a pull after one note of the
+    team at benchmark scale: 1.25 s, now under 0.3 s; bench/RESULTS.md). A first sync's
+    page has no moved branch and reads its rows inside in one step."""
+    rows = view.rows.filter(sync_seq__lte=span.cut)
+    parts = [rows.filter(sync_seq__gt=span.last), *branches(rows, view.moved)]
+    two_steps = (
+        view.windowed
+        and not span.first_sync
+        and connection.vendor == "postgresql"
+        and isinstance(rows.model._meta.pk, UUIDField)
+    )
+    # Past ANCHOR_MAX (the window's start moved a long way) the rule goes into each part.
+    ids = (
+        _bounded_ids(_union([part.values_list("pk", flat=True) for part in parts], every=False))
+        if two_steps
+        else None
+    )
+    if ids is None:
         return [part.filter(rule) for part in parts]
-    found = _union([part.values_list("pk", flat=True) for part in parts])
-    seen: dict[str, None] = {}
-    for pk in found.iterator(chunk_size=CHUNK):
-        seen[str(pk)] = None
-        if len(seen) > ANCHOR_MAX:
-            # Many moved (the window's start moved a long way): held as ids, they would
-            # cost more memory than a page; the rule goes back into each part.
-            return [part.filter(rule) for part in parts]
-    if not seen:
+    if not ids.values:
         return [rows.none()]
-    return [rows.filter(window.among("pk", window.Ids(tuple(seen)))).filter(rule)]
+    return [rows.filter(window.among("pk", ids)).filter(rule)]
 
 
-def _union(parts: list[QuerySet[Any]]) -> QuerySet[Any]:
-    """One query of UNION ALL branches (duplicates are dropped by the reader)."""
+def _union(parts: list[QuerySet[Any]], every: bool = True) -> QuerySet[Any]:
+    """One query of UNION ALL branches (duplicates are dropped by the reader), or of UNION
+    (`every` False: duplicates dropped by the database)."""
     first, rest = parts[0], parts[1:]
-    return first.union(*rest, all=True) if rest else first
+    return first.union(*rest, all=every) if rest else first
 
 
 def _records(
@@ -747,14 +758,7 @@ def _changes_for(
     if whole:
         selected = table.select(view.rows.filter(view.inside), connection.vendor)
     else:
-        page = view.rows.filter(sync_seq__lte=cut)
-        parts = [page.filter(sync_seq__gt=last), *branches(page, view.moved)]
-        # A first sync's page is its rows inside, written in the span: no moved branch.
-        inside = (
-            _passing(page, parts, view.inside)
-            if view.windowed and not first_sync
-            else [part.filter(view.inside) for part in parts]
-        )
+        inside = _written_or_moved(view, span, view.inside)
         selected = _union([table.select(part, connection.vendor) for part in inside])
     for record, voided in _records(table, selected, span.streamed):
         created_seq = record.pop(CREATED_SEQ)
@@ -774,9 +778,7 @@ def _changes_for(
     if leaving_view.windowed:
         # Out of the window now, and written or moved since the cursor: the phone drops
         # its copy (if it has one); the server keeps the row.
-        rows = leaving_view.rows.filter(sync_seq__lte=cut)
-        parts = [rows.filter(sync_seq__gt=last), *branches(rows, leaving_view.moved)]
-        outside = _passing(rows, parts, ~leaving_view.inside)
+        outside = _written_or_moved(leaving_view, span, ~leaving_view.inside)
         leaving = _union([part.values_list("pk", flat=True) for part in outside])
         for pk in leaving.iterator(chunk_size=CHUNK):
             record_id = str(pk)

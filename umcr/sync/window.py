@@ -150,8 +150,8 @@ def terms(q: Q) -> list[Q]:
         for child in q.children:
             found.extend(terms(child if isinstance(child, Q) else Q(child)))
         return found
-    if q.children == [("pk__in", [])]:
-        return []  # NOTHING
+    if q == NOTHING:
+        return []
     ors = [c for c in q.children if isinstance(c, Q) and c.connector == Q.OR and not c.negated]
     if q.connector == Q.AND and len(ors) == 1 and len(ors[0].children) > 1:
         rest = [c for c in q.children if c is not ors[0]]
