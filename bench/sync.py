@@ -10,8 +10,9 @@ DATABASE_URL) and prints, for the demo clinician alcott.clinician1's team:
 - the same rows read with a plain psycopg SELECT (the engine's own SQL, unpaged) and
   orjson, median ms, and the ratio of the two (goal: first pull <= 1.3x); and the pull's own
   reads of every page replayed the same way (what the engine's code adds to its queries);
-- the peak memory growth of a worker serving a first sync, window on and off (a fresh
-  process per figure: peak reset after a warm-up, read from /proc/self/status VmHWM);
+- the peak memory growth of a gunicorn worker serving a first sync over HTTP, window on and
+  off (a fresh worker per figure: peak reset after a warm-up, read from /proc/PID/status
+  VmHWM);
 - an empty incremental pull: median ms (goal: under 10 ms), when nothing was written since
   the cursor and when other teams wrote (so every table is queried); and one after a note on
   the team's call (what a phone pays each time its team writes);
@@ -22,15 +23,16 @@ DATABASE_URL) and prints, for the demo clinician alcott.clinician1's team:
 """
 
 import argparse
-import gc
 import gzip
+import re
 import subprocess
 import sys
 import time
 import uuid
+from pathlib import Path
 
 import orjson
-from common import machine, setup, signed_in_client, summarise, timed
+from common import ROOT, machine, setup, signed_in_client, summarise, timed
 
 
 def schema() -> int:
@@ -47,12 +49,14 @@ def main() -> None:
     parser.add_argument(
         "--audit-only", action="store_true", help="Only the access log's cost (on and off)."
     )
-    parser.add_argument("--memory-probe", type=int, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--memory-only", action="store_true", help="Only the worker's peak memory growth."
+    )
     args = parser.parse_args()
-    if args.memory_probe is not None:
-        memory_probe("alcott.clinician1", args.memory_probe)
-        return
     setup(args.calls)
+    if args.memory_only:
+        print_memory()
+        return
 
     import umcr.wsgi  # noqa: F401  (as a worker starts: views loaded, then gc.freeze())
     from calls.models import Call
@@ -106,7 +110,7 @@ def main() -> None:
 
     print(f"\n{machine()}; {Call.objects.count()} calls in all")
     print_pull_figures(pull_figures)
-    print_memory(args.calls)
+    print_memory()
     print(
         f"empty incremental pull    median {empty[0]:8.1f} ms  p95 {empty[1]:8.1f} ms (goal < 10 ms)"
     )
@@ -279,48 +283,111 @@ def print_pull_figures(f: dict) -> None:
     )
 
 
-def memory_probe(username: str, window_days: int) -> None:
-    """Run in a fresh process: the peak RSS growth of serving a whole first sync, page by
-    page, as one worker does. The peak is reset (/proc/self/clear_refs, 5) after a warm-up
-    (imports, a first page), then read from VmHWM; growth = peak - RSS before."""
-    from django.test import override_settings
+def worker_memory(window_days: int) -> dict:
+    """The peak memory growth of a real gunicorn worker (one, sync, as umcr.wsgi starts it)
+    serving a phone's first sync, page by page, as an app loops on has_more over HTTP. After
+    a warm-up request its peak is reset (/proc/PID/clear_refs, 5), then read after the first
+    sync from VmHWM: growth = peak - RSS before. The client is this process: its parsing is
+    not counted (an in-process probe counted the test client's copies too)."""
+    import os
+    import socket
+    import urllib.request
 
-    import umcr.wsgi  # noqa: F401  (a worker's start: django.setup(), views loaded, frozen)
+    from demo.data import PASSWORD
 
-    with override_settings(SYNC_WINDOW_DAYS=window_days):
-        client = signed_in_client(username)
-        client.get(f"/api/v1/sync/pull/?last_pulled_at=null&schema_version={schema()}")  # warm-up
-        gc.collect()
-        before = proc_status("VmRSS")
-        with open("/proc/self/clear_refs", "w") as refs:
-            refs.write("5")
-        # Each page is dropped once counted: the figure is the server's, not the client's.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "SYNC_WINDOW_DAYS": str(window_days),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "DEBUG": "false",
+    }
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "umcr.wsgi",
+            "--workers=1",
+            f"--bind=127.0.0.1:{port}",
+            "--no-control-socket",
+            "--timeout=600",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}/api/v1"
+
+    def call(path: str, body: dict | None = None, token: str | None = None) -> bytes:
+        request = urllib.request.Request(
+            base + path,
+            data=None if body is None else orjson.dumps(body),
+            headers={"Content-Type": "application/json"}
+            | ({"Authorization": f"Token {token}"} if token else {}),
+        )
+        with urllib.request.urlopen(request, timeout=600) as answer:
+            return answer.read()
+
+    def first_sync(token: str) -> tuple[int, int]:
+        """Every page of a first sync, counted from its bytes (a record's "id" key, the
+        cursor at the end), never parsed: (records, pages)."""
         records = pages = 0
-        for _, body in pull_pages(client):
-            records += count_records(body)
+        cursor = "null"
+        while True:
+            content = call(
+                f"/sync/pull/?last_pulled_at={cursor}&schema_version={schema()}", token=token
+            )
+            records += content.count(b'"id":')
             pages += 1
-            del body
-        peak = proc_status("VmHWM")
-    print(orjson.dumps({"growth_kib": peak - before, "records": records, "pages": pages}).decode())
+            tail = re.search(rb'"timestamp":(\d+),"has_more":(true|false)}$', content)
+            assert tail is not None, content[-200:]
+            cursor = tail.group(1).decode()
+            if tail.group(2) == b"false":
+                return records, pages
+
+    try:
+        for _ in range(100):
+            try:
+                login = call(
+                    "/auth/login/",
+                    {"username": "alcott.clinician1", "password": PASSWORD, "device_name": "probe"},
+                )
+                break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise RuntimeError("gunicorn did not start")
+        token = orjson.loads(login)["token"]
+        # Warm-up: a first page (imports, the URLconf's first use, caches), not a whole sync,
+        # whose freed memory the allocator would keep and reuse.
+        call(f"/sync/pull/?last_pulled_at=null&schema_version={schema()}", token=token)
+        (worker,) = subprocess.run(
+            ["pgrep", "-P", str(server.pid)], capture_output=True, text=True, check=True
+        ).stdout.split()
+        before = proc_status(worker, "VmRSS")
+        with open(f"/proc/{worker}/clear_refs", "w") as refs:
+            refs.write("5")
+        records, pages = first_sync(token)
+        peak = proc_status(worker, "VmHWM")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return {"growth_kib": peak - before, "records": records, "pages": pages}
 
 
-def proc_status(field: str) -> int:
-    with open("/proc/self/status") as status:
+def proc_status(pid: str, field: str) -> int:
+    with open(f"/proc/{pid}/status") as status:
         for line in status:
             if line.startswith(field + ":"):
                 return int(line.split()[1])
     raise LookupError(field)
 
 
-def print_memory(calls: int) -> None:
+def print_memory() -> None:
     for days, label in ((30, "window 30 days"), (0, "whole history")):
-        done = subprocess.run(
-            [sys.executable, __file__, "--memory-probe", str(days), "--calls", str(calls)],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        result = orjson.loads(done.stdout.strip().splitlines()[-1])
+        result = worker_memory(days)
         print(
             f"worker peak memory growth, first sync ({label}): "
             f"{result['growth_kib'] / 1024:.1f} MiB for {result['records']} records in "

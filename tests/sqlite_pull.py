@@ -1,6 +1,6 @@
 """Run by tests/test_sqlite_demo.py in its own process, on a fresh SQLite database (the
-README's development server): migrate, seed the demo, a phone's first sync, a note, then
-the incremental pull. Prints the figures as JSON."""
+README's development server): migrate, seed the demo, a phone's first sync (every page), a
+note, then the incremental pull. Prints the figures as JSON."""
 
 import json
 import sys
@@ -34,8 +34,9 @@ def pull(cursor):
     return client.get(f"/api/v1/sync/pull/?last_pulled_at={cursor}&schema_version=4")
 
 
-cursor, first, more = "null", 0, True
+cursor, first, pages, more = "null", 0, 0, True
 while more:
+    pages += 1
     body = pull(cursor).json()
     first += sum(len(table["created"]) for table in body["changes"].values())
     cursor, more = body["timestamp"], body["has_more"]
@@ -49,6 +50,7 @@ print(
     json.dumps(
         {
             "first": first,
+            "pages": pages,
             "status": after.status_code,
             "notes": [record["id"] for record in notes.get("created", [])],
             "note": str(note_id),

@@ -232,9 +232,14 @@ SYNC_PUSH_RECORDS_PER_MINUTE = env.int("SYNC_PUSH_RECORDS_PER_MINUTE", default=1
 SYNC_QUARANTINE_PER_HOUR = env.int("SYNC_QUARANTINE_PER_HOUR", default=2_000)
 # What a phone holds (umcr/sync/window.py): its open calls, the calls received in the last
 # SYNC_WINDOW_DAYS days (0: the whole history) and what open follow-ups and referrals point
-# at. A pull answers at most SYNC_MAX_PAGE records at once (has_more says more remain).
+# at. A pull answers at most SYNC_MAX_PAGE records at once (has_more says more remain), a
+# first sync's download after its open calls at most SYNC_FIRST_SYNC_PAGE.
 SYNC_WINDOW_DAYS = env.int("SYNC_WINDOW_DAYS", default=30)
 SYNC_MAX_PAGE = env.int("SYNC_MAX_PAGE", default=4_000)
+# The pages of a first sync after its open calls (a download of the whole window) hold up to
+# this many records: each page costs its own request and reads (umcr/sync/pull.py), and the
+# server holds a page as JSON text, not objects (bench/RESULTS.md: memory and time per size).
+SYNC_FIRST_SYNC_PAGE = env.int("SYNC_FIRST_SYNC_PAGE", default=32_000)
 # Exit rows (deletes for phones) are kept this long; an older cursor must resync.
 SYNC_EXIT_RETENTION_DAYS = env.int("SYNC_EXIT_RETENTION_DAYS", default=90)
 UMCR_DEVICE_MODEL = "responders.Device"  # the phones syncing (umcr.sync.get_device_model)

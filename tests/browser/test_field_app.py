@@ -685,6 +685,7 @@ def test_a_first_sync_larger_than_a_page_pulls_again_while_has_more(
 ):
     team, _, _ = pair
     settings.SYNC_MAX_PAGE = 4
+    settings.SYNC_FIRST_SYNC_PAGE = 4
     calls = [
         call_with_events(team, [EventKind.DISPATCHED], address=f"{n} Paging Ave")
         for n in range(1, 8)

@@ -1,6 +1,8 @@
 """Open calls first, and paging as the rule: a first sync larger than a page sends the
 team's open calls with their person and records on its first page, then everything else in
-pages of at most SYNC_MAX_PAGE records; over all pages each record arrives exactly once."""
+pages of at most SYNC_FIRST_SYNC_PAGE records (the window's download), then whatever was
+written meanwhile in pages of at most SYNC_MAX_PAGE; over all pages each record arrives
+exactly once."""
 
 from datetime import timedelta
 
@@ -72,6 +74,7 @@ def page_through(client, cursor=None, **params) -> list[dict]:
 
 def test_first_page_holds_the_open_calls_with_their_person_and_records(team_with_history, settings):
     settings.SYNC_MAX_PAGE = 10
+    settings.SYNC_FIRST_SYNC_PAGE = 10
     pair, mine = team_with_history
 
     first = pull_body(pair.first.client, None)
@@ -86,9 +89,11 @@ def test_first_page_holds_the_open_calls_with_their_person_and_records(team_with
 def test_every_record_arrives_exactly_once_over_all_pages(team_with_history, settings):
     pair, _ = team_with_history
     settings.SYNC_MAX_PAGE = 10_000
+    settings.SYNC_FIRST_SYNC_PAGE = 10_000
     whole = pull_body(pair.second.client, None)
     assert whole["has_more"] is False
     settings.SYNC_MAX_PAGE = 5
+    settings.SYNC_FIRST_SYNC_PAGE = 5
 
     pages = page_through(pair.first.client)
 
@@ -108,6 +113,7 @@ def test_every_record_arrives_exactly_once_over_all_pages(team_with_history, set
 
 def test_a_note_written_between_pages_is_not_lost(team_with_history, settings):
     settings.SYNC_MAX_PAGE = 10
+    settings.SYNC_FIRST_SYNC_PAGE = 10
     pair, _ = team_with_history
     first = pull_body(pair.first.client, None)
 
@@ -120,6 +126,7 @@ def test_a_note_written_between_pages_is_not_lost(team_with_history, settings):
 
 def test_a_limit_smaller_than_the_servers_page_is_kept(team_with_history, settings):
     settings.SYNC_MAX_PAGE = 50
+    settings.SYNC_FIRST_SYNC_PAGE = 50
     pair, _ = team_with_history
 
     pages = page_through(pair.first.client, limit=3)
@@ -142,9 +149,44 @@ def test_an_unknown_page_cursor_is_told_to_resync():
 
 def test_another_responders_page_cursor_is_not_theirs(team_with_history, settings):
     settings.SYNC_MAX_PAGE = 10
+    settings.SYNC_FIRST_SYNC_PAGE = 10
     pair, _ = team_with_history
     cursor = pull_body(pair.first.client, None)["timestamp"]
 
     response = pair.second.client.get("/api/v1/sync/pull/", {"last_pulled_at": cursor})
 
     assert response.status_code == 409
+
+
+def page_sizes(pages: list[dict]) -> list[int]:
+    return [sum(len(all_ids(page, t)) for t in TABLES) for page in pages]
+
+
+def test_a_first_syncs_download_comes_in_pages_of_the_first_sync_page(team_with_history, settings):
+    settings.SYNC_MAX_PAGE = 5
+    settings.SYNC_FIRST_SYNC_PAGE = 12
+    pair, _ = team_with_history
+    first = pull_body(pair.first.client, None)
+    # Written after the first page: it comes after the download, in pages of SYNC_MAX_PAGE.
+    for _ in range(8):
+        NoteFactory(call=pair.call)
+
+    pages = page_through(pair.first.client, first["timestamp"])
+
+    sizes = page_sizes(pages)
+    planned = [size for page, size in zip(pages, sizes, strict=True) if page["has_more"]]
+    assert max(planned) > 5 and all(size <= 12 for size in planned)
+    # The download ends at the first page's snapshot; the notes written since follow it.
+    tail = pages[[i for i, size in enumerate(sizes) if size > 5][-1] + 1 :]
+    assert sum(len(all_ids(page, "notes")) for page in tail) >= 8
+    assert all(size <= 5 for size in page_sizes(tail))
+
+
+def test_a_phones_limit_bounds_the_download_too(team_with_history, settings):
+    settings.SYNC_MAX_PAGE = 5
+    settings.SYNC_FIRST_SYNC_PAGE = 12
+
+    pages = page_through(team_with_history[0].first.client, limit=3)
+
+    assert len(pages) > 4
+    assert all(size <= 3 for size in page_sizes(pages[1:]))

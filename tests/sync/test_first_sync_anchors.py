@@ -71,6 +71,7 @@ def page_of(body: dict) -> SyncPage:
 def assert_like_a_fresh_first_sync(phone: Phone, pair, settings) -> None:
     """The phone holds what the pair's other phone gets in one unpaged first sync now."""
     settings.SYNC_MAX_PAGE = 10_000
+    settings.SYNC_FIRST_SYNC_PAGE = 10_000
     fresh = Phone(pair.second.responder, "fresh")
     fresh.pull()
     assert len(fresh.pulls) == 1
@@ -80,6 +81,7 @@ def assert_like_a_fresh_first_sync(phone: Phone, pair, settings) -> None:
 
 def test_the_first_page_keeps_the_windows_ids_for_the_pages_after_it(history, settings):
     settings.SYNC_MAX_PAGE = 5
+    settings.SYNC_FIRST_SYNC_PAGE = 5
     pair, outside, _, held, _, holder = history
 
     first = pull_body(pair.first.client, None)
@@ -103,6 +105,7 @@ def test_the_first_page_keeps_the_windows_ids_for_the_pages_after_it(history, se
 
 def test_a_first_sync_left_unfinished_for_a_day_starts_again(history, settings):
     settings.SYNC_MAX_PAGE = 5
+    settings.SYNC_FIRST_SYNC_PAGE = 5
     pair = history[0]
     first = pull_body(pair.first.client, None)
     second = pull_body(pair.first.client, first["timestamp"])
@@ -124,6 +127,7 @@ def test_changes_between_the_pages_leave_the_phone_where_a_fresh_first_sync_star
     history, settings
 ):
     settings.SYNC_MAX_PAGE = 5
+    settings.SYNC_FIRST_SYNC_PAGE = 5
     pair, outside, outside_note, held, held_note, holder = history
     phone = pair.first
     phone.apply(pull_body(phone.client, None))
@@ -147,6 +151,7 @@ def test_changes_between_the_pages_leave_the_phone_where_a_fresh_first_sync_star
 
 def test_later_pages_read_only_the_tables_their_plan_found_rows_in(history, settings):
     settings.SYNC_MAX_PAGE = 5
+    settings.SYNC_FIRST_SYNC_PAGE = 5
     pair = history[0]
     first = pull_body(pair.first.client, None)
 
@@ -162,8 +167,17 @@ def test_later_pages_read_only_the_tables_their_plan_found_rows_in(history, sett
     assert all_ids(second, "notes") or all_ids(second, "status_events")
 
 
+def plan_branches(captured: CaptureQueriesContext) -> list[str]:
+    """The branches (one a table) of a first sync's plan: one query (a server-side
+    cursor's DECLARE ... FOR SELECT), a UNION ALL in sequence order."""
+    plans = [q["sql"] for q in captured if 'AS "sync_table"' in q["sql"]]
+    assert len(plans) == 1
+    return plans[0].split(" UNION ALL ")
+
+
 def test_the_plan_counts_every_row_its_anchor_names_so_no_page_is_longer(history, settings):
     settings.SYNC_MAX_PAGE = 5
+    settings.SYNC_FIRST_SYNC_PAGE = 5
     pair = history[0]
     # The open call's notes go on the first page. The plan reads each anchored table through
     # its anchor alone (no audience joins, no first-page exclusion): it counts them too,
@@ -175,10 +189,8 @@ def test_the_plan_counts_every_row_its_anchor_names_so_no_page_is_longer(history
     connection.queries_log.clear()  # a full log (9,000 queries) would capture nothing
     with CaptureQueriesContext(connection) as captured:
         phone.apply(pull_body(phone.client, None))
-    # The plan's read of the notes (a server-side cursor's DECLARE ... FOR SELECT).
-    planned = [
-        q["sql"] for q in captured if '"calls_note"."sync_seq" AS "sync_seq" FROM' in q["sql"]
-    ]
+    # The plan's read of the notes: its branch of the plan's one query.
+    planned = [sql for sql in plan_branches(captured) if 'FROM "calls_note"' in sql]
     phone.pull()
 
     assert len(planned) == 1
@@ -194,12 +206,13 @@ def test_the_plan_counts_every_row_its_anchor_names_so_no_page_is_longer(history
 
 def test_the_desks_plan_counts_no_table_it_may_not_read(history, settings):
     settings.SYNC_MAX_PAGE = 5
+    settings.SYNC_FIRST_SYNC_PAGE = 5
     desk = Phone(DispatcherFactory(), "desk")
 
     connection.queries_log.clear()
     with CaptureQueriesContext(connection) as captured:
         first = pull_body(desk.client, None)
-    plan = [q["sql"] for q in captured if '"sync_seq" AS "sync_seq" FROM' in q["sql"]]
+    plan = plan_branches(captured)
 
     # Its calls are anchored, but it reads no notes: the plan does not stream them.
     assert first["has_more"] is True
@@ -211,6 +224,7 @@ def test_the_desks_plan_counts_no_table_it_may_not_read(history, settings):
 
 def test_a_call_reassigned_between_the_pages_leaves_the_phone_with_its_records(history, settings):
     settings.SYNC_MAX_PAGE = 5
+    settings.SYNC_FIRST_SYNC_PAGE = 5
     pair = history[0]
     note = NoteFactory(call=pair.call)
     phone = pair.first
@@ -230,6 +244,7 @@ def test_a_call_reassigned_between_the_pages_leaves_the_phone_with_its_records(h
 
 def test_a_window_grown_between_the_pages_brings_in_what_it_grew_by(history, settings):
     settings.SYNC_MAX_PAGE = 5
+    settings.SYNC_FIRST_SYNC_PAGE = 5
     pair, outside, outside_note = history[:3]
     phone = pair.first
     phone.apply(pull_body(phone.client, None))
@@ -243,6 +258,7 @@ def test_a_window_grown_between_the_pages_brings_in_what_it_grew_by(history, set
 
 def test_a_page_longer_than_a_page_is_streamed_and_arrives_whole(history, settings):
     settings.SYNC_MAX_PAGE = 5
+    settings.SYNC_FIRST_SYNC_PAGE = 5
     pair, outside = history[:2]
     recent = Call.objects.filter(
         team=pair.team, received_at__gte=timezone.now() - timedelta(days=7)
@@ -288,6 +304,7 @@ def test_times_arrive_as_whole_milliseconds_rounded_down(settings):
     note = NoteFactory(call=pair.call)
     Note.objects.filter(pk=note.pk).update(occurred_at=written)
     settings.SYNC_MAX_PAGE = 1
+    settings.SYNC_FIRST_SYNC_PAGE = 1
 
     pages = pair.first.pull()
 

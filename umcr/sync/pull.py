@@ -7,10 +7,11 @@ whatever the data; a bounded amount of memory, whatever the history.
   do those that left the window (umcr/sync/window.py: by a write or by time alone), and
   those that re-entered it come back as updated.
 - Paging is the rule: a page holds at most SYNC_MAX_PAGE records (`limit` asks for fewer),
-  whether or not the client asked. Pages are cut only at sequence boundaries, so each page
-  is a consistent prefix. The page's sequence numbers are decided first (a query per table of
-  at most a page of integers), then its rows are streamed from server-side cursors in chunks:
-  a worker holds one page, never a history.
+  whether or not the client asked; a first sync's planned pages (below) at most
+  SYNC_FIRST_SYNC_PAGE. Pages are cut only at sequence boundaries, so each page is a
+  consistent prefix. The page's sequence numbers are decided first (a query per table of at
+  most a page of integers), then its rows are streamed from server-side cursors in chunks
+  and kept as JSON text (packed.Packed): a worker holds one page's text, never a history.
 - The cursor stays a whole number the client treats as opaque. The last page answers the
   sequence number it reached. A page with more to come answers PAGE_CURSOR_BASE + the id of
   a SyncPage row (written after the read-only snapshot) holding its position, the window
@@ -19,9 +20,11 @@ whatever the data; a bounded amount of memory, whatever the history.
   JavaScript). The push reads a page cursor as its position (seq_of_cursor).
 - Open calls first: a first sync larger than a page sends on its first page only the rows
   each table names for it (SyncTable.first_page: the open calls, their person and records,
-  as of snapshot S). The pages after it read rows up to S as a first sync would, leaving out
-  those first-page rows (a row still matching first_page(S) is unchanged since S, so it was
-  sent), then go on as an incremental pull from S. Over all pages each record arrives once
+  as of snapshot S). The pages after it, planned on the first (_plan) and up to
+  SYNC_FIRST_SYNC_PAGE records each (fewer requests and reads for the window's download),
+  read rows up to S as a first sync would, leaving out those first-page rows (a row still
+  matching first_page(S) is unchanged since S, so it was sent), then go on as an
+  incremental pull from S. Over all pages each record arrives once
   (a record of an open call changed between the pages may come twice: a newer version).
 - A cursor from before the caller's scope last changed (a new team, provider or role), from
   before the exits the server keeps (SYNC_EXIT_RETENTION_DAYS), or naming an unknown page is
@@ -29,7 +32,6 @@ whatever the data; a bounded amount of memory, whatever the history.
   pulls from null.
 """
 
-import heapq
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -37,13 +39,16 @@ from types import TracebackType
 from typing import Any, TypedDict
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q, QuerySet, UUIDField
+from django.db.models import Q, QuerySet, TextField, UUIDField, Value
+from django.db.models.functions import Cast
 
 from .. import audit
 from ..errors import Invalid
 from ..models import AccessChannel, SyncExit, SyncPage
 from . import audience, sequence, window
+from .packed import Packed
 from .registry import SyncTable, identity, registry, tables
 from .types import Record, ResponderLike
 from .window import Window
@@ -61,8 +66,8 @@ Exit = tuple[str, str, int]
 class TableChanges(TypedDict):
     """One table's part of a pull, as WatermelonDB reads it (serializers.py documents it)."""
 
-    created: list[Record]
-    updated: list[Record]
+    created: Packed
+    updated: Packed
     deleted: list[str]
 
 
@@ -234,8 +239,10 @@ def _cursor(responder: ResponderLike, raw: int | None) -> Cursor:
 def pull_changes(*, responder: ResponderLike, request: PullRequest) -> PullBody:
     """One page of the caller's changes since their cursor (see the module's docstring)."""
     whole = _full_tables(request) if request.last_pulled_at is not None else set()
-    # Paging is the rule: no answer holds more than a page, asked for or not.
+    # Paging is the rule: no answer holds more than a page, asked for or not; a first
+    # sync's planned pages (the window's download after its open calls) hold more.
     limit = min(request.limit or max_page(), max_page())
+    bulk = min(request.limit or first_sync_page(), first_sync_page())
     window.ensure_mark(window.current_start())
     with snapshot():
         reload_scope(responder)
@@ -277,7 +284,7 @@ def pull_changes(*, responder: ResponderLike, request: PullRequest) -> PullBody:
             # Nothing at all was written since the cursor, and the window did not move:
             # no table needs a look.
             return {"changes": _no_changes(), "timestamp": now, "has_more": False}
-        page = _page(responder, w, cursor, now, limit, whole)
+        page = _page(responder, w, cursor, now, Limits(limit, bulk), whole)
     return _answer(responder, w, cursor, now, page)
 
 
@@ -309,17 +316,26 @@ def _anchored(responder: ResponderLike, w: Window, now: int) -> Window:
     found = {}
     for table in anchor_tables:
         view = _view(table, responder, w, now)
-        ids = _bounded_ids(view.rows.filter(view.inside).values_list("pk", flat=True))
+        ids = _bounded_ids(pk_texts(view.rows.filter(view.inside)))
         if ids is not None:
             found[table.name] = ids
     return replace(w, anchors=found)
 
 
 def _bounded_ids(pks: QuerySet[Any]) -> window.Ids | None:
-    """The (UUID) keys `pks` reads, as one anchor-style value; None past ANCHOR_MAX, where
-    holding and sending them would cost more than the rule they stand for."""
-    found = list(pks[: ANCHOR_MAX + 1])
-    return None if len(found) > ANCHOR_MAX else window.Ids(tuple(str(pk) for pk in found))
+    """The keys `pks` reads (pk_texts), as one anchor-style value; None past ANCHOR_MAX,
+    where holding and sending them would cost more than the rule they stand for."""
+    found = tuple(pks[: ANCHOR_MAX + 1])
+    return None if len(found) > ANCHOR_MAX else window.Ids(found)
+
+
+def pk_texts(rows: QuerySet[Any]) -> QuerySet[Any]:
+    """The (UUID) primary keys of `rows` as PostgreSQL writes them: text, with no UUID
+    object made and turned back into text for each."""
+    texts: QuerySet[Any] = rows.annotate(sync_pk=Cast("pk", TextField())).values_list(
+        "sync_pk", flat=True
+    )
+    return texts
 
 
 @dataclass
@@ -334,10 +350,18 @@ class Page:
     plan_reads: dict[str, Any] | None = None
 
 
+@dataclass(frozen=True)
+class Limits:
+    # Records a page holds at most.
+    page: int
+    # Records a first sync's planned page holds at most (never fewer than `page`).
+    planned: int
+
+
 def _page(
-    responder: ResponderLike, w: Window, cursor: Cursor, now: int, limit: int, whole: set[str]
+    responder: ResponderLike, w: Window, cursor: Cursor, now: int, limits: Limits, whole: set[str]
 ) -> Page:
-    last = cursor.last
+    last, limit = cursor.last, limits.page
     # A first sync's later pages reach only its first page's snapshot, then go on as an
     # incremental pull from it.
     upto = now if cursor.open_snapshot is None else cursor.open_snapshot
@@ -360,7 +384,7 @@ def _page(
         # More than a page: the open calls and theirs go first, so the app can show them;
         # the pages after them are planned now, once.
         rest = {n: _without_first_page(v, responder, now) for n, v in views.items()}
-        plan, how = _plan([rest[t.name] for t in tables()], last, limit, now)
+        plan, how = _plan([rest[t.name] for t in tables()], last, limits.planned, now)
         return Page(_first_page(responder, views, now), None, True, plan, how)
     seqs = {
         table.name: _seqs(views[table.name], last, limit)
@@ -495,6 +519,10 @@ def max_page() -> int:
     return max(1, int(settings.SYNC_MAX_PAGE))
 
 
+def first_sync_page() -> int:
+    return max(max_page(), int(settings.SYNC_FIRST_SYNC_PAGE))
+
+
 def note_pulled(body: PullBody, *, responder: ResponderLike) -> None:
     """Note the records of personal data a pull delivers (created and updated: deleted ids
     carry no data) for the access log, per table, from the ids already in hand. A pull holds
@@ -507,15 +535,13 @@ def note_pulled(body: PullBody, *, responder: ResponderLike) -> None:
             audit.note_reads(
                 channel=AccessChannel.SYNC,
                 kind=kind,
-                record_ids=[
-                    record["id"] for part in ("created", "updated") for record in change[part]
-                ],
+                record_ids=change["created"].ids + change["updated"].ids,
                 provider_id=responder.provider_id,
             )
 
 
 def _no_changes() -> dict[str, TableChanges]:
-    return {t.name: {"created": [], "updated": [], "deleted": []} for t in tables()}
+    return {t.name: {"created": Packed(), "updated": Packed(), "deleted": []} for t in tables()}
 
 
 @dataclass(frozen=True)
@@ -584,13 +610,12 @@ def _seqs(view: TableView, last: int, limit: int) -> list[int]:
 def _plan(
     views: list[TableView], last: int, limit: int, end: int
 ) -> tuple[list[int], dict[str, Any]]:
-    """Where each page of a first sync ends: the tables' sequence numbers past `last`,
-    merged from one streamed query each (never listed), cut every `limit` rows, never inside
-    one sequence number (a page is shorter, or longer if one number holds more than a page).
+    """Where each page of a first sync ends: the tables' sequence numbers past `last`, in
+    order, from one streamed query (never listed), cut every `limit` rows, never inside one
+    sequence number (a page is shorter, or longer if one number holds more than a page).
     The rows after the last cut make the last page, which ends at `end`. And how the pages
     are read (SyncPage.plan_reads): the tables with any row, and the ends of the pages
     longer than `limit`, which are streamed."""
-    streams = [_tagged(view, last, end, index) for index, view in enumerate(views)]
     cuts: list[int] = []
     longer: list[int] = []
     found: set[int] = set()
@@ -598,7 +623,7 @@ def _plan(
     before = 0  # rows of the page before the current sequence number
     current: int | None = None
     previous: int | None = None
-    for seq, index in heapq.merge(*streams):
+    for seq, index in _raw_rows(_tagged(views, last, end), CHUNK * 5):
         found.add(index)
         if seq != current:
             previous, current, before = current, seq, count
@@ -615,16 +640,34 @@ def _plan(
     return cuts, {"tables": tables_read, "streamed": longer}
 
 
-def _tagged(view: TableView, last: int, end: int, index: int) -> Iterator[tuple[int, int]]:
-    """A table's sequence numbers in (last, end], streamed in order, each with the table's
-    index. For a table inside its anchor, those of every row the anchor names: more than
-    the pages read (no audience, the first page's rows too), which only makes a page
-    shorter, and found through the anchor's index alone, where the audience's joins made
-    PostgreSQL scan the whole table (status events at benchmark scale: 81 ms, now 14)."""
-    rows = view.table.model._default_manager.order_by() if view.anchored else view.rows
-    rows = rows.filter(view.inside, sync_seq__gt=last, sync_seq__lte=end).order_by("sync_seq")
-    for seq in rows.values_list("sync_seq", flat=True).iterator(chunk_size=CHUNK * 5):
-        yield seq, index
+def _raw_rows(rows: QuerySet[Any], chunk: int) -> Iterator[tuple[Any, ...]]:
+    """The rows of `rows` as the database sends them, a chunk at a time (a server-side
+    cursor on PostgreSQL), without Django's iterator and converters for each row: for
+    queries of plain numbers (a first sync's plan: 26,600 rows at benchmark scale)."""
+    try:
+        sql, params = rows.query.sql_with_params()
+    except EmptyResultSet:
+        return  # every branch is empty (none of the tables is readable)
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while fetched := cursor.fetchmany(chunk):
+            yield from fetched
+
+
+def _tagged(views: list[TableView], last: int, end: int) -> QuerySet[Any]:
+    """Every table's sequence numbers in (last, end], each with the table's index in
+    `views`, as one query in sequence order: PostgreSQL merges them, where merging one
+    stream per table in Python took a generator step per row and table. For a table
+    inside its anchor, those of every row the anchor names: more than the pages read (no
+    audience, the first page's rows too), which only makes a page shorter, and found
+    through the anchor's index alone, where the audience's joins made PostgreSQL scan the
+    whole table (status events at benchmark scale: 81 ms, now 14)."""
+    parts = []
+    for index, view in enumerate(views):
+        rows = view.table.model._default_manager.order_by() if view.anchored else view.rows
+        rows = rows.filter(view.inside, sync_seq__gt=last, sync_seq__lte=end)
+        parts.append(rows.annotate(sync_table=Value(index)).values_list("sync_seq", "sync_table"))
+    return _union(parts).order_by("sync_seq")
 
 
 def _exits(responder: ResponderLike, last: int, now: int, limit: int | None) -> list[Exit]:
@@ -681,9 +724,7 @@ def _written_or_moved(view: TableView, span: "Span", rule: Q) -> list[QuerySet[A
     )
     # Past ANCHOR_MAX (the window's start moved a long way) the rule goes into each part.
     ids = (
-        _bounded_ids(_union([part.values_list("pk", flat=True) for part in parts], every=False))
-        if two_steps
-        else None
+        _bounded_ids(_union([pk_texts(part) for part in parts], every=False)) if two_steps else None
     )
     if ids is None:
         return [part.filter(rule) for part in parts]
@@ -751,8 +792,8 @@ def _changes_for(
     left (exits). Rows are streamed from the database in chunks (a server-side cursor),
     never listed, unless a plan bounds them."""
     last, cut, first_sync = span.last, span.cut, span.first_sync
-    created: list[Record] = []
-    updated: list[Record] = []
+    created = Packed()
+    updated = Packed()
     deleted: list[str] = []
     seen: set[str] = set()
     if whole:

@@ -34,8 +34,9 @@ from . import sequence
 from .base import Actor, current_actor
 from .context import AnyPushContext, Held, PushContext, Reason
 from .limits import check_push
+from .packed import json_default
 from .pull import cursor_predates_scope, reload_scope
-from .registry import SyncTable, default_json, registry, tables
+from .registry import SyncTable, registry, tables
 from .types import Record
 
 __all__ = ["MAX_PUSH_RECORDS", "PushContext", "PushRejected", "push_changes"]
@@ -193,7 +194,7 @@ def push_changes(*, ctx: AnyPushContext, changes: object) -> tuple[int, bytes]:
                 "experimentalRejectedIds": rejected_ids,
                 "rejected": ctx.rejected,
             }
-            answer = orjson.dumps(body, default=default_json)
+            answer = orjson.dumps(body, default=json_default)
             if ctx.batch_id:
                 SyncBatch.objects.create(
                     user_id=ctx.user.pk,

@@ -8,15 +8,14 @@ rules as the REST API.
 """
 
 import datetime as dt
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any, Protocol
 
 import orjson
 from django.db import models
 from django.db.models import Func, Q, QuerySet
+from django.db.models.functions import Cast
 
 from .types import Record
 from .window import Window
@@ -117,8 +116,10 @@ class SyncTable:
         """What a pull selects for each column (a path or an expression), and the converter
         that makes it a raw JSON value. PostgreSQL sends times as epoch milliseconds (the
         same values), which spares parsing a datetime in Python for each, a third of a
-        row's cost. Ids stay UUIDs made text here: read as text, a pull's worker grew half
-        as much again over a whole-history sync (bench/RESULTS.md)."""
+        row's cost; and ids as text, which spares making a UUID object of each and turning
+        it back into text. (Ids read as text once seemed to grow a worker more: that was
+        each page kept alive by a cycle until the collector ran, fixed in
+        umcr/sync/views.py FreedAfterUse.)"""
         converters = self.converters()
         if vendor != "postgresql":
             return [self.path(name) for name in self.columns], converters
@@ -127,6 +128,9 @@ class SyncTable:
         for name, convert in zip(self.columns, converters, strict=True):
             if convert is epoch_ms:
                 picked.append(EpochMs(self.path(name)))
+                ready.append(identity)
+            elif convert is _to_str:
+                picked.append(Cast(self.path(name), models.TextField()))
                 ready.append(identity)
             else:
                 picked.append(self.path(name))
@@ -237,12 +241,3 @@ def _resolve(model: type[models.Model], path: str) -> Any:
         if field_obj.is_relation and part != parts[-1]:
             current = field_obj.related_model
     return field_obj
-
-
-def default_json(value: Any) -> Any:
-    """orjson's fallback for the few types it lacks."""
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    raise TypeError(f"Cannot encode {type(value).__name__}")
