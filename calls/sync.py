@@ -18,7 +18,7 @@ from umcr.sync.context import PushContext, Reason
 from umcr.sync.parsing import RecordParser, record_ids
 from umcr.sync.registry import SyncTable, register
 from umcr.sync.types import Record
-from umcr.sync.window import Window, among, terms
+from umcr.sync.window import NOTHING, Window, among, terms
 
 from . import checkins, permissions, services
 from .api.checkins import CheckInInputSerializer
@@ -184,7 +184,7 @@ def people_window(responder: Responder, w: Window) -> tuple[Q, Q]:
     if w.first_sync:
         return inside, Q(pk__in=[])
     # One EXISTS per way a call moves: an OR inside one makes PostgreSQL scan every call.
-    on_moved_calls = Q(pk__in=[])
+    on_moved_calls = NOTHING
     for term in terms(
         call_moved(w) | Q(sync_seq__gt=w.last, received_at__lt=w.moved_to or w.start)
     ):

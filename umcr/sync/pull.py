@@ -241,8 +241,7 @@ def pull_changes(*, responder: ResponderLike, request: PullRequest) -> PullBody:
     whole = _full_tables(request) if request.last_pulled_at is not None else set()
     # Paging is the rule: no answer holds more than a page, asked for or not; a first
     # sync's planned pages (the window's download after its open calls) hold more.
-    limit = min(request.limit or max_page(), max_page())
-    bulk = min(request.limit or first_sync_page(), first_sync_page())
+    limits = Limits.asked(request.limit)
     window.ensure_mark(window.current_start())
     with snapshot():
         reload_scope(responder)
@@ -284,7 +283,7 @@ def pull_changes(*, responder: ResponderLike, request: PullRequest) -> PullBody:
             # Nothing at all was written since the cursor, and the window did not move:
             # no table needs a look.
             return {"changes": _no_changes(), "timestamp": now, "has_more": False}
-        page = _page(responder, w, cursor, now, Limits(limit, bulk), whole)
+        page = _page(responder, w, cursor, now, limits, whole)
     return _answer(responder, w, cursor, now, page)
 
 
@@ -316,20 +315,20 @@ def _anchored(responder: ResponderLike, w: Window, now: int) -> Window:
     found = {}
     for table in anchor_tables:
         view = _view(table, responder, w, now)
-        ids = _bounded_ids(pk_texts(view.rows.filter(view.inside)))
+        ids = _bounded_ids(_pk_texts(view.rows.filter(view.inside)))
         if ids is not None:
             found[table.name] = ids
     return replace(w, anchors=found)
 
 
 def _bounded_ids(pks: QuerySet[Any]) -> window.Ids | None:
-    """The keys `pks` reads (pk_texts), as one anchor-style value; None past ANCHOR_MAX,
+    """The keys `pks` reads (_pk_texts), as one anchor-style value; None past ANCHOR_MAX,
     where holding and sending them would cost more than the rule they stand for."""
     found = tuple(pks[: ANCHOR_MAX + 1])
     return None if len(found) > ANCHOR_MAX else window.Ids(found)
 
 
-def pk_texts(rows: QuerySet[Any]) -> QuerySet[Any]:
+def _pk_texts(rows: QuerySet[Any]) -> QuerySet[Any]:
     """The (UUID) primary keys of `rows` as PostgreSQL writes them: text, with no UUID
     object made and turned back into text for each."""
     texts: QuerySet[Any] = rows.annotate(sync_pk=Cast("pk", TextField())).values_list(
@@ -356,6 +355,12 @@ class Limits:
     page: int
     # Records a first sync's planned page holds at most (never fewer than `page`).
     planned: int
+
+    @classmethod
+    def asked(cls, limit: int | None) -> "Limits":
+        """The server's pages, or fewer records if the phone asked for fewer."""
+        page, planned = max_page(), first_sync_page()
+        return cls(min(limit or page, page), min(limit or planned, planned))
 
 
 def _page(
@@ -724,7 +729,9 @@ def _written_or_moved(view: TableView, span: "Span", rule: Q) -> list[QuerySet[A
     )
     # Past ANCHOR_MAX (the window's start moved a long way) the rule goes into each part.
     ids = (
-        _bounded_ids(_union([pk_texts(part) for part in parts], every=False)) if two_steps else None
+        _bounded_ids(_union([_pk_texts(part) for part in parts], every=False))
+        if two_steps
+        else None
     )
     if ids is None:
         return [part.filter(rule) for part in parts]
